@@ -1,0 +1,14 @@
+"""archspec: a compiler for neural-network architecture specs.
+
+    import archspec
+    spec = archspec.load("resnet18")      # a path, a bundled name; archspec.parse(text) for text
+    report = spec.analyze()               # .totals, .layers, .to_json(), .to_table()
+
+Nothing here imports TensorFlow or Keras; the emitters import them when called.
+"""
+
+from .api import Architecture, bundled_names, load, parse
+from .errors import Diagnostic, SpecError
+
+__version__ = "0.1.0"
+__all__ = ["Architecture", "Diagnostic", "SpecError", "bundled_names", "load", "parse", "__version__"]

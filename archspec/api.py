@@ -1,0 +1,116 @@
+"""The Python API: load a spec (path, bundled name or text) and ask for its graph and report.
+
+Takes a path, a bundled spec's name or spec text; hands out an `Architecture`, whose methods
+run the later stages: `graph()`, `analyze()`, `to_json()`, `to_arch()`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+from .analysis import Report, analyze
+from .errors import Diagnostic, SpecError
+from .graph import Graph, Limits, build_graph
+from .spec import Spec, load_spec
+from .syntax import Source, parse_text, read_source, to_arch, to_json
+
+SPEC_SUFFIXES = (".arch", ".json")
+
+
+def bundled_dir() -> Path:
+    """Where the bundled specs are: inside the installed package, or the source tree's specs/."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "specs", package.parent / "specs"):
+        if candidate.is_dir():
+            return candidate
+    return package / "specs"
+
+
+def bundled_names() -> list[str]:
+    folder = bundled_dir()
+    return sorted(path.stem for path in folder.glob("*.arch")) if folder.is_dir() else []
+
+
+def resolve(spec: str | os.PathLike) -> tuple[Path | str, str]:
+    """(where to read, name to show) for a path or a bundled spec's name."""
+    text = os.fspath(spec)
+    path = Path(text)
+    if text == "-" or path.exists():
+        return (text if text == "-" else path), text
+    if path.suffix == "" and os.sep not in text and "/" not in text:
+        bundled = bundled_dir() / f"{text.lower()}.arch"
+        if bundled.is_file():
+            return bundled, _display_path(bundled)
+    from .errors import did_you_mean
+
+    hint = did_you_mean(text.lower(), bundled_names())
+    if hint is None and not path.suffix:
+        hint = f"bundled specs: {', '.join(bundled_names())}"
+    raise SpecError([Diagnostic("error", f"no spec file or bundled spec named '{text}'", hint=hint)])
+
+
+def _display_path(path: Path) -> str:
+    """A bundled spec's path as diagnostics show it: relative to the working folder if inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A loaded, validated spec. Later stages run on demand and raise `SpecError` on faults."""
+
+    source: Source
+    spec: Spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.network
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    def graph(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+              limits: Limits = Limits()) -> Graph:
+        """The expanded layer graph; `set` overrides network parameters."""
+        return build_graph(self.spec, self.source, set, input_shape, limits)
+
+    def analyze(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+                params: str = "keras") -> Report:
+        """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory)."""
+        return analyze(self.graph(set, input_shape), params)
+
+    @cached_property
+    def default_report(self) -> Report:
+        return self.analyze()
+
+    def to_dict(self) -> dict:
+        return self.spec.to_dict()
+
+    def to_json(self) -> str:
+        return to_json(self.to_dict())
+
+    def to_arch(self) -> str:
+        """Canonical `.arch` text (keeps comments and line grouping when read from `.arch`)."""
+        return to_arch(self.to_dict(), self.source)
+
+
+def _architecture(source: Source) -> Architecture:
+    return Architecture(source, load_spec(source))
+
+
+def load(spec: str | os.PathLike) -> Architecture:
+    """Load a spec from a path (`.arch` or `.json`) or a bundled spec's name (`resnet18`)."""
+    where, shown = resolve(spec)
+    return _architecture(read_source(where, shown))
+
+
+def parse(text: str, file: str = "<text>") -> Architecture:
+    """Load a spec from text in either form."""
+    return _architecture(parse_text(text, file))

@@ -1,0 +1,279 @@
+"""The command line: argument wiring over the API; no compiler logic lives here.
+
+Exit codes: 0 success, 1 the spec has errors (diagnostics on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .api import Architecture, bundled_dir, bundled_names, load, resolve
+from .errors import Diagnostic, SpecError, render_all
+from .files import write_atomic
+from .spec import json_schema, load_spec
+from .syntax import parse_shape, parse_value, read_source, to_arch, to_json
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 with usage, as we want, but say it our way
+        self.print_usage(sys.stderr)
+        print(f"archspec: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="archspec", description="A compiler for neural-network architecture specs.")
+    parser.add_argument("--version", action="version", version=f"archspec {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    check = commands.add_parser("check", help="parse, validate and shape-check specs")
+    check.add_argument("specs", nargs="+", metavar="SPEC", help="a .arch/.json path or a bundled spec's name")
+    check.add_argument("-q", "--quiet", action="store_true", help="print nothing for clean specs")
+    _add_network_options(check)
+    check.set_defaults(handler=cmd_check)
+
+    analyze = commands.add_parser("analyze", help="per-layer shapes, params, MACs, FLOPs and receptive fields")
+    analyze.add_argument("spec", metavar="SPEC")
+    analyze.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table")
+    analyze.add_argument("--depth", type=_depth, default=None, metavar="N", help="collapse blocks nested N deep into one row")
+    analyze.add_argument("--params", choices=("keras", "torch"), default="keras",
+                         help="parameter convention: keras counts BN's moving statistics, torch does not")
+    _add_network_options(analyze)
+    analyze.set_defaults(handler=cmd_analyze)
+
+    fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
+    fmt.add_argument("specs", nargs="+", metavar="SPEC", help="spec files ('-' reads stdin, writes stdout)")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
+    fmt.set_defaults(handler=cmd_fmt)
+
+    convert = commands.add_parser("convert", help="convert between .arch and .json, losslessly")
+    convert.add_argument("spec", metavar="SPEC", help="a path, a bundled name, or '-' for stdin")
+    convert.add_argument("--to", choices=("json", "arch"), required=True)
+    convert.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    convert.set_defaults(handler=cmd_convert)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the JSON form")
+    schema.add_argument("-o", "--output", metavar="FILE")
+    schema.set_defaults(handler=cmd_schema)
+
+    listing = commands.add_parser("list", help="list the bundled specs")
+    listing.set_defaults(handler=cmd_list)
+    return parser
+
+
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter")
+    parser.add_argument("--input", metavar="HxWxC", help="override the input shape")
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; received {value}")
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    values = {}
+    for item in args.set:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set expects KEY=VALUE; received {item!r}")
+        try:
+            values[key.strip()] = parse_value(raw)
+        except ValueError as error:
+            raise UsageError(f"--set {key}: {error}") from None
+    return values
+
+
+def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
+    if not args.input:
+        return None
+    try:
+        return parse_shape(args.input)
+    except ValueError as error:
+        raise UsageError(f"--input: {error}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    overrides, shape = _overrides(args), _input_shape(args)
+    for name in args.specs:
+        try:
+            architecture = load(name)
+            report = architecture.analyze(overrides, shape)
+        except SpecError as error:
+            _print_errors(error)
+            status = EXIT_ERRORS
+            continue
+        if report.diagnostics:
+            _print_diagnostics(report.diagnostics, architecture)
+        if not args.quiet:
+            totals = report.totals
+            warnings = f", {len(report.diagnostics)} warning{'s' if len(report.diagnostics) != 1 else ''}" if report.diagnostics else ""
+            print(f"{name}: ok ({architecture.name}: {len(report.layers)} layers, {totals.params:,} params{warnings})")
+    return status
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    architecture = load(args.spec)
+    report = architecture.analyze(_overrides(args), _input_shape(args), args.params)
+    render: dict[str, Callable[[], str]] = {
+        "table": lambda: report.to_table(args.depth),
+        "json": report.to_json,
+        "markdown": lambda: report.to_markdown(args.depth),
+        "csv": lambda: report.to_csv(args.depth),
+    }
+    sys.stdout.write(render[args.format]())
+    if args.format != "table" and report.diagnostics:
+        _print_diagnostics(report.diagnostics, architecture)
+    return EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for name in args.specs:
+        if name != "-" and not os.path.exists(name):
+            raise UsageError(f"fmt works on files; '{name}' does not exist" + (" (bundled specs are read-only)" if name.lower() in bundled_names() else ""))
+        try:
+            source = read_source(name)
+            architecture = Architecture(source, load_spec(source))
+        except SpecError as error:
+            _print_errors(error)
+            status = EXIT_ERRORS
+            continue
+        formatted = architecture.to_json() if source.kind == "json" else architecture.to_arch()
+        if name == "-":
+            if args.check:
+                status = max(status, EXIT_ERRORS if formatted != source.text else EXIT_OK)
+            else:
+                sys.stdout.write(formatted)
+            continue
+        if formatted == source.text:
+            continue
+        if args.check:
+            print(f"{name}: would reformat", file=sys.stderr)
+            status = EXIT_ERRORS
+        else:
+            write_atomic(name, formatted)
+            print(f"{name}: reformatted", file=sys.stderr)
+    return status
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    architecture = load(args.spec)
+    text = architecture.to_json() if args.to == "json" else to_arch(architecture.to_dict())
+    if args.to == architecture.source.kind:
+        text = architecture.to_json() if args.to == "json" else architecture.to_arch()
+    if args.output:
+        where, _ = resolve(args.spec) if args.spec != "-" else ("-", "-")
+        protect = (where,) if where != "-" else ()
+        write_atomic(args.output, text, protect=protect)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = []
+    for name in bundled_names():
+        path = bundled_dir() / f"{name}.arch"
+        try:
+            architecture = load(str(path))
+            params = f"{architecture.default_report.totals.params:,}"
+            network = architecture.name
+        except SpecError:
+            params, network = "(has errors)", "?"
+        rows.append((name, network, params, _summary_line(path)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else [0, 0, 0]
+    for name, network, params, summary in rows:
+        print(f"{name.ljust(widths[0])}  {network.ljust(widths[1])}  {params.rjust(widths[2])} params  {summary}")
+    return EXIT_OK
+
+
+def _summary_line(path: os.PathLike) -> str:
+    """The first line of a spec's header comment."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                return stripped.lstrip("#").strip()
+            if stripped:
+                break
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Output of diagnostics
+
+
+def _print_errors(error: SpecError) -> None:
+    print(render_all(error.diagnostics, error.sources), file=sys.stderr)
+    errors = sum(1 for d in error.diagnostics if d.is_error)
+    if errors > 1:
+        print(f"{errors} errors", file=sys.stderr)
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], architecture: Architecture) -> None:
+    print(render_all(diagnostics, {architecture.file: architecture.source.text}), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return args.handler(args)
+    except SpecError as error:
+        _print_errors(error)
+        return EXIT_ERRORS
+    except UsageError as error:
+        print(f"archspec: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("archspec: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`archspec analyze x | head`): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+    except RecursionError:
+        print("archspec: error: the spec is nested too deeply to process", file=sys.stderr)
+        return EXIT_ERRORS
+    except MemoryError:
+        print("archspec: error: out of memory while processing the spec", file=sys.stderr)
+        return EXIT_ERRORS
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

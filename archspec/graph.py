@@ -1,0 +1,532 @@
+"""Expansion: a validated `Spec` to a flat DAG of layer nodes with checked shapes.
+
+Takes a `Spec` (and its `Source`, for locating faults), parameter overrides and an optional
+input shape; evaluates parameter expressions, expands blocks, repeats, conditions, branches and
+residuals, names every node (unique, stable, valid Keras names), builds each layer from the
+registry and infers its output shape. Hands out a frozen `Graph` in topological order, or a
+`SpecError` with every independent fault found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from pydantic import ValidationError
+
+from .errors import DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean
+from .layers import REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
+from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap
+from .syntax import Source
+
+INPUT = "input"
+MAX_INTEGER = 2**53
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile or mistaken specs from exhausting time or memory."""
+
+    max_layers: int = 100_000
+    max_block_depth: int = 64
+    max_repeat: int = MAX_REPEAT
+
+
+@dataclass(frozen=True)
+class Group:
+    """A block instance or a named/structural group of layers, for `--depth` and diagrams."""
+
+    id: str
+    kind: str  # "block", "residual", "concat", "repeat"
+    label: str  # what the user wrote: `basic(128, stride=2, project=true)`
+    parents: tuple[str, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    entry: str  # the language name the user wrote (`relu`, `conv`)
+    layer: Layer
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    groups: tuple[str, ...]  # enclosing group ids, outermost first
+    span: Span | None = None
+    role: str = ""  # "shortcut" for a layer on a residual's shortcut path
+
+
+@dataclass(frozen=True)
+class Graph:
+    network: str
+    parameters: tuple[tuple[str, Any], ...]
+    input_shape: Shape
+    nodes: tuple[Node, ...]
+    output: str
+    groups: tuple[Group, ...]
+    file: str = ""
+
+    def node(self, name: str) -> Node:
+        return self._index[name]
+
+    @property
+    def _index(self) -> dict[str, Node]:
+        index = self.__dict__.get("_cached_index")
+        if index is None:
+            index = {node.name: node for node in self.nodes}
+            object.__setattr__(self, "_cached_index", index)
+        return index
+
+    def shape_of(self, name: str) -> Shape:
+        return self.input_shape if name == INPUT else self.node(name).output_shape
+
+    def group(self, group_id: str) -> Group:
+        return next(group for group in self.groups if group.id == group_id)
+
+
+class _Abort(Exception):
+    """Stops expansion after a fault that makes going on pointless (a limit was hit)."""
+
+
+class _Unknown:
+    """The shape of a tensor downstream of an error: later checks on it are skipped."""
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass
+class _Scope:
+    prefix: str
+    groups: tuple[str, ...]
+    counters: Counter = field(default_factory=Counter)
+    role: str = ""
+    repeat_index: int | None = None
+
+    def next_name(self, base: str) -> str:
+        self.counters[base] += 1
+        return f"{self.prefix}{base}_{self.counters[base]}"
+
+    def next_number(self, base: str) -> int:
+        self.counters[base] += 1
+        return self.counters[base]
+
+
+class Expander:
+    def __init__(self, spec: Spec, source: Source, overrides: Mapping[str, Any], input_shape: Shape | None, limits: Limits):
+        self.spec, self.source, self.limits = spec, source, limits
+        self.overrides, self.input_override = dict(overrides), input_shape
+        self.sink = DiagnosticSink()
+        self.nodes: list[Node] = []
+        self.shapes: dict[str, Any] = {}
+        self.names: dict[str, Path] = {INPUT: ()}
+        self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
+        self.groups: list[Group] = []
+        self.block_depth = 0
+
+    # -- diagnostics
+
+    def error(self, message: str, path: Path, hint: str | None = None) -> None:
+        self.sink.add(self.source.diagnostic("error", message, path, hint))
+
+    # -- entry point
+
+    def run(self) -> Graph:
+        env = self.network_parameters()
+        input_shape = self.input_shape(env)
+        self.sink.raise_if_errors({self.source.file: self.source.text})
+        self.shapes[INPUT] = input_shape
+        scope = _Scope("", ())
+        try:
+            current = self.body(self.spec.body, ("body",), env, scope, INPUT)
+        except _Abort:
+            current = INPUT
+        if not self.nodes and not self.sink.has_errors:
+            self.error("the network has no layers", ("body",))
+        self.sink.raise_if_errors({self.source.file: self.source.text})
+        parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
+        return Graph(self.spec.network, parameters, input_shape, tuple(self.nodes), current, tuple(self.groups), self.source.file)
+
+    def network_parameters(self) -> dict[str, Any]:
+        known = [p.name for p in self.spec.params]
+        for name in self.overrides:
+            if name not in known:
+                hint = did_you_mean(name, known) or (f"its parameters are {', '.join(known)}" if known else "it has no parameters")
+                self.sink.error(f"--set {name}: network {self.spec.network} has no parameter `{name}`", None, hint)
+        env: dict[str, Any] = {}
+        for index, param in enumerate(self.spec.params):
+            if param.name in self.overrides:
+                env[param.name] = self.overrides[param.name]
+            elif param.required:
+                self.error(f"network parameter `{param.name}` has no default and was not set", ("params", index), f"pass --set {param.name}=VALUE")
+                env[param.name] = UNKNOWN
+            else:
+                env[param.name] = self.evaluate(param.default, env, ("params", index, "default"))
+        return env
+
+    def input_shape(self, env: dict[str, Any]) -> Shape:
+        if self.input_override is not None:
+            return tuple(self.input_override)
+        value = self.evaluate(self.spec.input, env, ("input",))
+        if value is UNKNOWN:
+            return (1,)
+        shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+        valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1 << 20 for n in shape)
+        if not valid:
+            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {1 << 20}; received {_show(value)}", ("input",))
+            return (1,)
+        return shape
+
+    # -- statements
+
+    def body(self, statements: tuple, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        for index, statement in enumerate(statements):
+            current = self.statement(statement, path + (index,), env, scope, current)
+        return current
+
+    def statement(self, statement: Any, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        if isinstance(statement, Call):
+            return self.call(statement, path, env, scope, current)
+        if isinstance(statement, Repeat):
+            return self.repeat(statement, path, env, scope, current)
+        if isinstance(statement, ConcatGroup):
+            return self.concat(statement, path, env, scope, current)
+        if isinstance(statement, Residual):
+            return self.residual(statement, path, env, scope, current)
+        if isinstance(statement, If):
+            condition = self.evaluate(statement.if_, env, path + ("if",))
+            if condition is UNKNOWN:
+                return current
+            if not isinstance(condition, bool):
+                self.error(f"an `if` condition must be true or false; received {_show(condition)}", path + ("if",))
+                return current
+            branch, key = (statement.then, "then") if condition else (statement.else_, "else")
+            return self.body(branch, path + (key,), env, scope, current)
+        if isinstance(statement, Tap):
+            return self.resolve_tap(statement.tap, scope, path + ("tap",)) or current
+        raise AssertionError(statement)
+
+    def repeat(self, statement: Repeat, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        count = self.evaluate(statement.repeat, env, path + ("repeat",))
+        if count is UNKNOWN:
+            return current
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= self.limits.max_repeat:
+            self.error(f"repeat count must be an integer from 0 to {self.limits.max_repeat}; received {_show(count)}", path + ("repeat",))
+            return current
+        inner = scope
+        if statement.as_:
+            group_id = scope.prefix + statement.as_
+            self.add_group(group_id, "repeat", f"repeat {count}", scope, path)
+            inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
+        for iteration in range(count):
+            iteration_scope = inner
+            if statement.as_ is None:
+                iteration_scope = _Scope(inner.prefix, inner.groups, inner.counters, inner.role, iteration + 1)
+            current = self.body(statement.body, path + ("body",), env, iteration_scope, current)
+        if statement.as_:
+            self.register_tap(scope.prefix + statement.as_, current, path + ("as",))
+        return current
+
+    def concat(self, statement: ConcatGroup, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        number = scope.next_number("concat")
+        group_id = scope.prefix + (statement.as_ or f"concat_{number}")
+        self.add_group(group_id, "concat", statement.as_ or "concat", scope, path)
+        prefix = group_id + "_" if statement.as_ or number > 1 else scope.prefix
+        outputs = []
+        for index, branch in enumerate(statement.concat):
+            branch_scope = _Scope(f"{prefix}b{index + 1}_", scope.groups + (group_id,), role=scope.role)
+            outputs.append(self.body(branch, path + ("concat", index), env, branch_scope, current))
+        if len(outputs) < 2:
+            self.error(f"concat needs at least two branches; received {len(outputs)}", path)
+            return outputs[0] if outputs else current
+        name = self.unique_name(group_id, path)
+        merged = self.add_node(name, "concat", Concat(), tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
+        self.register_tap(group_id, merged, path + ("as",))
+        return merged
+
+    def residual(self, statement: Residual, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        number = scope.next_number("residual")
+        group_id = scope.prefix + (statement.as_ or f"residual_{number}")
+        self.add_group(group_id, "residual", statement.as_ or "residual", scope, path)
+        inner_prefix = group_id + "_" if statement.as_ else scope.prefix
+        groups = scope.groups + (group_id,)
+        main_scope = _Scope(inner_prefix, groups, Counter() if statement.as_ else scope.counters, scope.role, scope.repeat_index)
+        main = self.body(statement.residual, path + ("residual",), env, main_scope, current)
+        shortcut = current
+        use_shortcut = statement.shortcut is not None
+        if use_shortcut:
+            condition = self.evaluate(statement.shortcut_if, env, path + ("shortcut_if",))
+            if condition is UNKNOWN:
+                use_shortcut = False
+            elif not isinstance(condition, bool):
+                self.error(f"a shortcut condition must be true or false; received {_show(condition)}", path + ("shortcut_if",))
+                use_shortcut = False
+            else:
+                use_shortcut = condition
+        if use_shortcut:
+            label = "shortcut" if number == 1 or statement.as_ else f"shortcut_{number}"
+            shortcut_scope = _Scope(f"{inner_prefix}{label}_", groups, role="shortcut")
+            shortcut = self.body(statement.shortcut, path + ("shortcut",), env, shortcut_scope, current)
+        main_shape, shortcut_shape = self.shapes.get(main), self.shapes.get(shortcut)
+        if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN and main_shape != shortcut_shape:
+            hint = None
+            if len(main_shape) == 3 and len(shortcut_shape) == 3:
+                stride = shortcut_shape[0] // max(main_shape[0], 1)
+                hint = (f"project the shortcut: `shortcut {{ conv({main_shape[2]}, 1" + (f", stride={stride}" if stride > 1 else "")
+                        + ", bias=false) bn }`")
+            self.error(
+                f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
+                f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
+                path, hint,
+            )
+            self.shapes_poison(current)
+            name = self.unique_name(f"{group_id}_add" if not statement.as_ else group_id, path)
+            self.register(name, path)
+            self.shapes[name] = UNKNOWN
+            return name
+        name = self.unique_name(group_id if statement.as_ else scope.prefix + f"add_{scope.next_number('add')}", path)
+        merged = self.add_node(name, "add", Add(), (main, shortcut), groups, path, role=scope.role)
+        self.register_tap(group_id, merged, path + ("as",))
+        return merged
+
+    def shapes_poison(self, name: str) -> None:
+        pass  # the merge node's shape is marked unknown by the caller; upstream stays as it is
+
+    def call(self, call: Call, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
+        kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
+        block = self.spec.block(call.call)
+        if block is not None:
+            return self.block_call(call, block, args, kwargs, path, env, scope, current)
+        entry = REGISTRY[call.call]
+        if any(value is UNKNOWN for value in (*args, *kwargs.values())):
+            return self.poisoned(call, scope, path, entry.cls.kind)
+        inputs = self.call_inputs(call, entry, scope, path, current)
+        if inputs is None:
+            return self.poisoned(call, scope, path, entry.cls.kind)
+        arguments = dict(zip(entry.positional, args)) | kwargs
+        try:
+            layer = entry.build(arguments)
+        except ValidationError as error:
+            for item in error.errors():
+                argument = str(item["loc"][0]) if item["loc"] else ""
+                message, hint = describe_validation_error(item)
+                self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
+            return self.poisoned(call, scope, path, entry.cls.kind)
+        name = self.layer_name(call, scope, path)
+        return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role)
+
+    def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
+        taps = []
+        for index, tap in enumerate(call.inputs):
+            resolved = self.resolve_tap(tap, scope, path + ("inputs", index))
+            if resolved is None:
+                return None
+            taps.append(resolved)
+        low, high = entry.cls.inputs_allowed
+        if high == 1:
+            return (taps[0],) if taps else (current,)
+        inputs = (current, *taps)
+        if len(inputs) < low:
+            self.error(
+                f"{call.call} merges the current tensor with taps and needs at least {low} inputs; received {len(inputs)}",
+                path + ("call",), f"name the other input: `{call.call}(@name)`",
+            )
+            return None
+        return inputs
+
+    def block_call(self, call: Call, block: Block, args: list, kwargs: dict, path: Path, env: dict, scope: _Scope, current: str) -> str:
+        if self.block_depth >= self.limits.max_block_depth:
+            self.error(f"blocks are nested more than {self.limits.max_block_depth} calls deep", path + ("call",))
+            raise _Abort
+        block_index = self.spec.blocks.index(block)
+        block_path = ("blocks", block_index)
+        local = {name: value for name, value in env.items() if name in {p.name for p in self.spec.params}}
+        given = dict(zip((p.name for p in block.params), args)) | kwargs
+        for index, param in enumerate(block.params):
+            if param.name in given:
+                local[param.name] = given[param.name]
+            elif not param.required:
+                local[param.name] = self.evaluate(param.default, local, block_path + ("params", index, "default"))
+            else:
+                local[param.name] = UNKNOWN  # reported statically
+        base = call.as_ or call.call
+        if call.as_ and scope.repeat_index is not None:
+            base = f"{call.as_}_{scope.repeat_index}"
+        group_id = scope.prefix + base if call.as_ else scope.next_name(call.call)
+        self.add_group(group_id, "block", self.call_label(call, args, kwargs), scope, path)
+        inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
+        self.block_depth += 1
+        try:
+            output = self.body(block.body, block_path + ("body",), local, inner, current)
+        finally:
+            self.block_depth -= 1
+        self.register_tap(group_id, output, path + ("as",))
+        return output
+
+    def call_label(self, call: Call, args: list, kwargs: dict) -> str:
+        parts = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]
+        return f"{call.call}({', '.join(parts)})" if parts else call.call
+
+    # -- nodes and names
+
+    def layer_name(self, call: Call, scope: _Scope, path: Path) -> str:
+        if call.as_:
+            base = call.as_ if scope.repeat_index is None else f"{call.as_}_{scope.repeat_index}"
+            return self.unique_name(scope.prefix + base, path + ("as",))
+        return self.unique_name(scope.next_name(call.call), path)
+
+    def unique_name(self, name: str, path: Path) -> str:
+        if name in self.names:
+            self.error(f"the name `{name}` is used twice", path, "names given with `as` must be unique in their block")
+            suffix = 2
+            while f"{name}_{suffix}" in self.names:
+                suffix += 1
+            name = f"{name}_{suffix}"
+        return name
+
+    def register(self, name: str, path: Path) -> None:
+        self.names[name] = path
+        self.taps.setdefault(name, name)
+
+    def register_tap(self, tap: str, node: str, path: Path) -> None:
+        self.taps.setdefault(tap, node)
+
+    def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: Path) -> None:
+        self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
+
+    def poisoned(self, call: Call, scope: _Scope, path: Path, kind: str) -> str:
+        name = self.layer_name(call, scope, path)
+        self.register(name, path)
+        self.shapes[name] = UNKNOWN
+        return name
+
+    def add_node(self, name: str, entry: str, layer: Layer, inputs: tuple[str, ...], groups: tuple[str, ...], path: Path,
+                 call: Call | None = None, role: str = "") -> str:
+        if len(self.nodes) >= self.limits.max_layers:
+            self.error(f"the network expands to more than {self.limits.max_layers:,} layers", path,
+                       "reduce repeat counts; the limit guards against runaway expansion")
+            raise _Abort
+        self.register(name, path)
+        input_shapes = [self.shapes[i] for i in inputs]
+        if any(shape is UNKNOWN for shape in input_shapes):
+            self.shapes[name] = UNKNOWN
+            return name
+        try:
+            shape = layer.output_shape(input_shapes)
+        except ShapeError as error:
+            where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
+            self.error(f"{layer.kind} '{name}': {_strip_kind(error.message, layer.kind)}", where, error.hint)
+            self.shapes[name] = UNKNOWN
+            return name
+        self.shapes[name] = shape
+        self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role))
+        return name
+
+    def argument_path(self, call: Call, positional: tuple[str, ...], argument: str, path: Path) -> Path:
+        if argument in call.kwargs:
+            return path + ("kwargs", argument)
+        if argument in positional and positional.index(argument) < len(call.args):
+            return path + ("args", positional.index(argument))
+        return path
+
+    def resolve_tap(self, tap: str, scope: _Scope, path: Path) -> str | None:
+        prefix = scope.prefix
+        candidates = []
+        while True:
+            candidates.append(prefix + tap)
+            if not prefix:
+                break
+            prefix = prefix[: prefix.rstrip("_").rfind("_") + 1] if "_" in prefix.rstrip("_") else ""
+        for candidate in candidates:
+            if candidate in self.taps:
+                return self.taps[candidate]
+        self.error(f"unknown tap `@{tap}`: no earlier layer or group has that name", path,
+                   did_you_mean(tap, self.taps) or did_you_mean(scope.prefix + tap, self.taps))
+        return None
+
+    # -- expressions
+
+    def evaluate(self, expr: Any, env: Mapping[str, Any], path: Path) -> Any:
+        try:
+            return _evaluate(expr, env, path)
+        except _EvalError as error:
+            self.error(error.message, error.path)
+            return UNKNOWN
+
+
+class _EvalError(Exception):
+    def __init__(self, message: str, path: Path):
+        self.message, self.path = message, path
+
+
+def _evaluate(expr: Any, env: Mapping[str, Any], path: Path) -> Any:
+    if isinstance(expr, Ref):
+        value = env.get(expr.ref, UNKNOWN)
+        return value
+    if isinstance(expr, tuple):
+        items = tuple(_evaluate(item, env, path + (index,)) for index, item in enumerate(expr))
+        return UNKNOWN if any(item is UNKNOWN for item in items) else items
+    if not isinstance(expr, Op):
+        return expr
+    values = [_evaluate(arg, env, path + ("args", index)) for index, arg in enumerate(expr.args)]
+    if any(value is UNKNOWN for value in values):
+        return UNKNOWN
+    return _apply(expr.op, values, path)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _apply(op: str, values: list, path: Path) -> Any:
+    if op in ("and", "or", "not"):
+        for value in values:
+            if not isinstance(value, bool):
+                raise _EvalError(f"`{op}` takes true or false; received {_show(value)}", path)
+        return {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}[op](*values)
+    if op in ("==", "!="):
+        equal = values[0] == values[1] and type(values[0]) is type(values[1]) or (_is_number(values[0]) and _is_number(values[1]) and values[0] == values[1])
+        return equal if op == "==" else not equal
+    for value in values:
+        if not _is_number(value):
+            raise _EvalError(f"`{op}` takes numbers; received {_show(value)}", path)
+    if op == "neg":
+        return -values[0]
+    left, right = values
+    if op in ("/", "//", "%") and right == 0:
+        raise _EvalError(f"division by zero in `{_show(left)} {op} {_show(right)}`", path)
+    result = {
+        "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
+        "/": lambda: left / right, "//": lambda: left // right, "%": lambda: left % right,
+        "<": lambda: left < right, "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
+    }[op]()
+    if _is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
+        raise _EvalError(f"`{_show(left)} {op} {_show(right)}` is out of range", path)
+    return result
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _strip_kind(message: str, kind: str) -> str:
+    return message[len(kind) + 2:] if message.startswith(kind + ": ") else message
+
+
+def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,
+                input_shape: Shape | None = None, limits: Limits = Limits()) -> Graph:
+    """Expand `spec` into a `Graph`, or raise `SpecError` with every fault found."""
+    return Expander(spec, source, overrides or {}, input_shape, limits).run()
+
+
+def walk_groups(graph: Graph, node: Node) -> Iterator[Group]:
+    for group_id in node.groups:
+        yield graph.group(group_id)

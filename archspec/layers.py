@@ -1,0 +1,924 @@
+"""THE layer registry: one class per layer kind, holding every rule for that kind.
+
+Each class validates its arguments (pydantic fields), and answers, from input shapes alone:
+its output shape, parameter counts (Keras and torch conventions), MACs, FLOPs under the
+`tfprof` profile, its sliding window for receptive fields, and a pure description of its Keras
+call (`KerasCall`), from which both the Keras and the Python emitters work. `REGISTRY` maps each
+name of the language (`conv`, `relu`, ...) to its class and preset arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import ceil, prod
+from typing import Any, ClassVar, Literal, Sequence, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
+
+Shape = tuple[int, ...]
+
+MAX_DIMENSION = 1 << 20  # filters, units, kernel and input sizes above this are refused
+
+PositiveInt = Field(strict=True, ge=1, le=MAX_DIMENSION)
+
+# Keras 3 activation names (keras.activations.get accepts each).
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
+    "linear", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
+    "softplus", "softsign", "swish", "tanh",
+)
+ActivationName = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+INITIALIZERS = (
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+    "ones", "orthogonal", "random_normal", "random_uniform", "truncated_normal", "zeros",
+)
+InitializerName = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Padding = Literal["valid", "same"]
+Pair = Union[StrictInt, tuple[StrictInt, StrictInt]]
+
+
+class ShapeError(Exception):
+    """A layer cannot take the shapes it is given; `argument` names the culprit, if one is."""
+
+    def __init__(self, message: str, argument: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.argument = argument
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class KerasCall:
+    """A pure description of one Keras constructor call: `keras.<path>(*args, **kwargs)`."""
+
+    path: str  # e.g. "layers.Conv2D", "regularizers.L2"
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @staticmethod
+    def of(path: str, **kwargs: Any) -> "KerasCall":
+        return KerasCall(path, tuple(kwargs.items()))
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a layer slides over each spatial axis: the receptive-field recurrence's inputs."""
+
+    kernel: tuple[int, int]  # effective (dilated) kernel extent
+    stride: tuple[Fraction, Fraction]
+    pad_before: tuple[int, int]
+    pad_after: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    trainable: int = 0
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class Weight:
+    name: str
+    shape: Shape
+    trainable: bool = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape arithmetic shared by the windowed kinds (Keras semantics)
+
+
+def pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def window_output(size: int, kernel: int, stride: int, padding: str) -> int:
+    """Keras: `valid` floors, `same` gives ceil(n / s) whatever the kernel."""
+    if padding == "same":
+        return ceil(size / stride)
+    return (size - kernel) // stride + 1
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's `same`: the total padding, with the odd pixel after (asymmetric when strided)."""
+    total = max((ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def spatial_input(layer: "Layer", shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise ShapeError(
+            f"{layer.kind} expects a spatial input (height x width x channels); received {format_shape(shape)}",
+            hint="spatial layers must come before `flatten`, `dense` and global pooling",
+        )
+    return shape  # type: ignore[return-value]
+
+
+def format_shape(shape: Shape) -> str:
+    return "x".join(str(n) for n in shape) if shape else "a scalar"
+
+
+def elements(shape: Shape) -> int:
+    return prod(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The base class
+
+
+class Layer(BaseModel):
+    """One layer kind. Subclasses declare fields (the language's arguments) and override rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+    kind: ClassVar[str]  # the family name used in reports ("conv", "activation", ...)
+    family: ClassVar[str]  # diagram colour group
+    positional: ClassVar[tuple[str, ...]] = ()
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
+    mixes_positions: ClassVar[bool] = False  # ends the spatial receptive field
+
+    # -- description
+
+    @classmethod
+    def argument_names(cls) -> tuple[str, ...]:
+        return tuple(cls.model_fields)
+
+    @classmethod
+    def required_arguments(cls) -> tuple[str, ...]:
+        return tuple(name for name, info in cls.model_fields.items() if info.is_required())
+
+    def arguments(self) -> dict[str, Any]:
+        """The arguments that differ from the defaults, in declaration order."""
+        return {
+            name: getattr(self, name) for name, info in type(self).model_fields.items()
+            if info.is_required() or getattr(self, name) != info.default
+        }
+
+    def label(self) -> str:
+        """A short text for diagrams and tables: the kind and its key arguments."""
+        return self.kind
+
+    # -- rules
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return inputs[0]
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        return ()
+
+    def params(self, inputs: Sequence[Shape], convention: str = "keras") -> ParamCount:
+        trainable = sum(elements(w.shape) for w in self.weights(inputs) if w.trainable)
+        frozen = sum(elements(w.shape) for w in self.weights(inputs) if not w.trainable)
+        if convention == "torch":
+            frozen = 0  # PyTorch counts only parameters; running statistics are buffers
+        return ParamCount(trainable, frozen)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 0
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """What tf.profiler's float_operation() counts for the emitted Keras layer at batch 1."""
+        return 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        """The sliding window, or None for a layer that maps each position to itself."""
+        return None
+
+    def keras_call(self) -> KerasCall:
+        raise NotImplementedError
+
+
+def _regularizer(l1: float | None, l2: float | None) -> KerasCall | None:
+    if l1 is not None and l2 is not None:
+        return KerasCall.of("regularizers.L1L2", l1=l1, l2=l2)
+    if l2 is not None:
+        return KerasCall.of("regularizers.L2", l2=l2)
+    if l1 is not None:
+        return KerasCall.of("regularizers.L1", l1=l1)
+    return None
+
+
+def _activation_flops(activation: str | None, shape: Shape) -> int:
+    return Activation.TFPROF_PER_ELEMENT.get(activation or "linear", 0) * elements(shape)
+
+
+def _bias_flops(bias: bool, output: Shape) -> int:
+    # BiasAdd: tf.profiler counts one operation per output element.
+    return elements(output) if bias else 0
+
+
+def _dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
+    """Output positions tf.profiler sees: Keras' TF backend runs a dilated convolution as
+    space-to-batch on a grid padded up to a multiple of the dilation on each axis."""
+    return (dilation[0] * ceil(output[0] / dilation[0])) * (dilation[1] * ceil(output[1] / dilation[1]))
+
+
+class _Regularized(BaseModel):
+    l2: StrictFloat | StrictInt | None = Field(default=None, ge=0)
+    l1: StrictFloat | StrictInt | None = Field(default=None, ge=0)
+
+
+class _Windowed(Layer):
+    """Shared rules of kinds that slide a window: convolutions and pooling."""
+
+    def _kernel(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def _stride(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def _dilation(self) -> tuple[int, int]:
+        return (1, 1)
+
+    def effective_kernel(self) -> tuple[int, int]:
+        kernel, dilation = self._kernel(), self._dilation()
+        return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
+
+    def spatial_output(self, shape: Shape) -> tuple[int, int]:
+        height, width, _ = spatial_input(self, shape)
+        kernel, stride = self.effective_kernel(), self._stride()
+        padding = getattr(self, "padding")
+        if padding == "valid":
+            for axis, size, k in (("height", height, kernel[0]), ("width", width, kernel[1])):
+                if k > size:
+                    what = "pool" if self.family == "pool" else "kernel"
+                    raise ShapeError(
+                        f"{self.kind}: {what} {_extent(self)} exceeds its {height}x{width} input with padding=valid "
+                        f"({axis} {k} > {size})",
+                        argument="pool" if what == "pool" else "kernel",
+                        hint="use padding=same, a smaller window, or less downsampling before this layer",
+                    )
+        out = (window_output(height, kernel[0], stride[0], padding), window_output(width, kernel[1], stride[1], padding))
+        return out
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        height, width, _ = inputs[0]
+        kernel, stride = self.effective_kernel(), self._stride()
+        if getattr(self, "padding") == "same":
+            pads = [same_padding(n, k, s) for n, k, s in zip((height, width), kernel, stride)]
+        else:
+            pads = [(0, 0), (0, 0)]
+        return Window(kernel, (Fraction(stride[0]), Fraction(stride[1])), (pads[0][0], pads[1][0]), (pads[0][1], pads[1][1]))
+
+
+def _extent(layer: _Windowed) -> str:
+    kernel = layer.effective_kernel()
+    return f"{kernel[0]}x{kernel[1]}" if kernel[0] != kernel[1] else str(kernel[0])
+
+
+def _positive_pair(value: Any) -> Any:
+    for item in (value,) if isinstance(value, int) else value:
+        if item < 1:
+            raise ValueError(f"expected a positive size or a pair of them; received {_show(value)}")
+        if item > MAX_DIMENSION:
+            raise ValueError(f"expected at most {MAX_DIMENSION}; received {_show(value)}")
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolutions
+
+
+class Conv(_Windowed, _Regularized):
+    """2-D convolution (keras.layers.Conv2D), with dilation and groups."""
+
+    kind: ClassVar[str] = "conv"
+    family: ClassVar[str] = "conv"
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
+
+    filters: int = PositiveInt
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding = "valid"
+    dilation: Pair = 1
+    groups: int = Field(default=1, strict=True, ge=1, le=MAX_DIMENSION)
+    activation: ActivationName | None = None
+    bias: StrictBool = True
+    kernel_init: InitializerName = "glorot_uniform"
+    bias_init: InitializerName = "zeros"
+
+    _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
+
+    def _kernel(self) -> tuple[int, int]:
+        return pair(self.kernel)
+
+    def _stride(self) -> tuple[int, int]:
+        return pair(self.stride)
+
+    def _dilation(self) -> tuple[int, int]:
+        return pair(self.dilation)
+
+    def label(self) -> str:
+        kernel = pair(self.kernel)
+        text = f"conv {kernel[0]}x{kernel[1]}, {self.filters}"
+        if pair(self.stride) != (1, 1):
+            text += f", /{_show(self.stride)}"
+        return text
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        _, _, channels = spatial_input(self, inputs[0])
+        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
+            raise ShapeError(f"conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        if channels % self.groups or self.filters % self.groups:
+            raise ShapeError(
+                f"conv: groups={self.groups} must divide both the input channels ({channels}) and filters ({self.filters})",
+                argument="groups",
+            )
+        return (*self.spatial_output(inputs[0]), self.filters)
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        kernel = pair(self.kernel)
+        channels = inputs[0][-1]
+        result = [Weight("kernel", (*kernel, channels // self.groups, self.filters))]
+        if self.bias:
+            result.append(Weight("bias", (self.filters,)))
+        return tuple(result)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        kernel = pair(self.kernel)
+        return elements(output) * kernel[0] * kernel[1] * (inputs[0][-1] // self.groups)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # Keras runs a grouped convolution inside a compiled function that tf.profiler does not
+        # look into, so only the bias is counted; a dilated one is counted on Keras' padded grid.
+        kernel = pair(self.kernel)
+        per_position = output[2] * kernel[0] * kernel[1] * inputs[0][-1]
+        convolution = 0 if self.groups > 1 else 2 * _dilated_positions(output, pair(self.dilation)) * per_position
+        return convolution + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of(
+            "layers.Conv2D", filters=self.filters, kernel_size=pair(self.kernel), strides=pair(self.stride),
+            padding=self.padding, dilation_rate=pair(self.dilation), groups=self.groups,
+            activation=self.activation, use_bias=self.bias, kernel_initializer=self.kernel_init,
+            bias_initializer=self.bias_init, kernel_regularizer=_regularizer(self.l1, self.l2),
+        )
+
+
+class DepthwiseConv(_Windowed, _Regularized):
+    """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
+
+    kind: ClassVar[str] = "depthwise_conv"
+    family: ClassVar[str] = "conv"
+    positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
+
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding = "valid"
+    multiplier: int = Field(default=1, strict=True, ge=1, le=MAX_DIMENSION)
+    dilation: Pair = 1
+    activation: ActivationName | None = None
+    bias: StrictBool = True
+    kernel_init: InitializerName = "glorot_uniform"
+    bias_init: InitializerName = "zeros"
+
+    _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
+
+    def _kernel(self) -> tuple[int, int]:
+        return pair(self.kernel)
+
+    def _stride(self) -> tuple[int, int]:
+        return pair(self.stride)
+
+    def _dilation(self) -> tuple[int, int]:
+        return pair(self.dilation)
+
+    def label(self) -> str:
+        kernel = pair(self.kernel)
+        return f"depthwise {kernel[0]}x{kernel[1]}" + (f", /{_show(self.stride)}" if pair(self.stride) != (1, 1) else "")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        _, _, channels = spatial_input(self, inputs[0])
+        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
+            raise ShapeError(f"depthwise_conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        return (*self.spatial_output(inputs[0]), channels * self.multiplier)
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        channels = inputs[0][-1]
+        result = [Weight("kernel", (*pair(self.kernel), channels, self.multiplier))]
+        if self.bias:
+            result.append(Weight("bias", (channels * self.multiplier,)))
+        return tuple(result)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        kernel = pair(self.kernel)
+        return elements(output) * kernel[0] * kernel[1]
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        kernel = pair(self.kernel)
+        positions = _dilated_positions(output, pair(self.dilation))
+        return 2 * positions * output[2] * kernel[0] * kernel[1] + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of(
+            "layers.DepthwiseConv2D", kernel_size=pair(self.kernel), strides=pair(self.stride),
+            padding=self.padding, depth_multiplier=self.multiplier, dilation_rate=pair(self.dilation),
+            activation=self.activation, use_bias=self.bias, depthwise_initializer=self.kernel_init,
+            bias_initializer=self.bias_init, depthwise_regularizer=_regularizer(self.l1, self.l2),
+        )
+
+
+class SeparableConv(_Windowed, _Regularized):
+    """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
+
+    kind: ClassVar[str] = "separable_conv"
+    family: ClassVar[str] = "conv"
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
+
+    filters: int = PositiveInt
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding = "valid"
+    multiplier: int = Field(default=1, strict=True, ge=1, le=MAX_DIMENSION)
+    dilation: Pair = 1
+    activation: ActivationName | None = None
+    bias: StrictBool = True
+    kernel_init: InitializerName = "glorot_uniform"
+    bias_init: InitializerName = "zeros"
+
+    _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
+
+    def _kernel(self) -> tuple[int, int]:
+        return pair(self.kernel)
+
+    def _stride(self) -> tuple[int, int]:
+        return pair(self.stride)
+
+    def _dilation(self) -> tuple[int, int]:
+        return pair(self.dilation)
+
+    def label(self) -> str:
+        kernel = pair(self.kernel)
+        return f"separable {kernel[0]}x{kernel[1]}, {self.filters}" + (f", /{_show(self.stride)}" if pair(self.stride) != (1, 1) else "")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        spatial_input(self, inputs[0])
+        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
+            raise ShapeError(f"separable_conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        return (*self.spatial_output(inputs[0]), self.filters)
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        channels = inputs[0][-1]
+        result = [
+            Weight("depthwise_kernel", (*pair(self.kernel), channels, self.multiplier)),
+            Weight("pointwise_kernel", (1, 1, channels * self.multiplier, self.filters)),
+        ]
+        if self.bias:
+            result.append(Weight("bias", (self.filters,)))
+        return tuple(result)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        kernel = pair(self.kernel)
+        depthwise_channels = inputs[0][-1] * self.multiplier
+        positions = output[0] * output[1]
+        return positions * depthwise_channels * kernel[0] * kernel[1] + positions * depthwise_channels * self.filters
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 2 * self.macs(inputs, output) + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+
+    def keras_call(self) -> KerasCall:
+        regularizer = _regularizer(self.l1, self.l2)
+        return KerasCall.of(
+            "layers.SeparableConv2D", filters=self.filters, kernel_size=pair(self.kernel),
+            strides=pair(self.stride), padding=self.padding, depth_multiplier=self.multiplier,
+            dilation_rate=pair(self.dilation), activation=self.activation, use_bias=self.bias,
+            depthwise_initializer=self.kernel_init, pointwise_initializer=self.kernel_init,
+            bias_initializer=self.bias_init, depthwise_regularizer=regularizer, pointwise_regularizer=regularizer,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense, normalization, activations
+
+
+class Dense(Layer, _Regularized):
+    """Fully connected layer (keras.layers.Dense) on a flat input."""
+
+    kind: ClassVar[str] = "dense"
+    family: ClassVar[str] = "dense"
+    positional: ClassVar[tuple[str, ...]] = ("units", "activation")
+    mixes_positions: ClassVar[bool] = True
+
+    units: int = PositiveInt
+    activation: ActivationName | None = None
+    bias: StrictBool = True
+    kernel_init: InitializerName = "glorot_uniform"
+    bias_init: InitializerName = "zeros"
+
+    def label(self) -> str:
+        return f"dense {self.units}" + (f", {self.activation}" if self.activation else "")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise ShapeError(
+                f"dense expects a flat input; received {format_shape(inputs[0])}",
+                hint="add `flatten` or `global_avg_pool` before it (Keras would apply dense to the last axis only)",
+            )
+        return (self.units,)
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        result = [Weight("kernel", (inputs[0][-1], self.units))]
+        if self.bias:
+            result.append(Weight("bias", (self.units,)))
+        return tuple(result)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return inputs[0][-1] * self.units
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 2 * self.macs(inputs, output) + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of(
+            "layers.Dense", units=self.units, activation=self.activation, use_bias=self.bias,
+            kernel_initializer=self.kernel_init, bias_initializer=self.bias_init,
+            kernel_regularizer=_regularizer(self.l1, self.l2),
+        )
+
+
+class BatchNorm(Layer):
+    """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
+
+    kind: ClassVar[str] = "bn"
+    family: ClassVar[str] = "norm"
+
+    momentum: StrictFloat | StrictInt = Field(default=0.99, ge=0, le=1)
+    epsilon: StrictFloat | StrictInt = Field(default=0.001, gt=0)
+    center: StrictBool = True
+    scale: StrictBool = True
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        channels = (inputs[0][-1],)
+        result = []
+        if self.scale:
+            result.append(Weight("gamma", channels))
+        if self.center:
+            result.append(Weight("beta", channels))
+        return (*result, Weight("moving_mean", channels, False), Weight("moving_variance", channels, False))
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # Keras 3 never fuses it: rsqrt(var + eps) (Rsqrt counts 2 per element), * gamma,
+        # mean * inv, beta - that: 6 per channel (5 without gamma; `center` adds no op), then
+        # x * inv + offset: 2 per element.
+        per_channel = 6 if self.scale else 5
+        return per_channel * inputs[0][-1] + 2 * elements(inputs[0])
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.BatchNormalization", momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale)
+
+
+class Activation(Layer):
+    """An element-wise activation (keras.layers.Activation and its dedicated layers)."""
+
+    kind: ClassVar[str] = "activation"
+    family: ClassVar[str] = "activation"
+    positional: ClassVar[tuple[str, ...]] = ("function",)
+
+    # tf.profiler registers no FLOPs for Relu, Sigmoid, Tanh, Elu, Selu, LeakyRelu, Softplus...;
+    # Softmax counts 5 per element, and activations Keras composes from Mul/Add/Erf ops count
+    # those ops (measured with TensorFlow 2.21 and Keras 3.15, pinned by a test).
+    TFPROF_PER_ELEMENT: ClassVar[dict[str, int]] = {
+        "softmax": 5, "gelu": 4, "silu": 2, "swish": 2, "hard_sigmoid": 2, "hard_silu": 3, "hard_swish": 3, "mish": 1,
+    }
+
+    function: ActivationName
+    slope: StrictFloat | StrictInt | None = Field(default=None, ge=0)  # leaky_relu's negative slope
+    alpha: StrictFloat | StrictInt | None = None  # elu's alpha
+
+    def label(self) -> str:
+        return self.function
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        if self.function == "elu" and self.alpha not in (None, 1, 1.0):
+            return 2 * elements(output)  # keras.layers.ELU scales the negative part: Mul + Select
+        return _activation_flops(self.function, output)
+
+    def keras_call(self) -> KerasCall:
+        if self.function == "leaky_relu" and self.slope is not None:
+            return KerasCall.of("layers.LeakyReLU", negative_slope=self.slope)
+        if self.function == "elu" and self.alpha is not None:
+            return KerasCall.of("layers.ELU", alpha=self.alpha)
+        return KerasCall.of("layers.Activation", activation=self.function)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+
+
+class _Pool(_Windowed):
+    family: ClassVar[str] = "pool"
+    positional: ClassVar[tuple[str, ...]] = ("pool", "stride")
+    keras_class: ClassVar[str]
+
+    pool: Pair = 2
+    stride: Pair | None = None  # Keras: defaults to the pool size
+    padding: Padding = "valid"
+
+    _pairs = field_validator("pool", "stride")(lambda value: value if value is None else _positive_pair(value))
+
+    def _kernel(self) -> tuple[int, int]:
+        return pair(self.pool)
+
+    def _stride(self) -> tuple[int, int]:
+        return pair(self.stride if self.stride is not None else self.pool)
+
+    def label(self) -> str:
+        pool, stride = pair(self.pool), self._stride()
+        text = f"{self.kind} {pool[0]}x{pool[1]}"
+        return text + (f", /{stride[0]}" if stride[0] == stride[1] else f", /{stride[0]}x{stride[1]}") if stride != (1, 1) else text
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (*self.spatial_output(inputs[0]), inputs[0][2])
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        pool = pair(self.pool)
+        return pool[0] * pool[1] * elements(output)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of(self.keras_class, pool_size=pair(self.pool), strides=self._stride(), padding=self.padding)
+
+
+class MaxPool(_Pool):
+    """Max pooling (keras.layers.MaxPooling2D)."""
+
+    kind: ClassVar[str] = "maxpool"
+    keras_class: ClassVar[str] = "layers.MaxPooling2D"
+
+
+class AvgPool(_Pool):
+    """Average pooling (keras.layers.AveragePooling2D)."""
+
+    kind: ClassVar[str] = "avgpool"
+    keras_class: ClassVar[str] = "layers.AveragePooling2D"
+
+
+class _GlobalPool(Layer):
+    family: ClassVar[str] = "pool"
+    mixes_positions: ClassVar[bool] = True
+    keras_class: ClassVar[str]
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (spatial_input(self, inputs[0])[2],)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of(self.keras_class)
+
+
+class GlobalAvgPool(_GlobalPool):
+    """Global average pooling (keras.layers.GlobalAveragePooling2D)."""
+
+    kind: ClassVar[str] = "global_avg_pool"
+    keras_class: ClassVar[str] = "layers.GlobalAveragePooling2D"
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return elements(inputs[0])  # Mean: one operation per input element
+
+
+class GlobalMaxPool(_GlobalPool):
+    """Global max pooling (keras.layers.GlobalMaxPooling2D)."""
+
+    kind: ClassVar[str] = "global_max_pool"
+    keras_class: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
+
+
+# ---------------------------------------------------------------------------------------------
+# Regularization and reshaping
+
+
+class Dropout(Layer):
+    """Dropout (keras.layers.Dropout); the identity at inference."""
+
+    kind: ClassVar[str] = "dropout"
+    family: ClassVar[str] = "dropout"
+    positional: ClassVar[tuple[str, ...]] = ("rate",)
+
+    rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
+
+    def label(self) -> str:
+        return f"dropout {self.rate}"
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.Dropout", rate=float(self.rate))
+
+
+class Flatten(Layer):
+    """Flattens to one axis (keras.layers.Flatten)."""
+
+    kind: ClassVar[str] = "flatten"
+    family: ClassVar[str] = "reshape"
+    mixes_positions: ClassVar[bool] = True
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (elements(inputs[0]),)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.Flatten")
+
+
+class ZeroPad(Layer):
+    """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
+
+    kind: ClassVar[str] = "zero_pad"
+    family: ClassVar[str] = "reshape"
+    positional: ClassVar[tuple[str, ...]] = ("padding",)
+
+    padding: StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]] = 1
+
+    @field_validator("padding")
+    @classmethod
+    def _non_negative(cls, value: Any) -> Any:
+        flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
+        if any(v < 0 or v > MAX_DIMENSION for v in flat):
+            raise ValueError(f"expected padding sizes between 0 and {MAX_DIMENSION}; received {_show(value)}")
+        return value
+
+    def amounts(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((top, bottom), (left, right))."""
+        value = self.padding
+        if isinstance(value, int):
+            return ((value, value), (value, value))
+        if isinstance(value[0], int):
+            return ((value[0], value[0]), (value[1], value[1]))  # type: ignore[return-value]
+        return (tuple(value[0]), tuple(value[1]))  # type: ignore[return-value]
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        height, width, channels = spatial_input(self, inputs[0])
+        (top, bottom), (left, right) = self.amounts()
+        return (height + top + bottom, width + left + right, channels)
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        (top, bottom), (left, right) = self.amounts()
+        return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.ZeroPadding2D", padding=self.amounts())
+
+
+class Upsample(Layer):
+    """Repeats rows and columns (keras.layers.UpSampling2D)."""
+
+    kind: ClassVar[str] = "upsample"
+    family: ClassVar[str] = "reshape"
+    positional: ClassVar[tuple[str, ...]] = ("size",)
+
+    size: Pair = 2
+    interpolation: Literal["nearest", "bilinear"] = "nearest"
+
+    _pairs = field_validator("size")(_positive_pair)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        height, width, channels = spatial_input(self, inputs[0])
+        size = pair(self.size)
+        return (height * size[0], width * size[1], channels)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # nearest: Keras repeats rows and columns, and tf.profiler counts the two scalar Muls
+        # that compute the repeated sizes; bilinear's ResizeBilinear has no registered FLOPs.
+        return 2 if self.interpolation == "nearest" else 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        size = pair(self.size)
+        return Window((1, 1), (Fraction(1, size[0]), Fraction(1, size[1])), (0, 0), (0, 0))
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.UpSampling2D", size=pair(self.size), interpolation=self.interpolation)
+
+
+class Identity(Layer):
+    """Passes its input through (keras.layers.Identity)."""
+
+    kind: ClassVar[str] = "identity"
+    family: ClassVar[str] = "reshape"
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.Identity")
+
+
+# ---------------------------------------------------------------------------------------------
+# Merges
+
+
+class Add(Layer):
+    """Element-wise sum of equal shapes (keras.layers.Add)."""
+
+    kind: ClassVar[str] = "add"
+    family: ClassVar[str] = "merge"
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        first = inputs[0]
+        for index, shape in enumerate(inputs[1:], start=2):
+            if shape != first:
+                raise ShapeError(
+                    f"add needs inputs of equal shape; input 1 is {format_shape(first)} but input {index} is {format_shape(shape)}",
+                    hint="project the shortcut (a strided 1x1 conv) so both paths match",
+                )
+        return first
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return (len(inputs) - 1) * elements(output)
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.Add")
+
+
+class Concat(Layer):
+    """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
+
+    kind: ClassVar[str] = "concat"
+    family: ClassVar[str] = "merge"
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
+
+    axis: StrictInt = -1
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        rank = len(inputs[0])
+        axis = self.axis + rank if self.axis < 0 else self.axis
+        if not 0 <= axis < rank:
+            raise ShapeError(f"concat: axis {self.axis} is out of range for {rank}-axis inputs", argument="axis")
+        for index, shape in enumerate(inputs[1:], start=2):
+            others = [n for i, n in enumerate(shape) if i != axis]
+            expected = [n for i, n in enumerate(inputs[0]) if i != axis]
+            if len(shape) != rank or others != expected:
+                raise ShapeError(
+                    f"concat needs inputs that agree except on axis {self.axis}; input 1 is {format_shape(inputs[0])} but input {index} is {format_shape(shape)}",
+                    hint="give every branch the same stride and padding so their spatial sizes match",
+                )
+        return tuple(sum(shape[axis] for shape in inputs) if i == axis else n for i, n in enumerate(inputs[0]))
+
+    def keras_call(self) -> KerasCall:
+        return KerasCall.of("layers.Concatenate", axis=self.axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name of the language: the class it builds and the arguments the name presets."""
+
+    name: str
+    cls: type[Layer]
+    presets: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        return tuple(p for p in self.cls.positional if p not in self.presets)
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        names = [n for n in self.cls.argument_names() if n not in self.presets]
+        if self.cls is Activation:  # slope/alpha belong to the activations that have them
+            names = [n for n in names if n not in ("slope", "alpha") or ACTIVATION_EXTRA.get(self.name) == n or self.name == "act"]
+        return tuple(names)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(n for n in self.cls.required_arguments() if n not in self.presets)
+
+    def build(self, arguments: dict[str, Any]) -> Layer:
+        return self.cls(**self.presets, **arguments)
+
+
+ACTIVATION_EXTRA = {"leaky_relu": "slope", "elu": "alpha"}
+
+
+def _entries() -> dict[str, Entry]:
+    entries = [
+        Entry("conv", Conv, summary="2-D convolution (Conv2D): filters, kernel, stride"),
+        Entry("depthwise_conv", DepthwiseConv, summary="depthwise convolution (DepthwiseConv2D)"),
+        Entry("separable_conv", SeparableConv, summary="depthwise-separable convolution (SeparableConv2D)"),
+        Entry("dense", Dense, summary="fully connected layer (Dense): units, activation"),
+        Entry("bn", BatchNorm, summary="batch normalization (BatchNormalization)"),
+        Entry("act", Activation, summary="any Keras activation by name: act(gelu)"),
+        Entry("maxpool", MaxPool, summary="max pooling (MaxPooling2D): pool, stride"),
+        Entry("avgpool", AvgPool, summary="average pooling (AveragePooling2D): pool, stride"),
+        Entry("global_avg_pool", GlobalAvgPool, summary="global average pooling"),
+        Entry("global_max_pool", GlobalMaxPool, summary="global max pooling"),
+        Entry("dropout", Dropout, summary="dropout: rate"),
+        Entry("flatten", Flatten, summary="flatten to one axis"),
+        Entry("zero_pad", ZeroPad, summary="zero padding (ZeroPadding2D)"),
+        Entry("upsample", Upsample, summary="upsampling (UpSampling2D): size"),
+        Entry("identity", Identity, summary="passes its input through"),
+        Entry("add", Add, summary="element-wise sum of taps: add(@a)"),
+        Entry("concat", Concat, summary="concatenation of taps: concat(@a)"),
+    ]
+    for name in ("relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "silu", "swish", "relu6",
+                 "selu", "softplus", "softsign", "hard_sigmoid", "mish", "linear"):
+        entries.append(Entry(name, Activation, {"function": name}, summary=f"{name} activation"))
+    return {entry.name: entry for entry in entries}
+
+
+REGISTRY: dict[str, Entry] = _entries()
+LAYER_CLASSES: tuple[type[Layer], ...] = tuple(dict.fromkeys(entry.cls for entry in REGISTRY.values()))

@@ -1,0 +1,458 @@
+"""The spec language as data: pydantic models of the JSON form, and its static checks.
+
+Takes the plain dict from `syntax` (either form); hands out a frozen `Spec`, or a `SpecError`
+with every structural and static fault (unknown layers and blocks, unknown or missing
+arguments, arity, unknown parameters, recursive blocks), each located in the source.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Iterator, Literal, Union
+
+from pydantic import (
+    BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
+    ValidationError, model_serializer, model_validator,
+)
+from typing_extensions import TypeAliasType
+
+from .errors import Diagnostic, DiagnosticSink, Path, SpecError, describe_validation_error, did_you_mean
+from .layers import REGISTRY
+from .syntax import Source
+
+FORMAT_VERSION = "archspec/1"
+MAX_REPEAT = 10_000
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
+OPERATORS = ("+", "-", "*", "/", "//", "%", "neg", "not", "and", "or", "==", "!=", "<", "<=", ">", ">=")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Expressions
+
+
+class Ref(Frozen):
+    """A parameter of the network or of the enclosing block."""
+
+    ref: Name
+
+
+class Op(Frozen):
+    """An operator applied to expressions: arithmetic, comparison or logic."""
+
+    op: Literal[OPERATORS]  # type: ignore[valid-type]
+    args: tuple["Expr", ...] = Field(min_length=1, max_length=2)
+
+    @model_validator(mode="after")
+    def _arity(self) -> "Op":
+        expected = 1 if self.op in ("neg", "not") else 2
+        if len(self.args) != expected:
+            raise ValueError(f"operator `{self.op}` takes {expected} argument{'s' if expected > 1 else ''}; received {len(self.args)}")
+        return self
+
+
+def _expr_tag(value: Any) -> str | None:
+    if isinstance(value, (Ref, Op)):
+        return "ref" if isinstance(value, Ref) else "op"
+    if isinstance(value, dict):
+        return "ref" if "ref" in value else "op" if "op" in value else None
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "const"
+
+
+Constant = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
+Expr = TypeAliasType(
+    "Expr",
+    Annotated[
+        Union[
+            Annotated[Constant, Tag("const")],
+            Annotated[Ref, Tag("ref")],
+            Annotated[Op, Tag("op")],
+            Annotated[tuple["Expr", ...], Tag("list")],
+        ],
+        Discriminator(
+            _expr_tag,
+            custom_error_type="expression",
+            custom_error_message='expected a value: a number, a string, true/false/null, a list, {"ref": NAME} or {"op": OP, "args": [...]}',
+        ),
+    ],
+)
+
+
+class Param(Frozen):
+    """A parameter; it is required when the JSON form gives it no `default` key."""
+
+    name: Name
+    default: Expr = None
+    required: bool = Field(default=True, exclude=True, json_schema_extra=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_from_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "required" in data:
+                raise ValueError("`required` is implied: a parameter without `default` is required")
+            data = {**data, "required": "default" not in data}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict:
+        dumped = handler(self)
+        dumped.pop("required", None)
+        if self.required:
+            dumped.pop("default", None)
+        else:
+            dumped["default"] = dumped.get("default")
+        return dumped
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements
+
+
+class Call(Frozen):
+    """A layer or a block applied to the current tensor (or to named taps)."""
+
+    call: Name
+    inputs: tuple[Name, ...] = ()
+    args: tuple[Expr, ...] = ()
+    kwargs: dict[Name, Expr] = Field(default_factory=dict)
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class Repeat(Frozen):
+    """The body, applied `repeat` times in sequence."""
+
+    repeat: Expr
+    body: tuple["Statement", ...]
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class ConcatGroup(Frozen):
+    """Parallel branches from the same input, merged by channel concatenation (Inception)."""
+
+    concat: tuple[tuple["Statement", ...], ...] = Field(min_length=1)
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class Residual(Frozen):
+    """body(x) + shortcut(x); the shortcut is the identity when absent or when `shortcut_if` is false."""
+
+    residual: tuple["Statement", ...]
+    shortcut: tuple["Statement", ...] | None = None
+    shortcut_if: Expr = True
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class If(Frozen):
+    """Statements chosen by a condition on parameters, at expansion time."""
+
+    if_: Expr = Field(alias="if")
+    then: tuple["Statement", ...]
+    else_: tuple["Statement", ...] = Field(default=(), alias="else")
+
+
+class Tap(Frozen):
+    """Continue from a named earlier layer or group (`@name`), or from `input`."""
+
+    tap: Name
+
+
+STATEMENT_KEYS = {"call": "call", "repeat": "repeat", "concat": "concat", "residual": "residual", "if": "if", "tap": "tap"}
+
+
+def _statement_tag(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return {Call: "call", Repeat: "repeat", ConcatGroup: "concat", Residual: "residual", If: "if", Tap: "tap"}[type(value)]
+    if isinstance(value, dict):
+        for key in STATEMENT_KEYS:
+            if key in value:
+                return key
+    return None
+
+
+Statement = TypeAliasType(
+    "Statement",
+    Annotated[
+        Union[
+            Annotated[Call, Tag("call")],
+            Annotated[Repeat, Tag("repeat")],
+            Annotated[ConcatGroup, Tag("concat")],
+            Annotated[Residual, Tag("residual")],
+            Annotated[If, Tag("if")],
+            Annotated[Tap, Tag("tap")],
+        ],
+        Discriminator(
+            _statement_tag,
+            custom_error_type="statement",
+            custom_error_message="expected a statement: an object with one of the keys call, repeat, concat, residual, if, tap",
+        ),
+    ],
+)
+
+
+class Block(Frozen):
+    """A reusable, parametric group of statements, called like a layer."""
+
+    name: Name
+    params: tuple[Param, ...] = ()
+    body: tuple[Statement, ...] = ()
+
+
+class Spec(Frozen):
+    """A whole network: its parameters, input shape, blocks and body."""
+
+    network: Name
+    params: tuple[Param, ...] = ()
+    input: Expr
+    blocks: tuple[Block, ...] = ()
+    body: tuple[Statement, ...]
+
+    def to_dict(self) -> dict:
+        """The canonical JSON form (what `.json` specs hold)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def block(self, name: str) -> Block | None:
+        return next((block for block in self.blocks if block.name == name), None)
+
+
+for _model in (Op, Repeat, ConcatGroup, Residual, If, Block, Spec):
+    _model.model_rebuild()
+
+
+def json_schema() -> dict:
+    schema = Spec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "archspec network spec"
+    schema.setdefault("properties", {})["$schema"] = {"type": "string", "description": "ignored: a pointer to this schema for editors"}
+    return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and static checks
+
+
+def load_spec(source: Source) -> Spec:
+    """Validate a parsed source into a `Spec`, or raise `SpecError` with every fault found."""
+    try:
+        spec = Spec.model_validate(source.data)
+    except ValidationError as error:
+        raise SpecError(_structure_diagnostics(error, source), {source.file: source.text}) from None
+    sink = DiagnosticSink()
+    StaticChecker(spec, source, sink).run()
+    sink.raise_if_errors({source.file: source.text})
+    return spec
+
+
+def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagnostic]:
+    diagnostics = []
+    seen_paths: set[Path] = set()
+    for item in error.errors():
+        path, model_keys = _data_path(source.data, item["loc"])
+        if path in seen_paths:  # one message per place: a union's alternatives all fail there
+            continue
+        seen_paths.add(path)
+        message, hint = describe_validation_error(item, model_keys)
+        where = _describe_path(path)
+        if item["type"] == "extra_forbidden":
+            message = f"unknown key `{path[-1]}` in {_describe_path(path[:-1])}"
+        elif item["type"] == "missing":
+            message = f"{where} is missing its `{item['loc'][-1]}`"
+            path = path if path != tuple(item["loc"]) else path
+        else:
+            message = f"{where}: {message}"
+        diagnostics.append(source.diagnostic("error", message, path, hint))
+    return diagnostics
+
+
+def _data_path(data: Any, loc: tuple) -> tuple[Path, list[str]]:
+    """Follow a pydantic `loc` through the data, skipping union tags and other non-keys."""
+    path: list = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+    keys = list(_keys_for(current if isinstance(current, dict) else {}))
+    return tuple(path), keys
+
+
+def _keys_for(statement: dict) -> Iterator[str]:
+    tag = _statement_tag(statement)
+    model = {"call": Call, "repeat": Repeat, "concat": ConcatGroup, "residual": Residual, "if": If, "tap": Tap}.get(tag or "")
+    if model is not None:
+        for name, info in model.model_fields.items():
+            yield info.alias or name
+
+
+def _describe_path(path: Path) -> str:
+    if not path:
+        return "the spec"
+    names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape"}
+    last_key = next((p for p in reversed(path) if isinstance(p, str)), None)
+    if last_key in ("args",):
+        return f"argument {path[-1] + 1}" if isinstance(path[-1], int) else "an argument"
+    if last_key == "kwargs":
+        return f"argument `{path[-1]}`"
+    if isinstance(path[-1], int):
+        return f"statement {path[-1] + 1} of {names.get(str(path[-2]), '`' + str(path[-2]) + '`')}"
+    return names.get(str(path[-1]), f"`{path[-1]}`")
+
+
+class StaticChecker:
+    """Checks what needs no evaluation: names of layers, blocks, arguments and parameters."""
+
+    def __init__(self, spec: Spec, source: Source, sink: DiagnosticSink):
+        self.spec, self.source, self.sink = spec, source, sink
+        self.blocks = {}
+        self.calls: dict[str, list[tuple[str, Path]]] = {}  # block -> blocks it calls, with where
+
+    def error(self, message: str, path: Path, hint: str | None = None) -> None:
+        self.sink.add(self.source.diagnostic("error", message, path, hint))
+
+    def run(self) -> None:
+        spec = self.spec
+        network_scope = self.check_params(spec.params, ("params",), set())
+        for index, block in enumerate(spec.blocks):
+            path = ("blocks", index)
+            if block.name in self.blocks:
+                self.error(f"block `{block.name}` is defined twice", path + ("name",))
+            elif block.name in REGISTRY:
+                self.error(f"block `{block.name}` has the name of a layer kind", path + ("name",), "rename the block")
+            self.blocks.setdefault(block.name, block)
+        self.check_expr(spec.input, ("input",), network_scope)
+        for index, block in enumerate(spec.blocks):
+            path = ("blocks", index)
+            scope = self.check_params(block.params, path + ("params",), network_scope)
+            self.calls[block.name] = []
+            self.check_body(block.body, path + ("body",), scope, block.name)
+        self.check_body(spec.body, ("body",), network_scope, None)
+        self.check_recursion()
+
+    def check_params(self, params: tuple[Param, ...], path: Path, outer: set[str]) -> set[str]:
+        scope = set(outer)
+        seen: set[str] = set()
+        for index, param in enumerate(params):
+            if param.name in seen:
+                self.error(f"parameter `{param.name}` is declared twice", path + (index, "name"))
+            seen.add(param.name)
+            if not param.required:
+                self.check_expr(param.default, path + (index, "default"), scope)
+            scope.add(param.name)
+        return scope
+
+    def check_expr(self, expr: Any, path: Path, scope: set[str]) -> None:
+        if isinstance(expr, Ref) and expr.ref not in scope:
+            self.error(f"unknown parameter `{expr.ref}`", path, did_you_mean(expr.ref, scope))
+        elif isinstance(expr, Op):
+            for index, arg in enumerate(expr.args):
+                self.check_expr(arg, path + ("args", index), scope)
+        elif isinstance(expr, tuple):
+            for index, item in enumerate(expr):
+                self.check_expr(item, path + (index,), scope)
+
+    def check_body(self, body: tuple, path: Path, scope: set[str], block: str | None) -> None:
+        for index, statement in enumerate(body):
+            self.check_statement(statement, path + (index,), scope, block)
+
+    def check_statement(self, statement: Any, path: Path, scope: set[str], block: str | None) -> None:
+        if isinstance(statement, Call):
+            self.check_call(statement, path, scope, block)
+        elif isinstance(statement, Repeat):
+            self.check_expr(statement.repeat, path + ("repeat",), scope)
+            count = statement.repeat
+            if isinstance(count, int) and not isinstance(count, bool) and not 0 <= count <= MAX_REPEAT:
+                self.error(f"repeat count must be between 0 and {MAX_REPEAT}; received {count}", path + ("repeat",))
+            self.check_body(statement.body, path + ("body",), scope, block)
+        elif isinstance(statement, ConcatGroup):
+            for index, branch in enumerate(statement.concat):
+                self.check_body(branch, path + ("concat", index), scope, block)
+        elif isinstance(statement, Residual):
+            self.check_body(statement.residual, path + ("residual",), scope, block)
+            self.check_expr(statement.shortcut_if, path + ("shortcut_if",), scope)
+            if statement.shortcut is not None:
+                self.check_body(statement.shortcut, path + ("shortcut",), scope, block)
+        elif isinstance(statement, If):
+            self.check_expr(statement.if_, path + ("if",), scope)
+            self.check_body(statement.then, path + ("then",), scope, block)
+            self.check_body(statement.else_, path + ("else",), scope, block)
+
+    def check_call(self, call: Call, path: Path, scope: set[str], block: str | None) -> None:
+        for index, arg in enumerate(call.args):
+            self.check_expr(arg, path + ("args", index), scope)
+        for key, value in call.kwargs.items():
+            self.check_expr(value, path + ("kwargs", key), scope)
+        entry = REGISTRY.get(call.call)
+        if entry is not None:
+            self.check_arguments(call, path, f"{call.call}", entry.positional, entry.argument_names, entry.required)
+            if call.inputs and entry.cls.inputs_allowed[1] == 1 and len(call.inputs) > 1:
+                self.error(f"{call.call} takes one input; received {len(call.inputs)} taps", path + ("inputs", 1))
+            return
+        target = self.blocks.get(call.call)
+        if target is None:
+            choices = list(REGISTRY) + list(self.blocks)
+            self.error(f"unknown layer or block `{call.call}`", path + ("call",), did_you_mean(call.call, choices))
+            return
+        if call.inputs:
+            self.error(f"block `{call.call}` takes the current tensor; taps (`@name`) are for layers", path + ("inputs", 0),
+                       "switch to the tap first: `@name` on its own, then the block call")
+        names = tuple(p.name for p in target.params)
+        required = tuple(p.name for p in target.params if p.required)
+        self.check_arguments(call, path, f"block `{call.call}`", names, names, required)
+        if block is not None:
+            self.calls.setdefault(block, []).append((call.call, path))
+
+    def check_arguments(self, call: Call, path: Path, what: str, positional: tuple, names: tuple, required: tuple) -> None:
+        if len(call.args) > len(positional):
+            extra = len(call.args) - len(positional)
+            takes = f"at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
+            if positional:
+                takes += f" ({', '.join(positional)})"
+            self.error(f"{what} takes {takes}; received {len(call.args)}", path + ("args", len(positional)),
+                       f"name the extra argument{'s' if extra > 1 else ''}, e.g. `{names[0]}=...`" if names and not positional else None)
+        given = set(positional[: len(call.args)])
+        for key in call.kwargs:
+            if key not in names:
+                hint = did_you_mean(key, names) or (f"{what} takes {', '.join(names)}" if names else f"{what} takes no arguments")
+                self.error(f"{what} has no argument `{key}`", path + ("kwargs", key), hint)
+            elif key in given:
+                self.error(f"{what}: argument `{key}` is given both by position and by name", path + ("kwargs", key))
+            given.add(key)
+        missing = [name for name in required if name not in given]
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            self.error(f"{what} is missing required argument{plural} {', '.join(f'`{m}`' for m in missing)}", path + ("call",),
+                       f"e.g. `{call.call}({', '.join(required)})`" if positional[: len(required)] == required else None)
+
+    def check_recursion(self) -> None:
+        """A block that calls itself, directly or through others, would expand forever."""
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+        reported: set[str] = set()
+
+        def visit(name: str, trail: list[str]) -> None:
+            state[name] = 1
+            for callee, path in self.calls.get(name, []):
+                if state.get(callee) == 1:
+                    cycle = trail[trail.index(callee):] + [callee] if callee in trail else [name, callee]
+                    if callee not in reported:
+                        reported.add(callee)
+                        self.error(f"block `{callee}` is recursive: {' -> '.join(cycle)}", path + ("call",),
+                                   "blocks expand at compile time; use `repeat` for repetition")
+                elif state.get(callee) is None and callee in self.blocks:
+                    visit(callee, trail + [callee])
+            state[name] = 2
+
+        for name in self.calls:
+            if state.get(name) is None:
+                visit(name, [name])
