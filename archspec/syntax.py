@@ -845,6 +845,8 @@ class ArchPrinter:
         leading = [c for c in comments if not c.trailing]
         out: list[str] = []
         pending = 0
+        # A trailing comment goes on the last output line holding code from its source line.
+        holder = {n: index for index, line in enumerate(self.lines) for n in line.source_lines if n in trailing}
         for number, line in enumerate(self.lines):
             anchor = min(line.source_lines) if line.source_lines else None
             own_comments = []
@@ -856,7 +858,7 @@ class ArchPrinter:
             for comment in own_comments:
                 out.append("  " * line.indent + comment.text)
             text = "  " * line.indent + line.text
-            notes = [trailing.pop(n).text for n in sorted(set(line.source_lines)) if n in trailing]
+            notes = [trailing.pop(n).text for n in sorted(set(line.source_lines)) if n in trailing and holder[n] == number]
             if notes:
                 text += "  " + " ".join(notes)
             out.append(text)

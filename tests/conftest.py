@@ -1,0 +1,79 @@
+"""Shared test fixtures: running the CLI in-process and golden files.
+
+Golden files live under tests/cases/; refresh them with `pytest --update-goldens` and review
+the diff before committing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from archspec.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).resolve().parent / "cases"
+SPECS = ROOT / "specs"
+COURSE_SPECS = ("baseline", "lenet5", "alexnet8", "vgg16", "inception10", "resnet18")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite golden files under tests/cases/")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, stdin: str | None = None) -> Result:
+    """Run `archspec ARGS` in this process, capturing its output and exit code."""
+    import sys
+
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    if stdin is not None:
+        sys.stdin = _TextStdin(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        sys.stdin = old_stdin
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+class _TextStdin(io.StringIO):
+    """A stdin stand-in with the `.buffer` that archspec reads bytes from."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.buffer = io.BytesIO(text.encode("utf-8"))
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with a golden file, or rewrite it under --update-goldens."""
+    update = request.config.getoption("--update-goldens")
+
+    def check(path: Path, actual: str) -> None:
+        if update or not path.exists():
+            if not update:
+                pytest.fail(f"golden file {path.relative_to(ROOT)} is missing; run pytest --update-goldens and review it")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        expected = path.read_text(encoding="utf-8")
+        assert actual == expected, f"{path.relative_to(ROOT)} differs; rerun with --update-goldens and review the diff"
+
+    return check

@@ -1,0 +1,145 @@
+"""The command line's contract: verbs, options, exit codes and output forms (design.md)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from .conftest import SPECS
+
+
+def test_check_several_specs_reports_each(cli, tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("network Bad\ninput 8x8x3\nconv(4, 3) rleu\n", encoding="utf-8")
+    result = cli("check", "baseline", str(bad), "lenet5")
+    assert result.code == 1
+    assert "baseline: ok (Baseline: 9 layers, 198,506 params)" in result.out
+    assert "lenet5: ok" in result.out
+    assert f"{bad}:3:12: error: unknown layer or block `rleu`" in result.err
+    assert "did you mean `relu`?" in result.err
+
+
+def test_unknown_spec_name_suggests_a_bundled_one(cli):
+    result = cli("check", "resnet81")
+    assert result.code == 1
+    assert "no spec file or bundled spec named 'resnet81'" in result.err
+    assert "did you mean `resnet18`?" in result.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["frobnicate"], ["analyze"], ["analyze", "resnet18", "--format", "xml"], ["analyze", "resnet18", "--depth", "0"],
+     ["convert", "resnet18"], ["analyze", "resnet18", "--set", "classes"], ["analyze", "resnet18", "--input", "32x32"]],
+)
+def test_usage_errors_exit_2(cli, args):
+    result = cli(*args)
+    assert result.code == 2
+    assert "Traceback" not in result.err
+
+
+def test_analyze_json_follows_the_report_contract(cli):
+    result = cli("analyze", "resnet18", "--format", "json")
+    assert result.code == 0
+    report = json.loads(result.out)
+    assert report["format"] == "archspec-report/1"
+    assert report["network"] == "ResNet18"
+    assert report["input_shape"] == [32, 32, 3] and report["output_shape"] == [10]
+    totals = report["totals"]
+    assert (totals["params"], totals["trainable_params"], totals["non_trainable_params"]) == (11_183_562, 11_173_962, 9_600)
+    assert set(totals["flops"]) == {"tfprof", "2mac"} and totals["flops"]["2mac"] == 2 * totals["macs"]
+    assert totals["param_bytes"] == 4 * totals["params"]
+    assert set(totals["receptive_field"]) == {"size", "stride", "padding", "aligned"}
+    assert totals["receptive_field"]["aligned"] is False
+    layer = report["layers"][0]
+    assert set(layer) >= {"name", "kind", "block", "inputs", "output_shape", "params", "trainable_params", "macs", "flops", "receptive_field"}
+    assert layer == {
+        "name": "conv_1", "kind": "conv", "block": None, "inputs": ["input"], "output_shape": [32, 32, 64],
+        "params": 1728, "trainable_params": 1728, "macs": 32 * 32 * 64 * 27, "flops": {"tfprof": 2 * 32 * 32 * 64 * 27, "2mac": 2 * 32 * 32 * 64 * 27},
+        "receptive_field": {"size": [3, 3], "stride": [1, 1], "padding": [1, 1]},
+    }
+    names = [layer["name"] for layer in report["layers"]]
+    assert len(names) == len(set(names))
+    assert [d["code"] for d in report["diagnostics"]] == ["rf-misaligned"] * 3
+    assert report["diagnostics"][0]["location"].endswith("resnet18.arch:9:3")
+
+
+def test_analyze_set_and_input_override(cli):
+    result = cli("analyze", "resnet18", "--format", "json", "--set", "classes=100", "--input", "64x64x1")
+    report = json.loads(result.out)
+    assert report["input_shape"] == [64, 64, 1] and report["output_shape"] == [100]
+    assert report["totals"]["params"] == 11_183_562 - 2 * 1728 // 3 - 5_130 + 512 * 100 + 100
+
+
+def test_set_unknown_parameter_is_an_error(cli):
+    result = cli("analyze", "resnet18", "--set", "clases=5")
+    assert result.code == 1
+    assert "network ResNet18 has no parameter `clases`" in result.err and "did you mean `classes`?" in result.err
+
+
+def test_analyze_table_depth_and_csv_and_markdown(cli):
+    table = cli("analyze", "resnet18", "--depth", "1").out
+    assert "basic_3" in table and "basic(128, stride=2, project=true) [9 layers]" in table
+    assert "basic_3_conv_1  " not in table.split("warning")[0]
+    assert "11,183,562" in table and "FLOPs (tfprof)" in table and "FLOPs (2mac)" in table
+    rows = list(csv.DictReader(io.StringIO(cli("analyze", "resnet18", "--format", "csv", "--depth", "1").out)))
+    assert sum(int(row["params"]) for row in rows) == 11_183_562
+    assert [row["name"] for row in rows][:4] == ["conv_1", "bn_1", "relu_1", "basic_1"]
+    markdown = cli("analyze", "baseline", "--format", "markdown").out
+    assert markdown.startswith("### Baseline\n\n| Layer | Kind |")
+    assert "| conv_1 | conv | 32x32x6 | 456 |" in markdown
+
+
+def test_params_torch_convention(cli):
+    report = json.loads(cli("analyze", "resnet18", "--format", "json", "--params", "torch").out)
+    assert report["param_convention"] == "torch"
+    assert report["totals"]["params"] == 11_183_562 - 9_600
+    assert report["totals"]["non_trainable_params"] == 0
+
+
+def test_convert_to_json_and_back_through_stdin(cli):
+    as_json = cli("convert", "inception10", "--to", "json").out
+    as_arch = cli("convert", "-", "--to", "arch", stdin=as_json)
+    assert as_arch.code == 0
+    assert cli("convert", "-", "--to", "json", stdin=as_arch.out).out == as_json
+
+
+def test_convert_writes_atomically_and_never_over_its_input(cli, tmp_path):
+    spec = tmp_path / "net.arch"
+    spec.write_text((SPECS / "baseline.arch").read_text(encoding="utf-8"), encoding="utf-8")
+    result = cli("convert", str(spec), "--to", "arch", "-o", str(spec))
+    assert result.code == 1 and "refusing to overwrite the input spec" in result.err
+    target = tmp_path / "out" / "deeper" / "net.json"
+    assert cli("convert", str(spec), "--to", "json", "-o", str(target)).code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["network"] == "Baseline"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["net.json"]
+
+
+def test_fmt_refuses_bundled_names(cli):
+    result = cli("fmt", "resnet18")
+    assert result.code == 2 and "bundled specs are read-only" in result.err
+
+
+def test_list_shows_every_course_spec(cli):
+    result = cli("list")
+    assert result.code == 0
+    for name, params in [("baseline", "198,506"), ("resnet18", "11,183,562"), ("inception10", "121,418")]:
+        line = next(line for line in result.out.splitlines() if line.startswith(name + " "))
+        assert params in line
+
+
+def test_python_api():
+    import archspec
+
+    spec = archspec.load(str(SPECS / "resnet18.arch"))
+    report = spec.analyze()
+    assert report.totals.params == 11_183_562
+    assert report.layers[0].name == "conv_1"
+    assert json.loads(report.to_json())["network"] == "ResNet18"
+    assert "ResNet18" in report.to_table()
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.parse("network N\ninput 4x4x1\nconv(8, 5)\n").analyze()
+    assert "kernel 5 exceeds its 4x4 input" in str(raised.value)
+    assert raised.value.diagnostics[0].span.line == 3
