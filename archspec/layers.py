@@ -132,7 +132,7 @@ def elements(shape: Shape) -> int:
 class Layer(BaseModel):
     """One layer kind. Subclasses declare fields (the language's arguments) and override rules."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True)
 
     kind: ClassVar[str]  # the family name used in reports ("conv", "activation", ...)
     family: ClassVar[str]  # diagram colour group
@@ -483,7 +483,11 @@ class SeparableConv(_Windowed, _Regularized):
         return positions * depthwise_channels * kernel[0] * kernel[1] + positions * depthwise_channels * self.filters
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return 2 * self.macs(inputs, output) + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+        kernel = pair(self.kernel)
+        depthwise_channels = inputs[0][-1] * self.multiplier
+        depthwise = 2 * _dilated_positions(output, pair(self.dilation)) * depthwise_channels * kernel[0] * kernel[1]
+        pointwise = 2 * output[0] * output[1] * depthwise_channels * self.filters
+        return depthwise + pointwise + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
 
     def keras_call(self) -> KerasCall:
         regularizer = _regularizer(self.l1, self.l2)
@@ -587,7 +591,7 @@ class Activation(Layer):
     # Softmax counts 5 per element, and activations Keras composes from Mul/Add/Erf ops count
     # those ops (measured with TensorFlow 2.21 and Keras 3.15, pinned by a test).
     TFPROF_PER_ELEMENT: ClassVar[dict[str, int]] = {
-        "softmax": 5, "gelu": 4, "silu": 2, "swish": 2, "hard_sigmoid": 2, "hard_silu": 3, "hard_swish": 3, "mish": 1,
+        "softmax": 5, "celu": 5, "gelu": 4, "silu": 2, "swish": 2, "hard_sigmoid": 2, "hard_silu": 3, "hard_swish": 3, "mish": 1,
     }
 
     function: ActivationName
