@@ -36,6 +36,7 @@ class Diagnostic:
     hint: str | None = None
     code: str | None = None
     json_path: str | None = None  # "$.body[3].kwargs.padding" for .json sources
+    note: str | None = None  # context, e.g. the block call that expanded the faulty line
 
     @property
     def is_error(self) -> bool:
@@ -109,6 +110,8 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     gutter = " " * _gutter_width(span)
     if diagnostic.json_path:
         lines.append(f"{gutter} = at {diagnostic.json_path}")
+    if diagnostic.note:
+        lines.append(f"{gutter} = note: {diagnostic.note}")
     if diagnostic.hint:
         lines.append(f"{gutter} = hint: {diagnostic.hint}")
     return "\n".join(lines)

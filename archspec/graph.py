@@ -16,9 +16,9 @@ from typing import Any, Iterator, Mapping
 
 from pydantic import ValidationError
 
-from .errors import DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean
+from .errors import Diagnostic, DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean
 from .layers import REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
-from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap
+from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
 from .syntax import Source
 
 INPUT = "input"
@@ -124,15 +124,24 @@ class Expander:
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
         self.groups: list[Group] = []
         self.block_depth = 0
+        self.call_stack: list[tuple[str, Span | None]] = []
 
     # -- diagnostics
 
     def error(self, message: str, path: Path, hint: str | None = None) -> None:
-        self.sink.add(self.source.diagnostic("error", message, path, hint))
+        diagnostic = self.source.diagnostic("error", message, path, hint)
+        if self.call_stack:  # a fault inside a block body: say which call expanded it
+            label, span = self.call_stack[-1]
+            where = f" at {span.location()}" if span else ""
+            diagnostic = Diagnostic(diagnostic.severity, diagnostic.message, diagnostic.span, diagnostic.hint,
+                                    diagnostic.code, diagnostic.json_path, note=f"in `{label}`{where}")
+        self.sink.add(diagnostic)
 
     # -- entry point
 
     def run(self) -> Graph:
+        if not check_spec(self.spec, self.source, self.sink):
+            self.sink.raise_if_errors({self.source.file: self.source.text})
         env = self.network_parameters()
         input_shape = self.input_shape(env)
         self.sink.raise_if_errors({self.source.file: self.source.text})
@@ -174,7 +183,8 @@ class Expander:
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
         valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1 << 20 for n in shape)
         if not valid:
-            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {1 << 20}; received {_show(value)}", ("input",))
+            hint = f"add the channel count, e.g. `{'x'.join(map(str, shape))}x1` for grayscale" if isinstance(shape, tuple) and len(shape) == 2 else None
+            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {1 << 20}; received {_show(value)}", ("input",), hint)
             return (1,)
         return shape
 
@@ -212,7 +222,7 @@ class Expander:
         if count is UNKNOWN:
             return current
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= self.limits.max_repeat:
-            self.error(f"repeat count must be an integer from 0 to {self.limits.max_repeat}; received {_show(count)}", path + ("repeat",))
+            self.error(repeat_count_message(_show(count), self.limits.max_repeat), path + ("repeat",))
             return current
         inner = scope
         if statement.as_:
@@ -238,8 +248,20 @@ class Expander:
             branch_scope = _Scope(f"{prefix}b{index + 1}_", scope.groups + (group_id,), role=scope.role)
             outputs.append(self.body(branch, path + ("concat", index), env, branch_scope, current))
         if len(outputs) < 2:
-            self.error(f"concat needs at least two branches; received {len(outputs)}", path)
-            return outputs[0] if outputs else current
+            self.error(f"concat needs at least two branches; received {len(outputs)}", path,
+                       "a single path needs no concat; write its layers directly")
+            return self.unknown_output(group_id, path)
+        shapes = [self.shapes[o] for o in outputs]
+        known = [(index, shape) for index, shape in enumerate(shapes) if shape is not UNKNOWN]
+        for index, shape in known[1:]:
+            first_index, first = known[0]
+            if len(shape) != len(first) or shape[:-1] != first[:-1]:
+                self.error(
+                    f"concat: branch {index + 1} outputs {format_shape(shape)} but branch {first_index + 1} outputs {format_shape(first)}; "
+                    "branches must agree in everything but the channels",
+                    path + ("concat", index), "give every branch the same total stride and padding",
+                )
+                return self.unknown_output(group_id, path)
         name = self.unique_name(group_id, path)
         merged = self.add_node(name, "concat", Concat(), tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
         self.register_tap(group_id, merged, path + ("as",))
@@ -257,13 +279,12 @@ class Expander:
         use_shortcut = statement.shortcut is not None
         if use_shortcut:
             condition = self.evaluate(statement.shortcut_if, env, path + ("shortcut_if",))
-            if condition is UNKNOWN:
-                use_shortcut = False
-            elif not isinstance(condition, bool):
+            if condition is not UNKNOWN and not isinstance(condition, bool):
                 self.error(f"a shortcut condition must be true or false; received {_show(condition)}", path + ("shortcut_if",))
-                use_shortcut = False
-            else:
-                use_shortcut = condition
+                condition = UNKNOWN
+            if condition is UNKNOWN:  # which shortcut is meant is unknown: so is the sum
+                return self.unknown_output(group_id, path)
+            use_shortcut = condition
         if use_shortcut:
             label = "shortcut" if number == 1 or statement.as_ else f"shortcut_{number}"
             shortcut_scope = _Scope(f"{inner_prefix}{label}_", groups, role="shortcut")
@@ -280,18 +301,19 @@ class Expander:
                 f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
                 path, hint,
             )
-            self.shapes_poison(current)
-            name = self.unique_name(f"{group_id}_add" if not statement.as_ else group_id, path)
-            self.register(name, path)
-            self.shapes[name] = UNKNOWN
-            return name
+            return self.unknown_output(group_id, path)
         name = self.unique_name(group_id if statement.as_ else scope.prefix + f"add_{scope.next_number('add')}", path)
         merged = self.add_node(name, "add", Add(), (main, shortcut), groups, path, role=scope.role)
         self.register_tap(group_id, merged, path + ("as",))
         return merged
 
-    def shapes_poison(self, name: str) -> None:
-        pass  # the merge node's shape is marked unknown by the caller; upstream stays as it is
+    def unknown_output(self, group_id: str, path: Path) -> str:
+        """A group whose output cannot be known after an error: later checks on it are skipped."""
+        name = f"{group_id}__unknown"
+        self.register(name, path)
+        self.shapes[name] = UNKNOWN
+        self.register_tap(group_id, name, path)
+        return name
 
     def call(self, call: Call, path: Path, env: dict, scope: _Scope, current: str) -> str:
         args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
@@ -299,23 +321,36 @@ class Expander:
         block = self.spec.block(call.call)
         if block is not None:
             return self.block_call(call, block, args, kwargs, path, env, scope, current)
-        entry = REGISTRY[call.call]
+        entry = REGISTRY.get(call.call)
+        if entry is None:  # reported by the static checks; expansion goes on past it
+            return self.poisoned(call, scope, path)
         if any(value is UNKNOWN for value in (*args, *kwargs.values())):
-            return self.poisoned(call, scope, path, entry.cls.kind)
+            return self.poisoned(call, scope, path)
         inputs = self.call_inputs(call, entry, scope, path, current)
         if inputs is None:
-            return self.poisoned(call, scope, path, entry.cls.kind)
-        arguments = dict(zip(entry.positional, args)) | kwargs
+            return self.poisoned(call, scope, path)
+        arguments = dict(zip(entry.positional, args)) | {k: v for k, v in kwargs.items() if k in entry.argument_names}
         try:
             layer = entry.build(arguments)
         except ValidationError as error:
-            for item in error.errors():
-                argument = str(item["loc"][0]) if item["loc"] else ""
-                message, hint = describe_validation_error(item)
-                self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
-            return self.poisoned(call, scope, path, entry.cls.kind)
+            self.argument_errors(call, entry, error, path, env)
+            return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
         return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role)
+
+    def argument_errors(self, call: Call, entry: Any, error: ValidationError, path: Path, env: Mapping[str, Any]) -> None:
+        """One message per faulty argument (a union type fails once per alternative)."""
+        by_argument: dict[str, list[dict]] = {}
+        for item in error.errors():
+            if item["type"] == "missing" and len(item["loc"]) == 1:
+                continue  # a missing argument: reported by the static checks
+            by_argument.setdefault(str(item["loc"][0]) if item["loc"] else "", []).append(item)
+        for argument, items in by_argument.items():
+            message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
+            value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
+            if isinstance(value, str) and did_you_mean(value, env):
+                hint = f"`{value}` is not a parameter here; {did_you_mean(value, env)}"
+            self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
 
     def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
         taps = []
@@ -355,13 +390,16 @@ class Expander:
         if call.as_ and scope.repeat_index is not None:
             base = f"{call.as_}_{scope.repeat_index}"
         group_id = scope.prefix + base if call.as_ else scope.next_name(call.call)
-        self.add_group(group_id, "block", self.call_label(call, args, kwargs), scope, path)
+        label = self.call_label(call, args, kwargs)
+        self.add_group(group_id, "block", label, scope, path)
         inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
         self.block_depth += 1
+        self.call_stack.append((label, self.source.span(path)))
         try:
             output = self.body(block.body, block_path + ("body",), local, inner, current)
         finally:
             self.block_depth -= 1
+            self.call_stack.pop()
         self.register_tap(group_id, output, path + ("as",))
         return output
 
@@ -396,7 +434,7 @@ class Expander:
     def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: Path) -> None:
         self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
 
-    def poisoned(self, call: Call, scope: _Scope, path: Path, kind: str) -> str:
+    def poisoned(self, call: Call, scope: _Scope, path: Path) -> str:
         name = self.layer_name(call, scope, path)
         self.register(name, path)
         self.shapes[name] = UNKNOWN
@@ -452,13 +490,16 @@ class Expander:
         try:
             return _evaluate(expr, env, path)
         except _EvalError as error:
-            self.error(error.message, error.path)
+            hint = None
+            if isinstance(error.operand, str) and did_you_mean(error.operand, env):
+                hint = f"`{error.operand}` is not a parameter here; {did_you_mean(error.operand, env)}"
+            self.error(error.message, error.path, hint)
             return UNKNOWN
 
 
 class _EvalError(Exception):
-    def __init__(self, message: str, path: Path):
-        self.message, self.path = message, path
+    def __init__(self, message: str, path: Path, operand: Any = None):
+        self.message, self.path, self.operand = message, path, operand
 
 
 def _evaluate(expr: Any, env: Mapping[str, Any], path: Path) -> Any:
@@ -484,14 +525,14 @@ def _apply(op: str, values: list, path: Path) -> Any:
     if op in ("and", "or", "not"):
         for value in values:
             if not isinstance(value, bool):
-                raise _EvalError(f"`{op}` takes true or false; received {_show(value)}", path)
+                raise _EvalError(f"`{op}` takes true or false; received {_show(value)}", path, value)
         return {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}[op](*values)
     if op in ("==", "!="):
         equal = values[0] == values[1] and type(values[0]) is type(values[1]) or (_is_number(values[0]) and _is_number(values[1]) and values[0] == values[1])
         return equal if op == "==" else not equal
     for value in values:
         if not _is_number(value):
-            raise _EvalError(f"`{op}` takes numbers; received {_show(value)}", path)
+            raise _EvalError(f"`{op}` takes numbers; received {_show(value)}", path, value)
     if op == "neg":
         return -values[0]
     left, right = values
@@ -518,7 +559,43 @@ def _show(value: Any) -> str:
 
 
 def _strip_kind(message: str, kind: str) -> str:
-    return message[len(kind) + 2:] if message.startswith(kind + ": ") else message
+    """Layer messages start with their kind; the diagnostic already names the layer."""
+    for prefix in (kind + ": ", kind + " "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+UNION_PHRASES = {
+    "int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "a word",
+    "literal_error": "one of the listed words", "none_required": "none",
+}
+
+
+def _union_message(items: list[dict]) -> tuple[str, str | None]:
+    """`expected an integer or a pair [h, w]; received [3]` for an argument of a union type."""
+    phrases: list[str] = []
+    for item in items:
+        nested = len(item["loc"]) > 1 and not isinstance(item["loc"][1], str) or item["type"] in ("tuple_type", "too_short", "too_long")
+        phrase = "a pair [h, w]" if nested or "tuple" in str(item["loc"]) else UNION_PHRASES.get(item["type"])
+        if phrase is None:
+            return describe_validation_error(item)
+        if phrase not in phrases:
+            phrases.append(phrase)
+    if "a number" in phrases and "an integer" in phrases:
+        phrases.remove("an integer")
+    top_level = [item for item in items if not any(isinstance(part, int) for part in item["loc"])]
+    received = _show(top_level[0].get("input")) if top_level else None
+    return f"expected {' or '.join(phrases)}" + (f"; received {received}" if received is not None else ""), None
+
+
+def _argument_value(call: Call, entry: Any, argument: str) -> Any:
+    if argument in call.kwargs:
+        return call.kwargs[argument]
+    positional = entry.positional
+    if argument in positional and positional.index(argument) < len(call.args):
+        return call.args[positional.index(argument)]
+    return None
 
 
 def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,

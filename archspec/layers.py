@@ -49,15 +49,30 @@ class ShapeError(Exception):
 
 
 @dataclass(frozen=True)
+class KerasArgument:
+    """One keyword of a Keras constructor call: its value, and the layer field it comes from."""
+
+    name: str
+    value: Any
+    field: str | None = None
+
+
+@dataclass(frozen=True)
 class KerasCall:
-    """A pure description of one Keras constructor call: `keras.<path>(*args, **kwargs)`."""
+    """A pure description of one Keras constructor call: `keras.<path>(**kwargs)`.
+
+    `positional` says how many leading arguments read well without their keyword.
+    """
 
     path: str  # e.g. "layers.Conv2D", "regularizers.L2"
-    kwargs: tuple[tuple[str, Any], ...] = ()
+    arguments: tuple[KerasArgument, ...] = ()
+    positional: int = 0
 
-    @staticmethod
-    def of(path: str, **kwargs: Any) -> "KerasCall":
-        return KerasCall(path, tuple(kwargs.items()))
+    def kwargs(self) -> dict[str, Any]:
+        return {argument.name: argument.value for argument in self.arguments}
+
+
+REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 fields
 
 
 @dataclass(frozen=True)
@@ -187,17 +202,39 @@ class Layer(BaseModel):
         """The sliding window, or None for a layer that maps each position to itself."""
         return None
 
-    def keras_call(self) -> KerasCall:
-        raise NotImplementedError
+    # -- Keras: the class and how its keyword arguments come from the fields
+
+    keras_layer: ClassVar[str]
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = ()  # (Keras keyword, field or REGULARIZER)
+    keras_positional: ClassVar[int] = 0
+
+    def keras_call(self, explicit: bool = False) -> KerasCall:
+        """The Keras constructor call; with `explicit`, only arguments that differ from the
+        defaults (which equal Keras' own), as a person would write it."""
+        changed = self.arguments() if explicit else None
+        arguments = []
+        for keras_name, source in self.keras_arguments:
+            if source == REGULARIZER:
+                value = _regularizer(getattr(self, "l1"), getattr(self, "l2"))
+                if value is not None or not explicit:
+                    arguments.append(KerasArgument(keras_name, value))
+            elif changed is None or source in changed:
+                arguments.append(KerasArgument(keras_name, getattr(self, source), source))
+        positional = 0
+        for argument, (keras_name, _) in zip(arguments, self.keras_arguments[: self.keras_positional]):
+            if argument.name != keras_name:
+                break
+            positional += 1
+        return KerasCall(self.keras_layer, tuple(arguments), positional)
 
 
 def _regularizer(l1: float | None, l2: float | None) -> KerasCall | None:
     if l1 is not None and l2 is not None:
-        return KerasCall.of("regularizers.L1L2", l1=l1, l2=l2)
+        return KerasCall("regularizers.L1L2", (KerasArgument("l1", l1, "l1"), KerasArgument("l2", l2, "l2")))
     if l2 is not None:
-        return KerasCall.of("regularizers.L2", l2=l2)
+        return KerasCall("regularizers.L2", (KerasArgument("l2", l2, "l2"),))
     if l1 is not None:
-        return KerasCall.of("regularizers.L1", l1=l1)
+        return KerasCall("regularizers.L1", (KerasArgument("l1", l1, "l1"),))
     return None
 
 
@@ -355,14 +392,13 @@ class Conv(_Windowed, _Regularized):
         convolution = 0 if self.groups > 1 else 2 * _dilated_positions(output, pair(self.dilation)) * per_position
         return convolution + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of(
-            "layers.Conv2D", filters=self.filters, kernel_size=pair(self.kernel), strides=pair(self.stride),
-            padding=self.padding, dilation_rate=pair(self.dilation), groups=self.groups,
-            activation=self.activation, use_bias=self.bias, kernel_initializer=self.kernel_init,
-            bias_initializer=self.bias_init, kernel_regularizer=_regularizer(self.l1, self.l2),
-        )
-
+    keras_layer: ClassVar[str] = "layers.Conv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
+        ("dilation_rate", "dilation"), ("groups", "groups"), ("activation", "activation"), ("use_bias", "bias"),
+        ("kernel_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 2
 
 class DepthwiseConv(_Windowed, _Regularized):
     """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
@@ -418,14 +454,13 @@ class DepthwiseConv(_Windowed, _Regularized):
         positions = _dilated_positions(output, pair(self.dilation))
         return 2 * positions * output[2] * kernel[0] * kernel[1] + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of(
-            "layers.DepthwiseConv2D", kernel_size=pair(self.kernel), strides=pair(self.stride),
-            padding=self.padding, depth_multiplier=self.multiplier, dilation_rate=pair(self.dilation),
-            activation=self.activation, use_bias=self.bias, depthwise_initializer=self.kernel_init,
-            bias_initializer=self.bias_init, depthwise_regularizer=_regularizer(self.l1, self.l2),
-        )
-
+    keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"), ("depth_multiplier", "multiplier"),
+        ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
+        ("depthwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("depthwise_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 1
 
 class SeparableConv(_Windowed, _Regularized):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
@@ -489,16 +524,14 @@ class SeparableConv(_Windowed, _Regularized):
         pointwise = 2 * output[0] * output[1] * depthwise_channels * self.filters
         return depthwise + pointwise + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
 
-    def keras_call(self) -> KerasCall:
-        regularizer = _regularizer(self.l1, self.l2)
-        return KerasCall.of(
-            "layers.SeparableConv2D", filters=self.filters, kernel_size=pair(self.kernel),
-            strides=pair(self.stride), padding=self.padding, depth_multiplier=self.multiplier,
-            dilation_rate=pair(self.dilation), activation=self.activation, use_bias=self.bias,
-            depthwise_initializer=self.kernel_init, pointwise_initializer=self.kernel_init,
-            bias_initializer=self.bias_init, depthwise_regularizer=regularizer, pointwise_regularizer=regularizer,
-        )
-
+    keras_layer: ClassVar[str] = "layers.SeparableConv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
+        ("depth_multiplier", "multiplier"), ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
+        ("depthwise_initializer", "kernel_init"), ("pointwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"),
+        ("depthwise_regularizer", REGULARIZER), ("pointwise_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 2
 
 # ---------------------------------------------------------------------------------------------
 # Dense, normalization, activations
@@ -541,13 +574,12 @@ class Dense(Layer, _Regularized):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return 2 * self.macs(inputs, output) + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of(
-            "layers.Dense", units=self.units, activation=self.activation, use_bias=self.bias,
-            kernel_initializer=self.kernel_init, bias_initializer=self.bias_init,
-            kernel_regularizer=_regularizer(self.l1, self.l2),
-        )
-
+    keras_layer: ClassVar[str] = "layers.Dense"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
+        ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 1
 
 class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
@@ -576,12 +608,13 @@ class BatchNorm(Layer):
         per_channel = 6 if self.scale else 5
         return per_channel * inputs[0][-1] + 2 * elements(inputs[0])
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.BatchNormalization", momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale)
-
+    keras_layer: ClassVar[str] = "layers.BatchNormalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
+    )
 
 class Activation(Layer):
-    """An element-wise activation (keras.layers.Activation and its dedicated layers)."""
+    """An element-wise activation by Keras name (keras.layers.Activation)."""
 
     kind: ClassVar[str] = "activation"
     family: ClassVar[str] = "activation"
@@ -595,23 +628,50 @@ class Activation(Layer):
     }
 
     function: ActivationName
-    slope: StrictFloat | StrictInt | None = Field(default=None, ge=0)  # leaky_relu's negative slope
-    alpha: StrictFloat | StrictInt | None = None  # elu's alpha
+
+    keras_layer: ClassVar[str] = "layers.Activation"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("activation", "function"),)
+    keras_positional: ClassVar[int] = 1
 
     def label(self) -> str:
         return self.function
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        if self.function == "elu" and self.alpha not in (None, 1, 1.0):
-            return 2 * elements(output)  # keras.layers.ELU scales the negative part: Mul + Select
         return _activation_flops(self.function, output)
 
-    def keras_call(self) -> KerasCall:
-        if self.function == "leaky_relu" and self.slope is not None:
-            return KerasCall.of("layers.LeakyReLU", negative_slope=self.slope)
-        if self.function == "elu" and self.alpha is not None:
-            return KerasCall.of("layers.ELU", alpha=self.alpha)
-        return KerasCall.of("layers.Activation", activation=self.function)
+
+class LeakyRelu(Layer):
+    """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
+
+    kind: ClassVar[str] = "leaky_relu"
+    family: ClassVar[str] = "activation"
+    positional: ClassVar[tuple[str, ...]] = ("slope",)
+
+    slope: StrictFloat | StrictInt = Field(default=0.3, ge=0)
+
+    keras_layer: ClassVar[str] = "layers.LeakyReLU"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("negative_slope", "slope"),)
+
+    def label(self) -> str:
+        return f"leaky_relu {self.slope}"
+
+
+class Elu(Layer):
+    """ELU with its alpha (keras.layers.ELU)."""
+
+    kind: ClassVar[str] = "elu"
+    family: ClassVar[str] = "activation"
+    positional: ClassVar[tuple[str, ...]] = ("alpha",)
+
+    alpha: StrictFloat | StrictInt = 1.0
+
+    keras_layer: ClassVar[str] = "layers.ELU"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha", "alpha"),)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # keras.layers.ELU with alpha 1 is one Elu op (no FLOPs registered); any other alpha
+        # scales the negative part: a Mul and a Select-like op per element.
+        return 0 if self.alpha == 1 else 2 * elements(output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +681,6 @@ class Activation(Layer):
 class _Pool(_Windowed):
     family: ClassVar[str] = "pool"
     positional: ClassVar[tuple[str, ...]] = ("pool", "stride")
-    keras_class: ClassVar[str]
 
     pool: Pair = 2
     stride: Pair | None = None  # Keras: defaults to the pool size
@@ -647,41 +706,36 @@ class _Pool(_Windowed):
         pool = pair(self.pool)
         return pool[0] * pool[1] * elements(output)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of(self.keras_class, pool_size=pair(self.pool), strides=self._stride(), padding=self.padding)
-
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
+    keras_positional: ClassVar[int] = 1
 
 class MaxPool(_Pool):
     """Max pooling (keras.layers.MaxPooling2D)."""
 
     kind: ClassVar[str] = "maxpool"
-    keras_class: ClassVar[str] = "layers.MaxPooling2D"
+    keras_layer: ClassVar[str] = "layers.MaxPooling2D"
 
 
 class AvgPool(_Pool):
     """Average pooling (keras.layers.AveragePooling2D)."""
 
     kind: ClassVar[str] = "avgpool"
-    keras_class: ClassVar[str] = "layers.AveragePooling2D"
+    keras_layer: ClassVar[str] = "layers.AveragePooling2D"
 
 
 class _GlobalPool(Layer):
     family: ClassVar[str] = "pool"
     mixes_positions: ClassVar[bool] = True
-    keras_class: ClassVar[str]
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (spatial_input(self, inputs[0])[2],)
-
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of(self.keras_class)
 
 
 class GlobalAvgPool(_GlobalPool):
     """Global average pooling (keras.layers.GlobalAveragePooling2D)."""
 
     kind: ClassVar[str] = "global_avg_pool"
-    keras_class: ClassVar[str] = "layers.GlobalAveragePooling2D"
+    keras_layer: ClassVar[str] = "layers.GlobalAveragePooling2D"
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return elements(inputs[0])  # Mean: one operation per input element
@@ -691,7 +745,7 @@ class GlobalMaxPool(_GlobalPool):
     """Global max pooling (keras.layers.GlobalMaxPooling2D)."""
 
     kind: ClassVar[str] = "global_max_pool"
-    keras_class: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
+    keras_layer: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,9 +764,9 @@ class Dropout(Layer):
     def label(self) -> str:
         return f"dropout {self.rate}"
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.Dropout", rate=float(self.rate))
-
+    keras_layer: ClassVar[str] = "layers.Dropout"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_positional: ClassVar[int] = 1
 
 class Flatten(Layer):
     """Flattens to one axis (keras.layers.Flatten)."""
@@ -724,9 +778,7 @@ class Flatten(Layer):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (elements(inputs[0]),)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.Flatten")
-
+    keras_layer: ClassVar[str] = "layers.Flatten"
 
 class ZeroPad(Layer):
     """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
@@ -763,9 +815,9 @@ class ZeroPad(Layer):
         (top, bottom), (left, right) = self.amounts()
         return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.ZeroPadding2D", padding=self.amounts())
-
+    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
+    keras_positional: ClassVar[int] = 1
 
 class Upsample(Layer):
     """Repeats rows and columns (keras.layers.UpSampling2D)."""
@@ -793,9 +845,9 @@ class Upsample(Layer):
         size = pair(self.size)
         return Window((1, 1), (Fraction(1, size[0]), Fraction(1, size[1])), (0, 0), (0, 0))
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.UpSampling2D", size=pair(self.size), interpolation=self.interpolation)
-
+    keras_layer: ClassVar[str] = "layers.UpSampling2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
+    keras_positional: ClassVar[int] = 1
 
 class Identity(Layer):
     """Passes its input through (keras.layers.Identity)."""
@@ -803,9 +855,7 @@ class Identity(Layer):
     kind: ClassVar[str] = "identity"
     family: ClassVar[str] = "reshape"
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.Identity")
-
+    keras_layer: ClassVar[str] = "layers.Identity"
 
 # ---------------------------------------------------------------------------------------------
 # Merges
@@ -822,18 +872,19 @@ class Add(Layer):
         first = inputs[0]
         for index, shape in enumerate(inputs[1:], start=2):
             if shape != first:
-                raise ShapeError(
-                    f"add needs inputs of equal shape; input 1 is {format_shape(first)} but input {index} is {format_shape(shape)}",
-                    hint="project the shortcut (a strided 1x1 conv) so both paths match",
-                )
+                if len(shape) == len(first) == 3 and shape[:2] == first[:2]:
+                    hint = f"match the channels with a 1x1 conv on one path, e.g. `conv({first[2]}, 1)`"
+                elif len(shape) == len(first) == 3:
+                    hint = "downsample the other path too, e.g. a strided 1x1 conv"
+                else:
+                    hint = None
+                raise ShapeError(f"needs inputs of equal shape; input 1 is {format_shape(first)} but input {index} is {format_shape(shape)}", hint=hint)
         return first
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return (len(inputs) - 1) * elements(output)
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.Add")
-
+    keras_layer: ClassVar[str] = "layers.Add"
 
 class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
@@ -859,9 +910,8 @@ class Concat(Layer):
                 )
         return tuple(sum(shape[axis] for shape in inputs) if i == axis else n for i, n in enumerate(inputs[0]))
 
-    def keras_call(self) -> KerasCall:
-        return KerasCall.of("layers.Concatenate", axis=self.axis)
-
+    keras_layer: ClassVar[str] = "layers.Concatenate"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
 
 # ---------------------------------------------------------------------------------------------
 # The registry
@@ -882,20 +932,28 @@ class Entry:
 
     @property
     def argument_names(self) -> tuple[str, ...]:
-        names = [n for n in self.cls.argument_names() if n not in self.presets]
-        if self.cls is Activation:  # slope/alpha belong to the activations that have them
-            names = [n for n in names if n not in ("slope", "alpha") or ACTIVATION_EXTRA.get(self.name) == n or self.name == "act"]
-        return tuple(names)
+        return tuple(n for n in self.cls.argument_names() if n not in self.presets)
 
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(n for n in self.cls.required_arguments() if n not in self.presets)
 
+    def field_accepting(self, value: str) -> str | None:
+        """The argument whose fixed set of words includes `value` (`same` -> `padding`)."""
+        import typing
+
+        for name in self.argument_names:
+            annotation = self.cls.model_fields[name].annotation
+            options = typing.get_args(annotation)
+            words = [a for option in (options or (annotation,)) for a in typing.get_args(option) if typing.get_origin(option) is Literal]
+            if typing.get_origin(annotation) is Literal:
+                words += list(typing.get_args(annotation))
+            if value in words:
+                return name
+        return None
+
     def build(self, arguments: dict[str, Any]) -> Layer:
         return self.cls(**self.presets, **arguments)
-
-
-ACTIVATION_EXTRA = {"leaky_relu": "slope", "elu": "alpha"}
 
 
 def _entries() -> dict[str, Entry]:
@@ -906,6 +964,8 @@ def _entries() -> dict[str, Entry]:
         Entry("dense", Dense, summary="fully connected layer (Dense): units, activation"),
         Entry("bn", BatchNorm, summary="batch normalization (BatchNormalization)"),
         Entry("act", Activation, summary="any Keras activation by name: act(gelu)"),
+        Entry("leaky_relu", LeakyRelu, summary="leaky ReLU: slope (default 0.3, as keras.layers.LeakyReLU)"),
+        Entry("elu", Elu, summary="ELU: alpha (default 1.0)"),
         Entry("maxpool", MaxPool, summary="max pooling (MaxPooling2D): pool, stride"),
         Entry("avgpool", AvgPool, summary="average pooling (AveragePooling2D): pool, stride"),
         Entry("global_avg_pool", GlobalAvgPool, summary="global average pooling"),
@@ -918,7 +978,7 @@ def _entries() -> dict[str, Entry]:
         Entry("add", Add, summary="element-wise sum of taps: add(@a)"),
         Entry("concat", Concat, summary="concatenation of taps: concat(@a)"),
     ]
-    for name in ("relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "silu", "swish", "relu6",
+    for name in ("relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "swish", "relu6",
                  "selu", "softplus", "softsign", "hard_sigmoid", "mish", "linear"):
         entries.append(Entry(name, Activation, {"function": name}, summary=f"{name} activation"))
     return {entry.name: entry for entry in entries}

@@ -8,7 +8,7 @@ arguments, arity, unknown parameters, recursive blocks), each located in the sou
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Iterator, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
@@ -18,7 +18,7 @@ from typing_extensions import TypeAliasType
 
 from .errors import Diagnostic, DiagnosticSink, Path, SpecError, describe_validation_error, did_you_mean
 from .layers import REGISTRY
-from .syntax import Source
+from .syntax import KEYWORDS, Source
 
 FORMAT_VERSION = "archspec/1"
 MAX_REPEAT = 10_000
@@ -136,7 +136,7 @@ class Repeat(Frozen):
 class ConcatGroup(Frozen):
     """Parallel branches from the same input, merged by channel concatenation (Inception)."""
 
-    concat: tuple[tuple["Statement", ...], ...] = Field(min_length=1)
+    concat: tuple[tuple["Statement", ...], ...]
     as_: Name | None = Field(default=None, alias="as")
 
 
@@ -228,6 +228,10 @@ for _model in (Op, Repeat, ConcatGroup, Residual, If, Block, Spec):
     _model.model_rebuild()
 
 
+def repeat_count_message(count: Any, limit: int) -> str:
+    return f"a repeat count must be an integer from 0 to {limit:,}; received {count}"
+
+
 def json_schema() -> dict:
     schema = Spec.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -241,73 +245,147 @@ def json_schema() -> dict:
 
 
 def load_spec(source: Source) -> Spec:
-    """Validate a parsed source into a `Spec`, or raise `SpecError` with every fault found."""
+    """Validate a parsed source's structure into a `Spec`, or raise `SpecError` with every fault.
+
+    Name-level faults (unknown layers, arguments, parameters) are found by `check_spec`, which
+    the graph stage runs, so that they are reported together with the faults found by expansion.
+    """
     try:
-        spec = Spec.model_validate(source.data)
+        return Spec.model_validate(source.data)
     except ValidationError as error:
         raise SpecError(_structure_diagnostics(error, source), {source.file: source.text}) from None
-    sink = DiagnosticSink()
-    StaticChecker(spec, source, sink).run()
-    sink.raise_if_errors({source.file: source.text})
-    return spec
+    except RecursionError:
+        raise SpecError([Diagnostic("error", "the spec is nested too deeply")], {source.file: source.text}) from None
+
+
+def check_spec(spec: Spec, source: Source, sink: DiagnosticSink) -> bool:
+    """Static checks into `sink`; False when expansion must not run (a recursive block)."""
+    checker = StaticChecker(spec, source, sink)
+    checker.run()
+    return not checker.recursive
 
 
 def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagnostic]:
+    located = []
+    for item in error.errors():
+        path = _data_path(source.data, item["loc"])
+        located.append((path, item))
+    unknown_keys = {(path[:-1], path[-1]) for path, item in located if item["type"] == "extra_forbidden" and path}
     diagnostics = []
     seen_paths: set[Path] = set()
-    for item in error.errors():
-        path, model_keys = _data_path(source.data, item["loc"])
+    for path, item in located:
         if path in seen_paths:  # one message per place: a union's alternatives all fail there
             continue
+        if item["type"] == "missing":
+            field_name = str(item["loc"][-1])
+            # `bdy` instead of `body` is one mistake: its unknown-key error already names `body`.
+            if any(where == path and did_you_mean(str(key), [field_name]) for where, key in unknown_keys):
+                continue
         seen_paths.add(path)
-        message, hint = describe_validation_error(item, model_keys)
-        where = _describe_path(path)
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key `{path[-1]}` in {_describe_path(path[:-1])}"
-        elif item["type"] == "missing":
-            message = f"{where} is missing its `{item['loc'][-1]}`"
-            path = path if path != tuple(item["loc"]) else path
-        else:
-            message = f"{where}: {message}"
-        diagnostics.append(source.diagnostic("error", message, path, hint))
+        diagnostics.append(_structure_diagnostic(path, item, source))
     return diagnostics
 
 
-def _data_path(data: Any, loc: tuple) -> tuple[Path, list[str]]:
-    """Follow a pydantic `loc` through the data, skipping union tags and other non-keys."""
+def _structure_diagnostic(path: Path, item: dict, source: Source) -> Diagnostic:
+    value = _value_at(source.data, path)
+    kind = item["type"]
+    hint = None
+    if kind == "extra_forbidden":
+        parent = path[:-1]
+        keys = _keys_of(parent, _value_at(source.data, parent))
+        message = f"unknown key `{path[-1]}` in {_describe_path(parent)}"
+        hint = did_you_mean(str(path[-1]), keys) or (f"expected keys: {', '.join(keys)}" if keys else None)
+    elif kind == "missing":
+        message = f"{_describe_path(path)} is missing its `{item['loc'][-1]}`"
+    elif kind == "statement":
+        message = f"{_describe_path(path)}: {item['msg']}"
+        if isinstance(value, dict):
+            hint = next((did_you_mean(str(key), STATEMENT_KEYS) for key in value if did_you_mean(str(key), STATEMENT_KEYS)), None)
+    else:
+        described, hint = describe_validation_error(item)
+        message = f"{_describe_path(path)}: {described}"
+    return source.diagnostic("error", message, path, hint)
+
+
+def _data_path(data: Any, loc: tuple) -> Path:
+    """Follow a pydantic `loc` through the data, skipping union tags and other non-keys.
+
+    A tagged union puts its tag in `loc` right after the value's own position; the tag can be
+    spelled like a key (`call`), so it is skipped only where it names the value's own tag.
+    """
     path: list = []
     current = data
+    skip_tag = True
     for part in loc:
+        if skip_tag and part in (_statement_tag(current), _expr_tag(current)):
+            skip_tag = False
+            continue
         if isinstance(current, dict) and part in current:
             path.append(part)
             current = current[part]
+            skip_tag = True
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             path.append(part)
             current = current[part]
-    keys = list(_keys_for(current if isinstance(current, dict) else {}))
-    return tuple(path), keys
+            skip_tag = True
+    return tuple(path)
 
 
-def _keys_for(statement: dict) -> Iterator[str]:
-    tag = _statement_tag(statement)
-    model = {"call": Call, "repeat": Repeat, "concat": ConcatGroup, "residual": Residual, "if": If, "tap": Tap}.get(tag or "")
-    if model is not None:
-        for name, info in model.model_fields.items():
-            yield info.alias or name
+def _value_at(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+STATEMENT_LISTS = ("body", "residual", "shortcut", "then", "else", "concat")
+
+
+def _model_at(path: Path, value: Any) -> type[BaseModel] | None:
+    """Which model the dict at `path` is validated as."""
+    if not path:
+        return Spec
+    if len(path) >= 2 and path[-2] == "params":
+        return Param
+    if len(path) == 2 and path[0] == "blocks":
+        return Block
+    if isinstance(value, dict):
+        tag = _statement_tag(value)
+        models = {"call": Call, "repeat": Repeat, "concat": ConcatGroup, "residual": Residual, "if": If, "tap": Tap}
+        if tag in models and any(part in STATEMENT_LISTS for part in path[-3:]):
+            return models[tag]
+        if "ref" in value:
+            return Ref
+        if "op" in value:
+            return Op
+    return None
+
+
+def _keys_of(path: Path, value: Any) -> list[str]:
+    model = _model_at(path, value)
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items() if not (info.exclude)]
 
 
 def _describe_path(path: Path) -> str:
     if not path:
         return "the spec"
     names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape"}
+    last = path[-1]
     last_key = next((p for p in reversed(path) if isinstance(p, str)), None)
-    if last_key in ("args",):
-        return f"argument {path[-1] + 1}" if isinstance(path[-1], int) else "an argument"
-    if last_key == "kwargs":
-        return f"argument `{path[-1]}`"
-    if isinstance(path[-1], int):
-        return f"statement {path[-1] + 1} of {names.get(str(path[-2]), '`' + str(path[-2]) + '`')}"
-    return names.get(str(path[-1]), f"`{path[-1]}`")
+    if isinstance(last, int) and last_key == "args":
+        return f"argument {last + 1}"
+    if len(path) >= 2 and path[-2] == "kwargs":
+        return f"argument `{last}`"
+    if isinstance(last, int) and last_key == "params":
+        return f"parameter {last + 1}"
+    if isinstance(last, int) and path[-2] == "blocks":
+        return f"block {last + 1}"
+    if isinstance(last, int) and last_key == "concat" and path[-2] == "concat":
+        return f"branch {last + 1}"
+    if isinstance(last, int):
+        return f"statement {last + 1} of {names.get(str(path[-2]), '`' + str(path[-2]) + '`')}"
+    return names.get(str(last), f"`{last}`")
 
 
 class StaticChecker:
@@ -315,17 +393,27 @@ class StaticChecker:
 
     def __init__(self, spec: Spec, source: Source, sink: DiagnosticSink):
         self.spec, self.source, self.sink = spec, source, sink
-        self.blocks = {}
+        self.blocks: dict[str, Block] = {}
         self.calls: dict[str, list[tuple[str, Path]]] = {}  # block -> blocks it calls, with where
+        self.recursive = False
+
+    def check_name(self, name: str, what: str, path: Path) -> None:
+        """Keywords cannot name things, and `input` names the network's input tensor."""
+        if name in KEYWORDS and name != "input":
+            self.error(f"`{name}` is a keyword and cannot name {what}", path, "choose another name")
+        elif name == "input" and what != "the network":
+            self.error(f"`input` names the network's input and cannot name {what}", path, "choose another name")
 
     def error(self, message: str, path: Path, hint: str | None = None) -> None:
         self.sink.add(self.source.diagnostic("error", message, path, hint))
 
     def run(self) -> None:
         spec = self.spec
+        self.check_name(spec.network, "the network", ("network",))
         network_scope = self.check_params(spec.params, ("params",), set())
         for index, block in enumerate(spec.blocks):
             path = ("blocks", index)
+            self.check_name(block.name, "a block", path + ("name",))
             if block.name in self.blocks:
                 self.error(f"block `{block.name}` is defined twice", path + ("name",))
             elif block.name in REGISTRY:
@@ -344,6 +432,7 @@ class StaticChecker:
         scope = set(outer)
         seen: set[str] = set()
         for index, param in enumerate(params):
+            self.check_name(param.name, "a parameter", path + (index, "name"))
             if param.name in seen:
                 self.error(f"parameter `{param.name}` is declared twice", path + (index, "name"))
             seen.add(param.name)
@@ -367,18 +456,24 @@ class StaticChecker:
             self.check_statement(statement, path + (index,), scope, block)
 
     def check_statement(self, statement: Any, path: Path, scope: set[str], block: str | None) -> None:
+        alias = getattr(statement, "as_", None)
+        if alias is not None:
+            self.check_name(alias, "a layer or group", path + ("as",))
         if isinstance(statement, Call):
             self.check_call(statement, path, scope, block)
         elif isinstance(statement, Repeat):
             self.check_expr(statement.repeat, path + ("repeat",), scope)
             count = statement.repeat
             if isinstance(count, int) and not isinstance(count, bool) and not 0 <= count <= MAX_REPEAT:
-                self.error(f"repeat count must be between 0 and {MAX_REPEAT}; received {count}", path + ("repeat",))
+                self.error(repeat_count_message(count, MAX_REPEAT), path + ("repeat",))
             self.check_body(statement.body, path + ("body",), scope, block)
         elif isinstance(statement, ConcatGroup):
             for index, branch in enumerate(statement.concat):
                 self.check_body(branch, path + ("concat", index), scope, block)
         elif isinstance(statement, Residual):
+            if not statement.residual:
+                self.error("a residual body is empty: it would add the input to itself", path,
+                           "put the layers of F(x) in `residual { ... }`")
             self.check_body(statement.residual, path + ("residual",), scope, block)
             self.check_expr(statement.shortcut_if, path + ("shortcut_if",), scope)
             if statement.shortcut is not None:
@@ -415,12 +510,19 @@ class StaticChecker:
 
     def check_arguments(self, call: Call, path: Path, what: str, positional: tuple, names: tuple, required: tuple) -> None:
         if len(call.args) > len(positional):
-            extra = len(call.args) - len(positional)
-            takes = f"at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
             if positional:
-                takes += f" ({', '.join(positional)})"
-            self.error(f"{what} takes {takes}; received {len(call.args)}", path + ("args", len(positional)),
-                       f"name the extra argument{'s' if extra > 1 else ''}, e.g. `{names[0]}=...`" if names and not positional else None)
+                takes = f"at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''} ({', '.join(positional)})"
+            else:
+                takes = "no positional arguments"
+            extra = call.args[len(positional)]
+            hint = None
+            entry = REGISTRY.get(call.call)
+            if entry is not None and isinstance(extra, str):
+                owner = entry.field_accepting(extra)
+                hint = f"name it: `{owner}={extra}`" if owner else None
+            elif names:
+                hint = f"name the argument, e.g. `{names[0]}=...`" if not positional else f"name the arguments after the first {len(positional)}"
+            self.error(f"{what} takes {takes}; received {len(call.args)}", path + ("args", len(positional)), hint)
         given = set(positional[: len(call.args)])
         for key in call.kwargs:
             if key not in names:
@@ -445,6 +547,7 @@ class StaticChecker:
             for callee, path in self.calls.get(name, []):
                 if state.get(callee) == 1:
                     cycle = trail[trail.index(callee):] + [callee] if callee in trail else [name, callee]
+                    self.recursive = True
                     if callee not in reported:
                         reported.add(callee)
                         self.error(f"block `{callee}` is recursive: {' -> '.join(cycle)}", path + ("call",),

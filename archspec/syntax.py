@@ -120,7 +120,7 @@ def parse_text(text: str, file: str = "<text>") -> Source:
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark.open(
-        "grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
+        "grammar.lark", rel_to=__file__, parser="lalr", lexer="basic", propagate_positions=True,
         maybe_placeholders=False, cache=_grammar_cache_path(),
     )
 
@@ -214,6 +214,13 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnost
         line, column = len(lines), len(lines[-1]) + 1
         expected = sorted(getattr(error, "expected", ()) or ())
         message = "the file ends too early"
+        opening = _unclosed_bracket(text)
+        if opening is not None:
+            char, open_line, open_column = opening
+            closer = {"{": "}", "(": ")", "[": "]"}[char]
+            return Diagnostic("error", f"this `{char}` is never closed with `{closer}`",
+                              Span(file, open_line, open_column, open_line, open_column + 1),
+                              "the file ends before its matching bracket")
         if "RBRACE" in expected:
             hint = "a `{` is never closed with `}`"
         elif "INPUT_KW" in expected:
@@ -229,6 +236,11 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnost
     message = f"unexpected `{value}`; expected {_expected_list(expected)}"
     if value == "block":
         hint = "block definitions go after the `input` line and before the first layer"
+    elif value == "branch":
+        hint = "`branch { ... }` goes inside `concat { ... }`"
+    elif value in KEYWORDS and "NAME" in expected:
+        hint = (f"`{value}` names the network's input and cannot name anything else" if value == "input"
+                else f"`{value}` is a keyword and cannot be used as a name")
     elif value == "input" and "INPUT_KW" not in expected:
         hint = "the network has one `input` line, right after the `network` line"
     elif value == "=" and "RPAR" in expected:
@@ -239,7 +251,31 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnost
         hint = "a spec starts with `network NAME`"
     elif token.type in ("INT", "FLOAT", "SHAPE") and "RPAR" in expected:
         hint = "separate arguments with commas"
+    elif value == "," and "RPAR" in expected:
+        hint = "a pair is written [3, 3] or 3x3"
+    elif value == "(" and "NAME" in expected:
+        hint = "only layers and blocks take arguments in parentheses"
     return Diagnostic("error", message, span, hint)
+
+
+def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
+    """The innermost bracket still open at the end of the text, skipping comments and strings."""
+    stack: list[tuple[str, int, int]] = []
+    pairs = {"}": "{", ")": "(", "]": "["}
+    for number, line in enumerate(text.splitlines(), start=1):
+        quote = None
+        for index, char in enumerate(line):
+            if quote:
+                quote = None if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "{([":
+                stack.append((char, number, index + 1))
+            elif char in pairs and stack and stack[-1][0] == pairs[char]:
+                stack.pop()
+    return stack[-1] if stack else None
 
 
 def _expected_list(expected: list[str]) -> str:
@@ -372,8 +408,9 @@ class _TreeToDict:
                 key, value = argument.children
                 if str(key) in kwargs:
                     raise SpecError([Diagnostic("error", f"argument `{key}` is given twice", self.span_of(argument))])
-                self.mark(path + ("kwargs", str(key)), argument)
                 kwargs[str(key)] = self.expr(value, path + ("kwargs", str(key)), scope)
+                # The whole `name=value`, so a fault in either is shown with its name.
+                self.mark(path + ("kwargs", str(key)), argument)
             else:
                 self.mark(path + ("inputs", len(inputs)), argument)
                 inputs.append(str(argument.children[0].children[0]))
@@ -495,14 +532,27 @@ def parse_json(text: str, file: str = "<json>") -> Source:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        span = Span(file, error.lineno, error.colno, error.lineno, error.colno + 1)
-        raise SpecError([Diagnostic("error", f"invalid JSON: {error.msg}", span)], {file: text}) from None
+        raise SpecError([_json_error(error, text, file)], {file: text}) from None
     except RecursionError:
         raise SpecError([Diagnostic("error", "the JSON is nested too deeply")], {file: text}) from None
     if not isinstance(data, dict):
         raise SpecError([Diagnostic("error", f"a JSON spec is an object; received {type(data).__name__}", Span(file, 1, 1, 1, 2))], {file: text})
     data.pop("$schema", None)  # editors' schema pointer is not part of the spec
     return Source(data, text, file, "json")
+
+
+def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic:
+    position = error.pos
+    before = position - 1
+    while before >= 0 and text[before].isspace():
+        before -= 1
+    if before >= 0 and text[before] == "," and text[position:position + 1] in ("]", "}"):
+        line = text.count("\n", 0, before) + 1
+        column = before - (text.rfind("\n", 0, before) + 1) + 1
+        return Diagnostic("error", f"invalid JSON: a trailing comma before `{text[position]}`", Span(file, line, column, line, column + 1),
+                          "JSON allows no comma after the last item")
+    span = Span(file, error.lineno, error.colno, error.lineno, error.colno + 1)
+    return Diagnostic("error", f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", span)
 
 
 _JSON_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|(-?[0-9][0-9.eE+-]*|true|false|null))', re.S)

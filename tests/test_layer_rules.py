@@ -278,8 +278,8 @@ CASES += [
     case("leaky_relu_slope", "input 7x9x5\nleaky_relu(slope=0.1)", (7, 9, 5), (0, 0), 0, 0, RF1),
     case("elu_alpha_1", "input 7x9x5\nelu(alpha=1)", (7, 9, 5), (0, 0), 0, 0, RF1),
     case("elu_alpha_half", "input 7x9x5\nelu(alpha=0.5)", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),  # Greater + Mul
-    case("act_elu_alpha_half", "input 7x9x5\nact(elu, alpha=0.5)", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),
-    case("act_leaky_relu_slope", "input 7x9x5\nact(leaky_relu, slope=0.1)", (7, 9, 5), (0, 0), 0, 0, RF1),
+    case("elu_alpha_positional", "input 7x9x5\nelu(0.5)", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),
+    case("leaky_relu_slope_positional", "input 7x9x5\nleaky_relu(0.1)", (7, 9, 5), (0, 0), 0, 0, RF1),
     case("softmax_rank1", "input 10\nsoftmax", (10,), (0, 0), 0, 5 * 10, None),
     case("gelu_rank1", "input 37\ngelu", (37,), (0, 0), 0, 4 * 37, None),
     case("hard_silu_rank1", "input 10\nact(hard_silu)", (10,), (0, 0), 0, 3 * 10, None),
