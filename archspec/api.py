@@ -86,6 +86,19 @@ class Architecture:
         """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory)."""
         return analyze(self.graph(set, input_shape), params)
 
+    def to_keras(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> Any:
+        """A `keras.Model` (functional API) of exactly the analyzed network; imports Keras."""
+        from .emit.keras import to_keras
+
+        return to_keras(self.graph(set, input_shape))
+
+    def to_python(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> str:
+        """Standalone source that imports only `keras` and defines `build_model(...)`."""
+        from .emit.python import to_python
+
+        graph = self.graph(set, input_shape)
+        return to_python(graph, self.file, summary_line(analyze(graph)))
+
     @cached_property
     def default_report(self) -> Report:
         return self.analyze()
@@ -99,6 +112,12 @@ class Architecture:
     def to_arch(self) -> str:
         """Canonical `.arch` text (keeps comments and line grouping when read from `.arch`)."""
         return to_arch(self.to_dict(), self.source)
+
+
+def summary_line(report: Report) -> str:
+    totals = report.totals
+    return (f"{totals.params:,} params ({totals.trainable_params:,} trainable), {totals.macs:,} MACs "
+            f"for one {'x'.join(map(str, report.input_shape))} input.")
 
 
 def _architecture(source: Source) -> Architecture:

@@ -9,12 +9,15 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .api import Architecture, bundled_dir, bundled_names, load, resolve
+from .analysis import analyze
+from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
+from .emit.python import to_python
 from .errors import Diagnostic, SpecError, render_all
-from .files import write_atomic
+from .files import save_keras_atomic, write_atomic
 from .spec import json_schema, load_spec
 from .syntax import parse_shape, parse_value, read_source, to_arch, to_json
 
@@ -52,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="parameter convention: keras counts BN's moving statistics, torch does not")
     _add_network_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
+
+    build = commands.add_parser("build", help="write the Keras model (.keras) and its Python source (.py)")
+    build.add_argument("spec", metavar="SPEC")
+    build.add_argument("-o", "--output", metavar="DIR", default=".", help="output folder (created if missing; default: .)")
+    _add_network_options(build)
+    build.set_defaults(handler=cmd_build)
 
     fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
     fmt.add_argument("specs", nargs="+", metavar="SPEC", help="spec files ('-' reads stdin, writes stdout)")
@@ -147,6 +156,38 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.format != "table" and report.diagnostics:
         _print_diagnostics(report.diagnostics, architecture)
     return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .emit.keras import to_keras  # imports Keras: only `build` pays for it
+
+    architecture = load(args.spec)
+    overrides, shape = _overrides(args), _input_shape(args)
+    graph = architecture.graph(overrides, shape)
+    report = analyze(graph)
+    stem = _output_stem(args.spec, architecture)
+    folder = Path(args.output)
+    where, _ = resolve(args.spec)
+    protect = (where,) if where != "-" else ()
+    source = to_python(graph, architecture.file, summary_line(report))
+    written = [(folder / f"{stem}.py", write_atomic(folder / f"{stem}.py", source, protect=protect))]
+    model_path = folder / f"{stem}.keras"
+    written.append((model_path, save_keras_atomic(to_keras(graph), model_path, protect=protect)))
+    for path, size in written:
+        print(f"wrote {path} ({_size(size)})")
+    totals = report.totals
+    print(f"{architecture.name}: {len(report.layers)} layers, {totals.params:,} params, {totals.macs:,} MACs, "
+          f"input {'x'.join(map(str, report.input_shape))} -> output {'x'.join(map(str, report.output_shape))}")
+    return EXIT_OK
+
+
+def _output_stem(spec: str, architecture: Architecture) -> str:
+    stem = Path(spec).stem if spec != "-" else architecture.name.lower()
+    return stem or architecture.name.lower()
+
+
+def _size(count: int) -> str:
+    return f"{count:,} bytes" if count < 10_000 else f"{count / 1024:,.0f} KiB" if count < 10 << 20 else f"{count / (1 << 20):,.1f} MiB"
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

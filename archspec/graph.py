@@ -55,6 +55,8 @@ class Node:
     groups: tuple[str, ...]  # enclosing group ids, outermost first
     span: Span | None = None
     role: str = ""  # "shortcut" for a layer on a residual's shortcut path
+    # Arguments whose values come from network parameters: (field, expression over them).
+    symbols: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Graph:
     output: str
     groups: tuple[Group, ...]
     file: str = ""
+    structural: frozenset[str] = frozenset()  # network parameters that change the layer structure
+    input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
 
     def node(self, name: str) -> Node:
         return self._index[name]
@@ -83,6 +87,15 @@ class Graph:
 
     def group(self, group_id: str) -> Group:
         return next(group for group in self.groups if group.id == group_id)
+
+
+class Env(dict):
+    """Parameter values in scope, and for each the expression over network parameters it
+    stands for (None for a constant); the emitter uses those to keep parameters symbolic."""
+
+    def __init__(self, values: Mapping[str, Any] = (), symbols: Mapping[str, Any] | None = None):
+        super().__init__(values)
+        self.symbols: dict[str, Any] = dict(symbols or {})
 
 
 class _Abort(Exception):
@@ -125,6 +138,7 @@ class Expander:
         self.groups: list[Group] = []
         self.block_depth = 0
         self.call_stack: list[tuple[str, Span | None]] = []
+        self.structural: set[str] = set()
 
     # -- diagnostics
 
@@ -155,7 +169,9 @@ class Expander:
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
-        return Graph(self.spec.network, parameters, input_shape, tuple(self.nodes), current, tuple(self.groups), self.source.file)
+        input_symbol = None if self.input_override is not None else substitute(self.spec.input, env)
+        return Graph(self.spec.network, parameters, input_shape, tuple(self.nodes), current, tuple(self.groups),
+                     self.source.file, frozenset(self.structural), input_symbol)
 
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
@@ -163,7 +179,7 @@ class Expander:
             if name not in known:
                 hint = did_you_mean(name, known) or (f"its parameters are {', '.join(known)}" if known else "it has no parameters")
                 self.sink.error(f"--set {name}: network {self.spec.network} has no parameter `{name}`", None, hint)
-        env: dict[str, Any] = {}
+        env = Env(symbols={p.name: Ref(ref=p.name) for p in self.spec.params})
         for index, param in enumerate(self.spec.params):
             if param.name in self.overrides:
                 env[param.name] = self.overrides[param.name]
@@ -206,6 +222,7 @@ class Expander:
             return self.residual(statement, path, env, scope, current)
         if isinstance(statement, If):
             condition = self.evaluate(statement.if_, env, path + ("if",))
+            self.note_structural(statement.if_, env)
             if condition is UNKNOWN:
                 return current
             if not isinstance(condition, bool):
@@ -219,6 +236,7 @@ class Expander:
 
     def repeat(self, statement: Repeat, path: Path, env: dict, scope: _Scope, current: str) -> str:
         count = self.evaluate(statement.repeat, env, path + ("repeat",))
+        self.note_structural(statement.repeat, env)
         if count is UNKNOWN:
             return current
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= self.limits.max_repeat:
@@ -279,6 +297,7 @@ class Expander:
         use_shortcut = statement.shortcut is not None
         if use_shortcut:
             condition = self.evaluate(statement.shortcut_if, env, path + ("shortcut_if",))
+            self.note_structural(statement.shortcut_if, env)
             if condition is not UNKNOWN and not isinstance(condition, bool):
                 self.error(f"a shortcut condition must be true or false; received {_show(condition)}", path + ("shortcut_if",))
                 condition = UNKNOWN
@@ -336,7 +355,9 @@ class Expander:
             self.argument_errors(call, entry, error, path, env)
             return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
-        return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role)
+        sources = list(zip(entry.positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in entry.argument_names]
+        symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := substitute(expr, env)) is not None)
+        return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role, symbols=symbols)
 
     def argument_errors(self, call: Call, entry: Any, error: ValidationError, path: Path, env: Mapping[str, Any]) -> None:
         """One message per faulty argument (a union type fails once per alternative)."""
@@ -377,13 +398,17 @@ class Expander:
             raise _Abort
         block_index = self.spec.blocks.index(block)
         block_path = ("blocks", block_index)
-        local = {name: value for name, value in env.items() if name in {p.name for p in self.spec.params}}
+        network = {p.name for p in self.spec.params}
+        local = Env({n: v for n, v in env.items() if n in network}, {n: s for n, s in env.symbols.items() if n in network})
         given = dict(zip((p.name for p in block.params), args)) | kwargs
+        given_exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
         for index, param in enumerate(block.params):
             if param.name in given:
                 local[param.name] = given[param.name]
+                local.symbols[param.name] = substitute(given_exprs[param.name], env)
             elif not param.required:
                 local[param.name] = self.evaluate(param.default, local, block_path + ("params", index, "default"))
+                local.symbols[param.name] = substitute(param.default, local)
             else:
                 local[param.name] = UNKNOWN  # reported statically
         base = call.as_ or call.call
@@ -441,7 +466,7 @@ class Expander:
         return name
 
     def add_node(self, name: str, entry: str, layer: Layer, inputs: tuple[str, ...], groups: tuple[str, ...], path: Path,
-                 call: Call | None = None, role: str = "") -> str:
+                 call: Call | None = None, role: str = "", symbols: tuple = ()) -> str:
         if len(self.nodes) >= self.limits.max_layers:
             self.error(f"the network expands to more than {self.limits.max_layers:,} layers", path,
                        "reduce repeat counts; the limit guards against runaway expansion")
@@ -459,7 +484,7 @@ class Expander:
             self.shapes[name] = UNKNOWN
             return name
         self.shapes[name] = shape
-        self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role))
+        self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role, symbols))
         return name
 
     def argument_path(self, call: Call, positional: tuple[str, ...], argument: str, path: Path) -> Path:
@@ -485,6 +510,11 @@ class Expander:
         return None
 
     # -- expressions
+
+    def note_structural(self, expr: Any, env: Env) -> None:
+        symbol = substitute(expr, env)
+        if symbol is not None:
+            self.structural |= referenced_parameters(symbol)
 
     def evaluate(self, expr: Any, env: Mapping[str, Any], path: Path) -> Any:
         try:
@@ -515,6 +545,41 @@ def _evaluate(expr: Any, env: Mapping[str, Any], path: Path) -> Any:
     if any(value is UNKNOWN for value in values):
         return UNKNOWN
     return _apply(expr.op, values, path)
+
+
+def substitute(expr: Any, env: Env) -> Any:
+    """`expr` rewritten over network parameters (block parameters replaced by what their call
+    passed), or None when its value does not depend on any network parameter."""
+    if isinstance(expr, Ref):
+        return env.symbols.get(expr.ref)
+    if isinstance(expr, tuple):
+        items = [substitute(item, env) for item in expr]
+        if all(item is None for item in items):
+            return None
+        return tuple(item if item is not None else _constant(part, env) for item, part in zip(items, expr))
+    if isinstance(expr, Op):
+        args = [substitute(arg, env) for arg in expr.args]
+        if all(arg is None for arg in args):
+            return None
+        return Op(op=expr.op, args=tuple(arg if arg is not None else _constant(part, env) for arg, part in zip(args, expr.args)))
+    return None
+
+
+def _constant(expr: Any, env: Env) -> Any:
+    try:
+        return _evaluate(expr, env, ())
+    except _EvalError:
+        return None
+
+
+def referenced_parameters(expr: Any) -> set[str]:
+    if isinstance(expr, Ref):
+        return {expr.ref}
+    if isinstance(expr, Op):
+        return set().union(*(referenced_parameters(arg) for arg in expr.args))
+    if isinstance(expr, tuple):
+        return set().union(*(referenced_parameters(item) for item in expr)) if expr else set()
+    return set()
 
 
 def _is_number(value: Any) -> bool:

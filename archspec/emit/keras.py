@@ -1,0 +1,36 @@
+"""Graph -> keras.Model, built with the functional API from the registry's `KerasCall`s.
+
+Takes a `Graph`; hands out a `keras.Model` whose layer names equal the report's. Imports Keras
+inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph import INPUT, Graph
+from ..layers import KerasCall
+
+
+def instantiate(keras: Any, call: KerasCall, **extra: Any) -> Any:
+    """Make the object a `KerasCall` describes (nested calls, e.g. regularizers, first)."""
+    target = keras
+    for part in call.path.split("."):
+        target = getattr(target, part)
+    kwargs = {
+        argument.name: instantiate(keras, argument.value) if isinstance(argument.value, KerasCall) else argument.value
+        for argument in call.arguments
+    }
+    return target(**kwargs, **extra)
+
+
+def to_keras(graph: Graph) -> Any:
+    """The functional Keras model of `graph`, with the same layer names as the report."""
+    import keras
+
+    tensors = {INPUT: keras.Input(shape=graph.input_shape, name=INPUT)}
+    for node in graph.nodes:
+        layer = instantiate(keras, node.layer.keras_call(), name=node.name)
+        inputs = [tensors[name] for name in node.inputs]
+        tensors[node.name] = layer(inputs if len(inputs) > 1 else inputs[0])
+    return keras.Model(tensors[INPUT], tensors[graph.output], name=graph.network)

@@ -1,0 +1,281 @@
+"""The emitted Keras model is exactly the analyzed network: an independent oracle for shapes,
+parameters and tfprof FLOPs (issue 4). These tests import TensorFlow, so they share models."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+import numpy as np  # noqa: E402
+
+import archspec  # noqa: E402
+
+from .conftest import COURSE_SPECS, ROOT, SPECS  # noqa: E402
+from .reference_models import BUILDERS  # noqa: E402
+
+pytestmark = pytest.mark.keras
+
+
+@pytest.fixture(scope="module")
+def built():
+    """name -> (architecture, report, emitted model), built once for the module."""
+    result = {}
+    for name in COURSE_SPECS:
+        architecture = archspec.load(name)
+        result[name] = (architecture, architecture.analyze(), architecture.to_keras())
+    return result
+
+
+def weight_counts(model):
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    return trainable, frozen
+
+
+def assert_model_matches_report(model, report):
+    assert sorted(layer.name for layer in model.layers if layer.name != "input") == sorted(layer.name for layer in report.layers)
+    assert model.count_params() == report.totals.params
+    assert weight_counts(model) == (report.totals.trainable_params, report.totals.non_trainable_params)
+    for layer in report.layers:
+        emitted = model.get_layer(layer.name)
+        assert tuple(emitted.output.shape[1:]) == layer.output_shape, layer.name
+        assert emitted.count_params() == layer.params, layer.name
+
+
+@pytest.mark.parametrize("name", COURSE_SPECS)
+def test_emitted_model_equals_the_report(built, name):
+    _, report, model = built[name]
+    assert_model_matches_report(model, report)
+    assert model.name == report.network
+    assert tuple(model.output.shape[1:]) == report.output_shape
+
+
+@pytest.mark.parametrize("name", COURSE_SPECS)
+def test_emitted_model_has_the_course_weights(built, name):
+    """Same weight shapes and counts as the network written by hand in Keras."""
+    model = built[name][2]
+    reference = BUILDERS[name]()
+    assert sorted(tuple(w.shape) for w in model.weights) == sorted(tuple(w.shape) for w in reference.weights)
+    assert weight_counts(model) == weight_counts(reference)
+
+
+def test_resnet18_head_keeps_its_l2_regularizer(built):
+    dense = built["resnet18"][2].get_layer("dense_1")
+    assert isinstance(dense.kernel_regularizer, keras.regularizers.L2)
+    assert dense.kernel_regularizer.l2 == pytest.approx(0.01)
+    assert dense.use_bias and dense.get_config()["activation"] == "softmax"
+    convs = [layer for layer in built["resnet18"][2].layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs and not any(layer.use_bias for layer in convs)
+
+
+# Every layer kind with the arguments it can take: the emitted layer agrees with the report.
+LAYER_KIND_SPECS = {
+    "conv": "input 16x16x8\nconv(16, [3, 5], stride=[2, 1], padding=same, bias=false, l2=0.001, l1=0.002, kernel_init=he_normal)",
+    "conv_dilated_grouped": "input 16x16x8\nconv(16, 3, dilation=2, groups=4, activation=relu, bias_init=ones)",
+    "depthwise_conv": "input 16x16x8\ndepthwise_conv(3, 2, padding=same, multiplier=2, l2=0.01)",
+    "separable_conv": "input 16x16x8\nseparable_conv(12, 3, padding=same, multiplier=2, activation=gelu)",
+    "dense": "input 24\ndense(10, softmax, bias=false, l1=0.1)",
+    "bn": "input 8x8x4\nbn(momentum=0.9, epsilon=0.01, center=false)",
+    "bn_scale_off": "input 8x8x4\nbn(scale=false)",
+    "activations": "input 8x8x4\nrelu sigmoid tanh softmax gelu silu swish relu6 selu softplus softsign hard_sigmoid mish linear act(hard_silu)",
+    "leaky_relu_elu": "input 8x8x4\nleaky_relu(0.1) elu(0.5) leaky_relu elu",
+    "pools": "input 9x9x4\nmaxpool(3, stride=2, padding=same) avgpool([2, 1]) maxpool",
+    "global_avg_pool": "input 9x9x4\nglobal_avg_pool",
+    "global_max_pool": "input 9x9x4\nglobal_max_pool",
+    "dropout_flatten": "input 4x4x2\ndropout(0.3) flatten",
+    "zero_pad": "input 5x5x2\nzero_pad([[1, 2], [0, 3]]) zero_pad(1) zero_pad([2, 1])",
+    "upsample": "input 5x5x2\nupsample(2) upsample([1, 3], interpolation=bilinear)",
+    "identity": "input 5x5x2\nidentity",
+    "add_concat_taps": "input 8x8x4\nconv(4, 1) as a\nconv(4, 3, padding=same)\nadd(@a, @input) as s\nconcat(@a) concat(@s, axis=-1)",
+    "residual_concat_groups": (
+        "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
+        "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", LAYER_KIND_SPECS)
+def test_every_layer_kind_emits_what_the_report_says(kind):
+    architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
+    report = architecture.analyze()
+    model = architecture.to_keras()
+    assert_model_matches_report(model, report)
+    namespace: dict = {}
+    exec(compile(architecture.to_python(), kind, "exec"), namespace)
+    assert_same_model(namespace["build_model"](), model)
+
+
+def test_every_registry_name_is_covered():
+    from archspec.layers import REGISTRY
+
+    used = set()
+    for text in LAYER_KIND_SPECS.values():
+        used |= {node.entry for node in archspec.parse(f"network T\n{text}\n").graph().nodes}
+    assert used >= set(REGISTRY)
+
+
+def assert_same_model(generated, emitted):
+    assert sorted(layer.name for layer in generated.layers) == sorted(layer.name for layer in emitted.layers)
+    assert generated.count_params() == emitted.count_params()
+    for layer in emitted.layers:
+        twin = generated.get_layer(layer.name)
+        assert type(twin) is type(layer)
+        assert twin.get_config() == layer.get_config(), layer.name
+        assert tuple(twin.output.shape) == tuple(layer.output.shape)
+    assert generated.name == emitted.name
+
+
+@pytest.mark.parametrize("name", COURSE_SPECS)
+def test_generated_source_builds_the_same_model(built, name, golden):
+    architecture, _, model = built[name]
+    source = architecture.to_python()
+    golden(ROOT / "tests" / "cases" / "python" / f"{name}.py", source)
+    assert re.findall(r"^import (\S+)|^from (\S+) import", source, re.M) == [("keras", ""), ("", "keras")]
+    namespace: dict = {}
+    exec(compile(source, f"{name}.py", "exec"), namespace)
+    assert_same_model(namespace["build_model"](), model)
+
+
+def test_generated_source_keeps_network_parameters(built):
+    namespace: dict = {}
+    exec(compile(built["inception10"][0].to_python(), "inception10.py", "exec"), namespace)
+    wider = namespace["build_model"](classes=5, init_ch=8)
+    expected = archspec.load("inception10").to_keras(set={"classes": 5, "init_ch": 8})
+    assert_same_model(wider, expected)
+    assert wider.count_params() == archspec.load("inception10").analyze(set={"classes": 5, "init_ch": 8}).totals.params
+
+
+def test_structural_parameters_are_refused_with_a_clear_error():
+    text = "network N(units=2, wide=false)\ninput 8x8x3\nconv(4, 3) * units\nif wide { conv(8, 1) }\nflatten dense(3)\n"
+    source = archspec.parse(text, "n.arch").to_python()
+    namespace: dict = {}
+    exec(compile(source, "n.py", "exec"), namespace)
+    assert namespace["build_model"]().count_params() == archspec.parse(text).analyze().totals.params
+    with pytest.raises(ValueError, match=r"`units` changes this network's layers.*--set units=VALUE"):
+        namespace["build_model"](units=3)
+    with pytest.raises(ValueError, match="`wide`"):
+        namespace["build_model"](wide=True)
+
+
+def test_generated_sources_pass_ruff(built, tmp_path):
+    ruff = pytest.importorskip("ruff")
+    del ruff
+    paths = []
+    for name in COURSE_SPECS:
+        path = tmp_path / f"{name}.py"
+        path.write_text(built[name][0].to_python(), encoding="utf-8")
+        paths.append(str(path))
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", *paths], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- tfprof: analyze's figure equals what tf.profiler counts on the emitted model's graph
+
+
+def profile(model, input_shape):
+    function = tf.function(lambda x: model(x, training=False), autograph=False)
+    concrete = function.get_concrete_function(tf.TensorSpec([1, *input_shape], tf.float32))
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    result = tf.compat.v1.profiler.profile(graph=concrete.graph, cmd="scope", options=options)
+    return result.total_float_ops, [(child.name, child.total_float_ops) for child in result.children]
+
+
+def per_layer(ops, model_name, layer_names):
+    """Sum op FLOPs by layer: ops are named MODEL_1/<layer>_<k>/op (Keras nests the layer's scope)."""
+    totals: dict[str, int] = {}
+    for op_name, flops in ops:
+        scope = op_name.split("/")[1]
+        owner = re.sub(r"_\d+$", "", scope)
+        assert owner in layer_names, f"cannot attribute {op_name} to a layer"
+        totals[owner] = totals.get(owner, 0) + flops
+    return totals
+
+
+@pytest.mark.parametrize("name", COURSE_SPECS)
+def test_tfprof_profile_equals_tf_profiler(built, name):
+    _, report, model = built[name]
+    total, ops = profile(model, report.input_shape)
+    assert report.totals.flops["tfprof"] == total
+    names = {layer.name for layer in report.layers}
+    # Our auto-generated names never end in a suffix that also names a layer, so the scope of
+    # each op maps back to exactly one layer.
+    assert not any(re.sub(r"_\d+$", "", n) in names and re.sub(r"_\d+$", "", n) != n and n + "_1" in names for n in names)
+    measured = per_layer(ops, report.network, names)
+    assert {layer.name: layer.flops["tfprof"] for layer in report.layers} == {n: measured.get(n, 0) for n in names}
+
+
+@pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
+                                  "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
+                                  "upsample", "add_concat_taps"])
+def test_tfprof_profile_per_layer_kind(kind):
+    architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
+    report = architecture.analyze()
+    total, _ = profile(architecture.to_keras(), report.input_shape)
+    assert report.totals.flops["tfprof"] == total
+
+
+# -- the emitted models train, and `archspec build` writes what loads without archspec
+
+
+@pytest.mark.parametrize("name", COURSE_SPECS)
+def test_one_fit_step(built, name):
+    _, report, model = built[name]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    rng = np.random.default_rng(0)
+    images = rng.random((4, *report.input_shape), dtype=np.float32)
+    labels = rng.integers(0, report.output_shape[0], size=(4, 1))
+    history = model.fit(images, labels, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+RELOAD = textwrap.dedent(
+    """
+    import sys
+    sys.modules["archspec"] = None  # prove the file needs nothing of archspec
+    import keras, numpy as np
+    for path, params in zip(sys.argv[1::2], sys.argv[2::2]):
+        model = keras.models.load_model(path)
+        assert model.count_params() == int(params), (path, model.count_params())
+        model.predict(np.zeros((1, *model.input_shape[1:]), dtype="float32"), verbose=0)
+    print("reloaded", len(sys.argv[1:]) // 2)
+    """
+)
+
+
+def test_build_writes_files_that_reload_without_archspec(cli, built, tmp_path):
+    arguments = []
+    for name in COURSE_SPECS:
+        result = cli("build", name, "-o", str(tmp_path / "out"))
+        assert result.code == 0, result.err
+        assert f"wrote {tmp_path / 'out' / name}.py" in result.out and f"wrote {tmp_path / 'out' / name}.keras" in result.out
+        assert f"{built[name][1].totals.params:,} params" in result.out
+        arguments += [str(tmp_path / "out" / f"{name}.keras"), str(built[name][1].totals.params)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.{s}" for n in COURSE_SPECS for s in ("py", "keras"))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", RELOAD, *arguments], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "reloaded 6" in result.stdout
+
+
+def test_build_refuses_to_overwrite_its_input(cli, tmp_path):
+    spec = tmp_path / "net.arch"
+    spec.write_text("network Net\ninput 4x4x1\nflatten dense(2)\n", encoding="utf-8")
+    (tmp_path / "net.py").write_text("# mine\n", encoding="utf-8")
+    result = cli("build", str(spec), "-o", str(tmp_path))
+    assert result.code == 0  # net.py is not the input: it is replaced atomically
+    assert (tmp_path / "net.py").read_text(encoding="utf-8").startswith('"""Net: a Keras functional model.')
+    odd = tmp_path / "odd.py"
+    odd.write_text("network Odd\ninput 4\ndense(2)\n", encoding="utf-8")
+    result = cli("build", str(odd), "-o", str(tmp_path))
+    assert result.code == 1 and "refusing to overwrite the input spec" in result.err
+    assert odd.read_text(encoding="utf-8").startswith("network Odd")
