@@ -418,7 +418,7 @@ def describe_totals(report: Report) -> list[tuple[str, str]]:
 # Text renderings
 
 TABLE_HEADER = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs (tfprof)", "RF")
-NUMERIC_COLUMNS = {3, 4, 5}
+NUMERIC_COLUMNS = {3, 4, 5, 6}
 
 
 def _row_cells(row: Row, indent: bool) -> tuple[str, ...]:

@@ -158,7 +158,8 @@ class Expander:
             self.sink.raise_if_errors({self.source.file: self.source.text})
         env = self.network_parameters()
         input_shape = self.input_shape(env)
-        self.sink.raise_if_errors({self.source.file: self.source.text})
+        if input_shape is None:  # nothing downstream can be checked
+            self.sink.raise_if_errors({self.source.file: self.source.text})
         self.shapes[INPUT] = input_shape
         scope = _Scope("", ())
         try:
@@ -190,18 +191,18 @@ class Expander:
                 env[param.name] = self.evaluate(param.default, env, ("params", index, "default"))
         return env
 
-    def input_shape(self, env: dict[str, Any]) -> Shape:
+    def input_shape(self, env: dict[str, Any]) -> Shape | None:
         if self.input_override is not None:
             return tuple(self.input_override)
         value = self.evaluate(self.spec.input, env, ("input",))
         if value is UNKNOWN:
-            return (1,)
+            return None
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
         valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1 << 20 for n in shape)
         if not valid:
             hint = f"add the channel count, e.g. `{'x'.join(map(str, shape))}x1` for grayscale" if isinstance(shape, tuple) and len(shape) == 2 else None
             self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {1 << 20}; received {_show(value)}", ("input",), hint)
-            return (1,)
+            return None
         return shape
 
     # -- statements
