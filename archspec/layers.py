@@ -727,8 +727,13 @@ class _GlobalPool(Layer):
     family: ClassVar[str] = "pool"
     mixes_positions: ClassVar[bool] = True
 
+    keepdims: StrictBool = False  # keep a 1x1 spatial grid (as keras.applications' MobileNet head)
+
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("keepdims", "keepdims"),)
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        return (spatial_input(self, inputs[0])[2],)
+        channels = spatial_input(self, inputs[0])[2]
+        return (1, 1, channels) if self.keepdims else (channels,)
 
 
 class GlobalAvgPool(_GlobalPool):
@@ -848,6 +853,41 @@ class Upsample(Layer):
     keras_layer: ClassVar[str] = "layers.UpSampling2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
     keras_positional: ClassVar[int] = 1
+
+class Reshape(Layer):
+    """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
+
+    kind: ClassVar[str] = "reshape"
+    family: ClassVar[str] = "reshape"
+    positional: ClassVar[tuple[str, ...]] = ("shape",)
+    mixes_positions: ClassVar[bool] = True
+
+    shape: tuple[StrictInt, ...]  # always a list, so Keras gets a tuple even when sizes are parameters
+
+    keras_layer: ClassVar[str] = "layers.Reshape"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("target_shape", "shape"),)
+    keras_positional: ClassVar[int] = 1
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, value: Any) -> Any:
+        sizes = value
+        if not 1 <= len(sizes) <= 3 or any(n == 0 or n < -1 or n > MAX_DIMENSION for n in sizes) or list(sizes).count(-1) > 1:
+            raise ValueError(f"expected one to three positive sizes, at most one of them -1; received {_show(value)}")
+        return value
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        sizes = tuple(self.shape)
+        total = elements(inputs[0])
+        known = prod(n for n in sizes if n != -1)
+        if -1 in sizes:
+            if total % known:
+                raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {_show(self.shape)}", argument="shape")
+            sizes = tuple(total // known if n == -1 else n for n in sizes)
+        elif known != total:
+            raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {format_shape(sizes)} ({known} values)", argument="shape")
+        return sizes
+
 
 class Identity(Layer):
     """Passes its input through (keras.layers.Identity)."""
@@ -975,6 +1015,7 @@ def _entries() -> dict[str, Entry]:
         Entry("zero_pad", ZeroPad, summary="zero padding (ZeroPadding2D)"),
         Entry("upsample", Upsample, summary="upsampling (UpSampling2D): size"),
         Entry("identity", Identity, summary="passes its input through"),
+        Entry("reshape", Reshape, summary="reshape to a shape with as many values: reshape([1, 1, 10])"),
         Entry("add", Add, summary="element-wise sum of taps: add(@a)"),
         Entry("concat", Concat, summary="concatenation of taps: concat(@a)"),
     ]

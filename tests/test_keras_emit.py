@@ -95,6 +95,7 @@ LAYER_KIND_SPECS = {
     "zero_pad": "input 5x5x2\nzero_pad([[1, 2], [0, 3]]) zero_pad(1) zero_pad([2, 1])",
     "upsample": "input 5x5x2\nupsample(2) upsample([1, 3], interpolation=bilinear)",
     "identity": "input 5x5x2\nidentity",
+    "keepdims_reshape": "input 4x4x8\nglobal_avg_pool(keepdims=true) conv(10, 1) reshape([10]) softmax reshape([2, -1])",
     "add_concat_taps": "input 8x8x4\nconv(4, 1) as a\nconv(4, 3, padding=same)\nadd(@a, @input) as s\nconcat(@a) concat(@s, axis=-1)",
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"

@@ -196,6 +196,11 @@ CASES = [
     case("dropout", "input 5x7x4\ndropout(0.5)", (5, 7, 4), (0, 0), 0, 0, RF1),
     case("flatten", "input 5x7x4\nflatten", (140,), (0, 0), 0, 0, None),
     case("identity", "input 5x7x4\nidentity", (5, 7, 4), (0, 0), 0, 0, RF1),
+    # reshape keeps the element count (5*7*4 = 140) and mixes positions: the RF ends.
+    case("reshape", "input 5x7x4\nreshape([7, 20])", (7, 20), (0, 0), 0, 0, None),
+    case("reshape_infer", "input 5x7x4\nreshape([2, -1])", (2, 70), (0, 0), 0, 0, None),
+    # keepdims: a 1x1 grid of channels; Mean still counts every input element (5*7*4).
+    case("global_avg_pool_keepdims", "input 5x7x4\nglobal_avg_pool(keepdims=true)", (1, 1, 4), (0, 0), 0, 5 * 7 * 4, None),
     case("zero_pad_default", "input 5x7x4\nzero_pad", (7, 9, 4), (0, 0), 0, 0, rf(1, 1, 1)),
     case("zero_pad_2", "input 5x7x4\nzero_pad(2)", (9, 11, 4), (0, 0), 0, 0, rf(1, 1, 2)),
     case("zero_pad_pair", "input 5x7x4\nzero_pad([1, 2])", (5 + 2, 7 + 4, 4), (0, 0), 0, 0, rf(1, 1, (1, 2))),
