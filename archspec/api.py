@@ -99,6 +99,14 @@ class Architecture:
         graph = self.graph(set, input_shape)
         return to_python(graph, self.file, summary_line(analyze(graph)))
 
+    def to_dot(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+               depth: int | None = None) -> str:
+        """Graphviz DOT text of the network (render it with `dot -Tsvg` or `archspec diagram`)."""
+        from .emit.dot import to_dot
+
+        graph = self.graph(set, input_shape)
+        return to_dot(graph, analyze(graph), depth)
+
     @cached_property
     def default_report(self) -> Report:
         return self.analyze()

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from . import __version__
 from .analysis import analyze
 from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
+from .emit.dot import render, to_dot
 from .emit.python import to_python
 from .errors import Diagnostic, SpecError, render_all
 from .files import save_keras_atomic, write_atomic
@@ -56,11 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(analyze)
     analyze.set_defaults(handler=cmd_analyze)
 
-    build = commands.add_parser("build", help="write the Keras model (.keras) and its Python source (.py)")
+    build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
     build.add_argument("spec", metavar="SPEC")
     build.add_argument("-o", "--output", metavar="DIR", default=".", help="output folder (created if missing; default: .)")
     _add_network_options(build)
     build.set_defaults(handler=cmd_build)
+
+    diagram = commands.add_parser("diagram", help="draw the network with Graphviz")
+    diagram.add_argument("spec", metavar="SPEC")
+    diagram.add_argument("-o", "--output", metavar="FILE", help="output file (default: NAME.FORMAT; '-' for stdout)")
+    diagram.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="default: from -o's suffix, else svg")
+    diagram.add_argument("--depth", type=_depth, default=None, metavar="N", help="collapse blocks nested N deep into one node")
+    _add_network_options(diagram)
+    diagram.set_defaults(handler=cmd_diagram)
 
     fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
     fmt.add_argument("specs", nargs="+", metavar="SPEC", help="spec files ('-' reads stdin, writes stdout)")
@@ -173,11 +182,40 @@ def cmd_build(args: argparse.Namespace) -> int:
     written = [(folder / f"{stem}.py", write_atomic(folder / f"{stem}.py", source, protect=protect))]
     model_path = folder / f"{stem}.keras"
     written.append((model_path, save_keras_atomic(to_keras(graph), model_path, protect=protect)))
+    dot_text = to_dot(graph, report)
+    written.append((folder / f"{stem}.dot", write_atomic(folder / f"{stem}.dot", dot_text, protect=protect)))
+    try:
+        picture = render(dot_text, "svg")
+    except SpecError as error:  # no Graphviz: the model and sources are still written
+        _print_errors(error)
+        print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
+    else:
+        written.append((folder / f"{stem}.svg", write_atomic(folder / f"{stem}.svg", picture, protect=protect)))
     for path, size in written:
         print(f"wrote {path} ({_size(size)})")
     totals = report.totals
     print(f"{architecture.name}: {len(report.layers)} layers, {totals.params:,} params, {totals.macs:,} MACs, "
           f"input {'x'.join(map(str, report.input_shape))} -> output {'x'.join(map(str, report.output_shape))}")
+    return EXIT_OK
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    architecture = load(args.spec)
+    graph = architecture.graph(_overrides(args), _input_shape(args))
+    suffix = Path(args.output).suffix.lstrip(".").lower() if args.output and args.output != "-" else ""
+    output_format = args.format or (suffix if suffix in ("svg", "png", "pdf", "dot") else "svg")
+    text = to_dot(graph, analyze(graph), args.depth)
+    data: str | bytes = text if output_format == "dot" else render(text, output_format)
+    target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
+    if target == "-":
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return EXIT_OK
+    where, _ = resolve(args.spec)
+    size = write_atomic(target, data, protect=(where,) if where != "-" else ())
+    print(f"wrote {target} ({_size(size)})")
     return EXIT_OK
 
 

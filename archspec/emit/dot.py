@@ -1,0 +1,224 @@
+"""Graph + Report -> Graphviz DOT text (no Graphviz needed to write it), and its rendering.
+
+Takes a `Graph` and its `Report`; hands out deterministic DOT text: one node per layer (kind,
+key arguments, params, MACs), output shapes on the edges, blocks and groups as nested clusters
+(collapsible with `depth`), shortcut paths dashed, colours by layer family with a legend.
+`render` runs the real `dot` program for SVG, PNG or PDF.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from ..analysis import LayerReport, Report
+from ..errors import Diagnostic, SpecError
+from ..graph import INPUT, Graph, Group
+from ..layers import format_shape
+
+FAMILY_COLOURS = {
+    "conv": "#cfe2ff", "dense": "#e0d4f7", "norm": "#fff3cd", "activation": "#d1e7dd",
+    "pool": "#f8d7da", "dropout": "#e9ecef", "reshape": "#ffe5d0", "merge": "#ffffff",
+}
+FAMILY_NAMES = {
+    "conv": "convolution", "dense": "dense", "norm": "normalization", "activation": "activation",
+    "pool": "pooling", "dropout": "dropout", "reshape": "reshape / pad", "merge": "merge (add, concat)",
+}
+CLUSTER_COLOURS = {"block": "#6c757d", "residual": "#0d6efd", "concat": "#198754", "repeat": "#6c757d"}
+RENDER_FORMATS = ("svg", "png", "pdf")
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _identifier(name: str) -> str:
+    return _quote(name)
+
+
+def _compact(value: int) -> str:
+    """12,345,678 -> 12.3M: short figures for node labels (the report has the exact ones)."""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if value >= size:
+            return f"{value / size:.1f}{unit}".replace(".0" + unit, unit)
+    return str(value)
+
+
+@dataclass
+class _Cluster:
+    group: Group | None
+    items: list = field(default_factory=list)  # node names and child _Cluster objects, in order
+
+
+class DotWriter:
+    def __init__(self, graph: Graph, report: Report, depth: int | None):
+        self.graph, self.report, self.depth = graph, report, depth
+        self.layers = {layer.name: layer for layer in report.layers}
+        self.groups = {group.id: group for group in graph.groups}
+        self.roles = {node.name: node.role for node in graph.nodes}
+        self.families = {node.name: node.layer.family for node in graph.nodes}
+
+    # -- which drawn node stands for each layer
+
+    def representative(self, name: str) -> str:
+        if name == INPUT:
+            return INPUT
+        node_groups = self.layers[name].groups
+        if self.depth is not None and len(node_groups) >= self.depth:
+            return node_groups[self.depth - 1]
+        return name
+
+    def collapsed(self) -> dict[str, list[LayerReport]]:
+        members: dict[str, list[LayerReport]] = {}
+        for layer in self.report.layers:
+            key = self.representative(layer.name)
+            if key != layer.name:
+                members.setdefault(key, []).append(layer)
+        return members
+
+    # -- text
+
+    def layer_node(self, layer: LayerReport) -> str:
+        node = self.graph.node(layer.name)
+        title = html.escape(node.layer.label())
+        rows = [f"<b>{title}</b>", f'<font point-size="9">{html.escape(layer.name)}</font>']
+        figures = []
+        if layer.params:
+            figures.append(f"{_compact(layer.params)} params")
+        if layer.macs:
+            figures.append(f"{_compact(layer.macs)} MACs")
+        if figures:
+            rows.append(f'<font point-size="9" color="#495057">{" · ".join(figures)}</font>')
+        label = "<" + "<br/>".join(rows) + ">"
+        family = node.layer.family
+        style = "filled,bold" if family == "merge" else "filled,rounded"
+        shape = "ellipse" if family == "merge" else "box"
+        return (f"{_identifier(layer.name)} [label={label}, shape={shape}, style={_quote(style)}, "
+                f"fillcolor={_quote(FAMILY_COLOURS[family])}];")
+
+    def group_node(self, group_id: str, members: list[LayerReport]) -> str:
+        group = self.groups[group_id]
+        params = sum(layer.params for layer in members)
+        macs = sum(layer.macs for layer in members)
+        rows = [f"<b>{html.escape(group.label)}</b>", f'<font point-size="9">{html.escape(group_id)} · {len(members)} layers</font>']
+        figures = [f"{_compact(params)} params"] + ([f"{_compact(macs)} MACs"] if macs else [])
+        rows.append(f'<font point-size="9" color="#495057">{" · ".join(figures)}</font>')
+        return (f"{_identifier(group_id)} [label=<{'<br/>'.join(rows)}>, shape=box3d, style=filled, "
+                f"fillcolor={_quote('#f1f3f5')}];")
+
+    def clusters(self) -> _Cluster:
+        """The tree of clusters down to `depth`, holding drawn node names in graph order."""
+        root = _Cluster(None)
+        by_id: dict[str, _Cluster] = {}
+        placed: set[str] = set()
+        for layer in self.report.layers:
+            drawn = self.representative(layer.name)
+            if drawn in placed:
+                continue
+            placed.add(drawn)
+            chain = layer.groups if drawn == layer.name else layer.groups[: self.depth - 1]  # type: ignore[operator]
+            parent = root
+            for group_id in chain:
+                if group_id not in by_id:
+                    by_id[group_id] = _Cluster(self.groups[group_id])
+                    parent.items.append(by_id[group_id])
+                parent = by_id[group_id]
+            parent.items.append(drawn)
+        return root
+
+    def write_cluster(self, cluster: _Cluster, node_text: dict[str, str], indent: str) -> list[str]:
+        lines = []
+        for item in cluster.items:
+            if isinstance(item, str):
+                lines.append(indent + node_text[item])
+                continue
+            group = item.group
+            assert group is not None
+            colour = CLUSTER_COLOURS.get(group.kind, "#6c757d")
+            lines.append(f"{indent}subgraph {_quote('cluster_' + group.id)} {{")
+            lines.append(f"{indent}  label={_quote(group.label if group.kind == 'block' else group.id)}; "
+                         f"color={_quote(colour)}; fontcolor={_quote(colour)}; style=rounded;")
+            lines += self.write_cluster(item, node_text, indent + "  ")
+            lines.append(f"{indent}}}")
+        return lines
+
+    def edges(self) -> list[str]:
+        lines, seen = [], set()
+        for node in self.graph.nodes:
+            head = self.representative(node.name)
+            for index, name in enumerate(node.inputs):
+                tail = self.representative(name)
+                if tail == head or (tail, head) in seen:
+                    continue
+                seen.add((tail, head))
+                shape = format_shape(self.graph.shape_of(name))
+                shortcut = (node.layer.kind == "add" and index > 0) or (self.roles.get(node.name) == "shortcut" and self.roles.get(name) != "shortcut")
+                attributes = [f"label={_quote(shape)}"]
+                if shortcut:
+                    attributes += ['style="dashed"', 'color="#0d6efd"', "weight=1"]
+                else:
+                    attributes.append("weight=4")
+                lines.append(f"  {_identifier(tail)} -> {_identifier(head)} [{', '.join(attributes)}];")
+        return lines
+
+    def legend(self) -> list[str]:
+        families = [family for family in FAMILY_COLOURS if family in set(self.families.values())]
+        rows = "".join(
+            f'<tr><td bgcolor="{FAMILY_COLOURS[f]}" width="14" border="1"> </td><td align="left">{FAMILY_NAMES[f]}</td></tr>'
+            for f in families
+        )
+        rows += '<tr><td><font color="#0d6efd">- -</font></td><td align="left">shortcut path</td></tr>'
+        return [
+            '  subgraph "cluster_legend" {',
+            '    label="legend"; style=rounded; color="#adb5bd"; fontcolor="#6c757d";',
+            f'    "legend" [shape=plaintext, label=<<table border="0" cellspacing="2">{rows}</table>>];',
+            "  }",
+        ]
+
+    def text(self) -> str:
+        report = self.report
+        node_text = {layer.name: self.layer_node(layer) for layer in report.layers}
+        for group_id, members in self.collapsed().items():
+            node_text[group_id] = self.group_node(group_id, members)
+        totals = report.totals
+        title = (f"{report.network}: {_compact(totals.params)} params, {_compact(totals.macs)} MACs, "
+                 f"{format_shape(report.input_shape)} -> {format_shape(report.output_shape)}")
+        lines = [
+            f"digraph {_quote(report.network)} {{",
+            f"  graph [rankdir=TB, label={_quote(title)}, labelloc=t, fontname=\"Helvetica\", fontsize=14, "
+            "nodesep=0.25, ranksep=0.3, newrank=true];",
+            '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.04", height=0.3];',
+            '  edge [fontname="Helvetica", fontsize=8, fontcolor="#6c757d", color="#495057", arrowsize=0.6];',
+            f'  {_identifier(INPUT)} [label=<<b>input</b><br/><font point-size="9">{format_shape(report.input_shape)}</font>>, '
+            'shape=box, style="filled,rounded", fillcolor="#ffffff"];',
+        ]
+        lines += self.write_cluster(self.clusters(), node_text, "  ")
+        lines += self.edges()
+        lines += self.legend()
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def to_dot(graph: Graph, report: Report, depth: int | None = None) -> str:
+    """Deterministic DOT text of the network; `depth` collapses groups nested that deep."""
+    return DotWriter(graph, report, depth).text()
+
+
+def render(dot_text: str, output_format: str) -> bytes:
+    """Run Graphviz's `dot` to render SVG, PNG or PDF."""
+    if output_format not in RENDER_FORMATS:
+        raise ValueError(f"unknown format {output_format!r}")
+    program = shutil.which("dot")
+    if program is None:
+        raise SpecError([Diagnostic(
+            "error", f"rendering {output_format.upper()} needs Graphviz's `dot` program, which is not installed",
+            hint="install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz), "
+                 "or write the DOT text with --format dot",
+        )])
+    result = subprocess.run([program, f"-T{output_format}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=300)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SpecError([Diagnostic("error", f"Graphviz failed to render the diagram: {message[-1] if message else 'no message'}")])
+    return result.stdout
