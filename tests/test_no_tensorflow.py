@@ -31,6 +31,7 @@ PROBE = textwrap.dedent(
         ["fmt", "--check", "specs/vgg16.arch"],
         ["convert", "resnet18", "--to", "json"],
         ["schema"],
+        ["diagram", "inception10", "--format", "dot", "-o", "-"],
         ["list"],
     ],
 )
