@@ -378,12 +378,45 @@ def analyze(graph: Graph, param_convention: str = "keras") -> Report:
     return Analyzer(graph, param_convention).run()
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How large a network `build` may allocate: parameters, and float32 memory for the
+    parameters plus one sample's activations. Checked on the report, before Keras allocates."""
+
+    max_params: int = 1_000_000_000
+    max_memory_bytes: int = 8 << 30
+
+
+def check_budget(report: Report, budget: Budget) -> list[Diagnostic]:
+    totals = report.totals
+    problems = []
+    heaviest = max(report.layers, key=lambda layer: layer.params)
+    if totals.params > budget.max_params:
+        problems.append(Diagnostic(
+            "error",
+            f"the network has {totals.params:,} parameters ({format_bytes(totals.param_bytes)} at float32), over the "
+            f"build budget of {budget.max_params:,}; the largest layer is {heaviest.kind} '{heaviest.name}' with {heaviest.params:,}",
+            heaviest.span, "shrink the network, or raise the budget with --max-params", code="budget",
+        ))
+    memory = totals.param_bytes + totals.activation_bytes
+    if memory > budget.max_memory_bytes:
+        widest = max(report.layers, key=lambda layer: elements(layer.output_shape))
+        problems.append(Diagnostic(
+            "error",
+            f"building needs {format_bytes(memory)} (parameters and one sample's activations at float32), over the "
+            f"build budget of {format_bytes(budget.max_memory_bytes)}; the largest output is {widest.kind} '{widest.name}' "
+            f"({format_shape(widest.output_shape)})",
+            widest.span, "shrink the input or the network, or raise the budget with --max-memory", code="budget",
+        ))
+    return problems
+
+
 def format_count(value: int) -> str:
     return f"{value:,}"
 
 
 def format_bytes(value: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if value >= size:
             return f"{value / size:.2f} {unit}"
     return f"{value} B"

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
-from .analysis import Report, analyze
+from .analysis import Budget, Report, analyze, check_budget
 from .errors import Diagnostic, SpecError
 from .graph import Graph, Limits, build_graph
 from .spec import Spec, load_spec
@@ -86,11 +86,17 @@ class Architecture:
         """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory)."""
         return analyze(self.graph(set, input_shape), params)
 
-    def to_keras(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> Any:
-        """A `keras.Model` (functional API) of exactly the analyzed network; imports Keras."""
+    def to_keras(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+                 budget: Budget = Budget()) -> Any:
+        """A `keras.Model` (functional API) of exactly the analyzed network; imports Keras.
+        Refuses (SpecError) a network over `budget` before Keras allocates anything."""
         from .emit.keras import to_keras
 
-        return to_keras(self.graph(set, input_shape))
+        graph = self.graph(set, input_shape)
+        problems = check_budget(analyze(graph), budget)
+        if problems:
+            raise SpecError(problems, {self.file: self.source.text})
+        return to_keras(graph)
 
     def to_python(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> str:
         """Standalone source that imports only `keras` and defines `build_model(...)`."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .analysis import analyze
+from .analysis import Budget, analyze, check_budget
 from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from .emit.dot import render, to_dot
 from .emit.python import to_python
@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
     build.add_argument("spec", metavar="SPEC")
     build.add_argument("-o", "--output", metavar="DIR", default=".", help="output folder (created if missing; default: .)")
+    build.add_argument("--max-params", type=_positive_count, default=Budget.max_params, metavar="N",
+                       help=f"refuse networks with more parameters (default {Budget.max_params:,})")
+    build.add_argument("--max-memory", type=_positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
+                       help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
     _add_network_options(build)
     build.set_defaults(handler=cmd_build)
 
@@ -103,6 +107,16 @@ def _depth(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer; received {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; received {value}")
+    return value
+
+
+def _positive_count(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}")
     return value
 
 
@@ -174,6 +188,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     overrides, shape = _overrides(args), _input_shape(args)
     graph = architecture.graph(overrides, shape)
     report = analyze(graph)
+    problems = check_budget(report, Budget(args.max_params, args.max_memory << 20))
+    if problems:
+        raise SpecError(problems, {architecture.file: architecture.source.text})
     stem = _output_stem(args.spec, architecture)
     folder = Path(args.output)
     where, _ = resolve(args.spec)

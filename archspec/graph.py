@@ -161,6 +161,7 @@ class Expander:
         if input_shape is None:  # nothing downstream can be checked
             self.sink.raise_if_errors({self.source.file: self.source.text})
         self.shapes[INPUT] = input_shape
+        self.refuse_oversized(env)
         scope = _Scope("", ())
         try:
             current = self.body(self.spec.body, ("body",), env, scope, INPUT)
@@ -173,6 +174,66 @@ class Expander:
         input_symbol = None if self.input_override is not None else substitute(self.spec.input, env)
         return Graph(self.spec.network, parameters, input_shape, tuple(self.nodes), current, tuple(self.groups),
                      self.source.file, frozenset(self.structural), input_symbol)
+
+    # -- size estimate: refuse runaway expansion before doing it
+
+    def refuse_oversized(self, env: Env) -> None:
+        """Count the layers the body would expand to (no nodes are built, so this is fast even
+        for specs that would expand to billions) and refuse it when over the limit."""
+        memo: dict[tuple, int] = {}
+        total = 0
+        for index, statement in enumerate(self.spec.body):
+            total += self.estimate(statement, env, memo, 0)
+            if total > self.limits.max_layers:
+                self.error(f"the network would expand to {'at least ' if total >= LARGE else ''}{min(total, LARGE):,} layers, "
+                           f"more than the limit of {self.limits.max_layers:,}", ("body", index),
+                           "reduce repeat counts; the limit guards against runaway expansion")
+                self.sink.raise_if_errors({self.source.file: self.source.text})
+
+    def estimate(self, statement: Any, env: Mapping[str, Any], memo: dict, depth: int) -> int:
+        if depth > self.limits.max_block_depth:
+            return 0  # reported by the expansion itself
+        if isinstance(statement, Call):
+            block = self.spec.block(statement.call)
+            if block is None:
+                return 1
+            local = self.quiet_bind(block, statement, env)
+            key = (block.name, tuple(sorted((k, _hashable(v)) for k, v in local.items())))
+            if key not in memo:
+                memo[key] = min(LARGE, sum(self.estimate(s, local, memo, depth + 1) for s in block.body))
+            return memo[key]
+        if isinstance(statement, Repeat):
+            count = self.quiet_evaluate(statement.repeat, env)
+            valid = isinstance(count, int) and not isinstance(count, bool) and 0 < count <= self.limits.max_repeat
+            count = count if valid else 0  # an invalid count is reported on its own
+            body = sum(self.estimate(s, env, memo, depth + 1) for s in statement.body)
+            return min(LARGE, count * body)
+        if isinstance(statement, ConcatGroup):
+            return 1 + sum(self.estimate(s, env, memo, depth + 1) for branch in statement.concat for s in branch)
+        if isinstance(statement, Residual):
+            parts = list(statement.residual) + list(statement.shortcut or ())
+            return 1 + sum(self.estimate(s, env, memo, depth + 1) for s in parts)
+        if isinstance(statement, If):
+            branches = (statement.then, statement.else_)
+            return max(sum(self.estimate(s, env, memo, depth + 1) for s in branch) for branch in branches)
+        return 0
+
+    def quiet_evaluate(self, expr: Any, env: Mapping[str, Any]) -> Any:
+        try:
+            return _evaluate(expr, env, ())
+        except _EvalError:
+            return UNKNOWN
+
+    def quiet_bind(self, block: Block, call: Call, env: Mapping[str, Any]) -> dict[str, Any]:
+        network = {p.name for p in self.spec.params}
+        local = {name: value for name, value in env.items() if name in network}
+        given = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
+        for param in block.params:
+            if param.name in given:
+                local[param.name] = self.quiet_evaluate(given[param.name], env)
+            elif not param.required:
+                local[param.name] = self.quiet_evaluate(param.default, local)
+        return local
 
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
@@ -546,6 +607,13 @@ def _evaluate(expr: Any, env: Mapping[str, Any], path: Path) -> Any:
     if any(value is UNKNOWN for value in values):
         return UNKNOWN
     return _apply(expr.op, values, path)
+
+
+LARGE = 10**15  # estimates saturate here
+
+
+def _hashable(value: Any) -> Any:
+    return value if not isinstance(value, (list, dict)) else repr(value)
 
 
 def substitute(expr: Any, env: Env) -> Any:

@@ -103,7 +103,9 @@ def read_source(path: str | FilePath, display_name: str | None = None) -> Source
         line = raw[: error.start].count(b"\n") + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         span = Span(name, line, column, line, column + 1)
-        raise SpecError([Diagnostic("error", f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})", span)]) from None
+        shown = raw.decode("utf-8", "replace")  # the excerpt shows the bad bytes as U+FFFD
+        raise SpecError([Diagnostic("error", f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})", span,
+                                    "save the file as UTF-8")], {name: shown}) from None
     is_json = name.endswith(".json") or (str(path) == "-" and text.lstrip().startswith("{"))
     return parse_json(text, name) if is_json else parse_arch(text, name)
 

@@ -1,0 +1,127 @@
+"""Limits: hostile or mistaken input is refused with a located diagnostic, quickly, and
+writers never leave a partial file. Each case records how long the refusal took."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import archspec
+from archspec.analysis import Budget, check_budget
+from archspec.errors import SpecError
+from archspec.files import save_keras_atomic, write_atomic
+from archspec.syntax import MAX_SOURCE_BYTES
+
+FAST = 1.0  # seconds: "well under a second" on the project's 2-core machine
+
+CASES = {
+    "expansion size": ("network N\ninput 8x8x3\nrepeat 10000 { repeat 10000 { repeat 10000 { identity } } }\n",
+                       "would expand to 1,000,000,000,000 layers, more than the limit of 100,000"),
+    "expansion through blocks": ("network N\ninput 8x8x3\nblock a { identity * 1000 }\nblock b { a * 1000 }\nb * 1000\n",
+                                 "would expand to 1,000,000,000 layers"),
+    "repeat count": ("network N\ninput 8x8x3\nrelu * 20000\n", "a repeat count must be an integer from 0 to 10,000; received 20000"),
+    "repeat count from a parameter": ("network N(n=-3)\ninput 8x8x3\nrelu * n\n", "received -3"),
+    "block nesting": ("network N\ninput 8x8x3\n" + "".join(f"block b{i} {{ b{i + 1} }}\n" for i in range(70)) + "block b70 { relu }\nb0\n",
+                      "blocks are nested more than 64 calls deep"),
+    "syntax nesting": ("network N\ninput 8x8x3\n" + "repeat 1 { " * 100 + "relu" + " }" * 100 + "\n", "nested more than 64 levels deep"),
+    "recursion": ("network N\ninput 8x8x3\nblock a { b }\nblock b { a }\na\n", "block `a` is recursive: a -> b -> a"),
+    "filters range": ("network N\ninput 8x8x3\nconv(2000000, 3)\n", "expected a value <= 1048576; received 2000000"),
+    "kernel range": ("network N\ninput 8x8x3\nconv(8, 3000000)\n", "expected at most 1048576"),
+    "input size range": ("network N\ninput 5000000x8x3\nrelu\n", "sizes from 1 to 1048576"),
+    "arithmetic overflow": ("network N(a=1000000000)\ninput 8x8x3\nconv(a * a * a, 3)\n", "is out of range"),
+    "division by zero": ("network N(a=0)\ninput 8x8x3\nconv(16 // a, 3)\n", "division by zero"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_limit_is_refused_quickly_with_a_diagnostic(case):
+    text, expected = CASES[case]
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as raised:
+        archspec.parse(text, "limit.arch").analyze()
+    elapsed = time.perf_counter() - start
+    rendered = raised.value.render()
+    assert expected in rendered
+    assert any(d.span is not None for d in raised.value.diagnostics), rendered
+    print(f"{case}: refused in {elapsed * 1000:.0f} ms")
+    assert elapsed < FAST, f"{case} took {elapsed:.2f} s"
+
+
+def test_oversized_file_is_refused_before_parsing(cli, tmp_path):
+    path = tmp_path / "big.arch"
+    path.write_text("network N\ninput 8x8x3\n" + "relu\n" * (MAX_SOURCE_BYTES // 5 + 10), encoding="utf-8")
+    start = time.perf_counter()
+    result = cli("check", str(path))
+    assert time.perf_counter() - start < FAST
+    assert result.code == 1 and "larger than the 4 MiB limit for a spec file" in result.err
+
+
+def test_deep_json_is_refused(cli, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"network": "N", "input": [8], "body": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    start = time.perf_counter()
+    result = cli("check", str(path))
+    assert time.perf_counter() - start < FAST
+    assert result.code == 1 and "Traceback" not in result.err and "nested too deeply" in result.err
+
+
+def test_invalid_utf8_is_located(cli, tmp_path):
+    path = tmp_path / "bytes.arch"
+    path.write_bytes(b"network N\ninput 8x8x3\nrelu \xff\xfe\n")
+    result = cli("check", str(path))
+    assert result.code == 1
+    assert f"{path}:3:6: error: the file is not valid UTF-8 (byte 0xff at offset 27)" in result.err
+
+
+def test_build_budget_is_checked_before_keras_allocates(cli, tmp_path):
+    spec = tmp_path / "huge.arch"
+    spec.write_text("network Huge\ninput 1024x1024x3\nconv(512, 3, padding=same)\nflatten dense(4096)\n", encoding="utf-8")
+    start = time.perf_counter()
+    result = cli("build", str(spec), "-o", str(tmp_path / "out"))
+    assert time.perf_counter() - start < FAST
+    assert result.code == 1
+    assert "huge.arch:4:9: error[budget]: the network has 2,199,023,273,984 parameters" in result.err
+    assert "huge.arch:3:1: error[budget]: building needs" in result.err and "1024x1024x512" in result.err
+    assert not (tmp_path / "out").exists()
+    small = archspec.parse("network S\ninput 8\ndense(10)\n").analyze()
+    assert check_budget(small, Budget(max_params=50))[0].code == "budget"
+    assert check_budget(small, Budget()) == []
+
+
+def test_writes_are_atomic_and_create_folders(tmp_path):
+    target = tmp_path / "a" / "b" / "out.txt"
+    write_atomic(target, "first")
+    write_atomic(target, "second")
+    assert target.read_text() == "second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_unwritable_target_is_a_diagnostic(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SpecError) as raised:
+        write_atomic(blocker / "inside.txt", "data")  # a file where a folder should be
+    assert "cannot write" in str(raised.value)
+
+
+def test_interrupted_keras_save_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"previous")
+
+    class Interrupted:
+        def save(self, path):
+            with open(path, "wb") as handle:
+                handle.write(b"partial")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        save_keras_atomic(Interrupted(), target)
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_every_error_case_is_json_safe():
+    report = json.loads(archspec.load("resnet18").analyze().to_json())
+    assert report["diagnostics"][0]["code"] == "rf-misaligned"
