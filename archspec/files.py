@@ -1,12 +1,14 @@
-"""Safe file output: every writer goes through `write_atomic`, so a file is either wholly
-replaced or untouched (a temporary file in the same folder, then an atomic rename)."""
+"""Safe file output: every writer goes through `atomic_target`, so a file is either wholly
+replaced or untouched (a temporary file in the same folder, then an atomic rename), and the
+input spec is never overwritten."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import Diagnostic, SpecError
 
@@ -18,66 +20,52 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return False
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, protect: tuple[str | os.PathLike, ...] = ()) -> int:
-    """Write `data` to `path` atomically, creating missing folders; refuse to replace a
-    protected path (the input spec). Returns the number of bytes written."""
+def _cannot_write(target: Path, error: OSError) -> SpecError:
+    return SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")])
+
+
+@contextlib.contextmanager
+def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (), suffix: str = ".tmp") -> Iterator[str]:
+    """Yield a temporary path beside `path` (missing folders are created); when the block ends
+    normally it replaces `path` by rename, and on any error or interrupt it is removed."""
     target = Path(path)
     for protected in protect:
         if same_file(protected, target):
             raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec '{target}'", hint="choose another output path")])
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+        os.close(handle)
     except OSError as error:
-        raise SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")]) from None
+        raise _cannot_write(target, error) from None
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o666 & ~_umask())
+        yield temporary
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException as error:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         if isinstance(error, OSError):
-            raise SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")]) from None
+            raise _cannot_write(target, error) from None
         raise
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, protect: tuple[str | os.PathLike, ...] = ()) -> int:
+    """Write `data` to `path` atomically; returns the number of bytes written."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_target(path, protect) as temporary, open(temporary, "wb") as stream:
+        stream.write(payload)
+        stream.flush()
+        os.fsync(stream.fileno())
     return len(payload)
 
 
 def save_keras_atomic(model: Any, path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = ()) -> int:
-    """`model.save(path)` through a temporary `.keras` file in the same folder and a rename, so an
-    interrupted save leaves no partial file. Returns the size written."""
-    target = Path(path)
-    for protected in protect:
-        if same_file(protected, target):
-            raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec '{target}'")])
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".keras", dir=target.parent)
-        os.close(handle)
-    except OSError as error:
-        raise SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")]) from None
-    try:
-        model.save(temporary)  # Keras insists on the .keras suffix, which the temporary name keeps
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException as error:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(error, OSError):
-            raise SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")]) from None
-        raise
-    return target.stat().st_size
+    """`model.save` through a temporary file, so an interrupted save leaves no partial model."""
+    with atomic_target(path, protect, suffix=".keras") as temporary:  # Keras insists on the suffix
+        model.save(temporary)
+    return Path(path).stat().st_size
 
 
 def _umask() -> int:

@@ -301,6 +301,27 @@ class _Windowed(Layer):
         return Window(kernel, (Fraction(stride[0]), Fraction(stride[1])), (pads[0][0], pads[1][0]), (pads[0][1], pads[1][1]))
 
 
+class _Convolution(_Windowed, _Regularized):
+    """Shared rules of the convolution kinds: kernel, stride and dilation pairs."""
+
+    def _kernel(self) -> tuple[int, int]:
+        return pair(getattr(self, "kernel"))
+
+    def _stride(self) -> tuple[int, int]:
+        return pair(getattr(self, "stride"))
+
+    def _dilation(self) -> tuple[int, int]:
+        return pair(getattr(self, "dilation"))
+
+    def check_stride_and_dilation(self) -> None:
+        if self._stride() != (1, 1) and self._dilation() != (1, 1):
+            raise ShapeError(f"stride {_show(getattr(self, 'stride'))} and dilation {_show(getattr(self, 'dilation'))} "
+                             "cannot both exceed 1 in Keras", argument="dilation")
+
+    def stride_label(self) -> str:
+        return f", /{_show(getattr(self, 'stride'))}" if self._stride() != (1, 1) else ""
+
+
 def _extent(layer: _Windowed) -> str:
     kernel = layer.effective_kernel()
     return f"{kernel[0]}x{kernel[1]}" if kernel[0] != kernel[1] else str(kernel[0])
@@ -325,7 +346,7 @@ def _show(value: Any) -> str:
 # Convolutions
 
 
-class Conv(_Windowed, _Regularized):
+class Conv(_Convolution):
     """2-D convolution (keras.layers.Conv2D), with dilation and groups."""
 
     kind: ClassVar[str] = "conv"
@@ -345,26 +366,13 @@ class Conv(_Windowed, _Regularized):
 
     _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
 
-    def _kernel(self) -> tuple[int, int]:
-        return pair(self.kernel)
-
-    def _stride(self) -> tuple[int, int]:
-        return pair(self.stride)
-
-    def _dilation(self) -> tuple[int, int]:
-        return pair(self.dilation)
-
     def label(self) -> str:
         kernel = pair(self.kernel)
-        text = f"conv {kernel[0]}x{kernel[1]}, {self.filters}"
-        if pair(self.stride) != (1, 1):
-            text += f", /{_show(self.stride)}"
-        return text
+        return f"conv {kernel[0]}x{kernel[1]}, {self.filters}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         _, _, channels = spatial_input(self, inputs[0])
-        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ShapeError(f"conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        self.check_stride_and_dilation()
         if channels % self.groups or self.filters % self.groups:
             raise ShapeError(
                 f"conv: groups={self.groups} must divide both the input channels ({channels}) and filters ({self.filters})",
@@ -400,7 +408,7 @@ class Conv(_Windowed, _Regularized):
     )
     keras_positional: ClassVar[int] = 2
 
-class DepthwiseConv(_Windowed, _Regularized):
+class DepthwiseConv(_Convolution):
     """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
 
     kind: ClassVar[str] = "depthwise_conv"
@@ -419,23 +427,13 @@ class DepthwiseConv(_Windowed, _Regularized):
 
     _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
 
-    def _kernel(self) -> tuple[int, int]:
-        return pair(self.kernel)
-
-    def _stride(self) -> tuple[int, int]:
-        return pair(self.stride)
-
-    def _dilation(self) -> tuple[int, int]:
-        return pair(self.dilation)
-
     def label(self) -> str:
         kernel = pair(self.kernel)
-        return f"depthwise {kernel[0]}x{kernel[1]}" + (f", /{_show(self.stride)}" if pair(self.stride) != (1, 1) else "")
+        return f"depthwise {kernel[0]}x{kernel[1]}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         _, _, channels = spatial_input(self, inputs[0])
-        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ShapeError(f"depthwise_conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        self.check_stride_and_dilation()
         return (*self.spatial_output(inputs[0]), channels * self.multiplier)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
@@ -462,7 +460,7 @@ class DepthwiseConv(_Windowed, _Regularized):
     )
     keras_positional: ClassVar[int] = 1
 
-class SeparableConv(_Windowed, _Regularized):
+class SeparableConv(_Convolution):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
 
     kind: ClassVar[str] = "separable_conv"
@@ -482,23 +480,13 @@ class SeparableConv(_Windowed, _Regularized):
 
     _pairs = field_validator("kernel", "stride", "dilation")(_positive_pair)
 
-    def _kernel(self) -> tuple[int, int]:
-        return pair(self.kernel)
-
-    def _stride(self) -> tuple[int, int]:
-        return pair(self.stride)
-
-    def _dilation(self) -> tuple[int, int]:
-        return pair(self.dilation)
-
     def label(self) -> str:
         kernel = pair(self.kernel)
-        return f"separable {kernel[0]}x{kernel[1]}, {self.filters}" + (f", /{_show(self.stride)}" if pair(self.stride) != (1, 1) else "")
+        return f"separable {kernel[0]}x{kernel[1]}, {self.filters}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         spatial_input(self, inputs[0])
-        if pair(self.stride) != (1, 1) and pair(self.dilation) != (1, 1):
-            raise ShapeError(f"separable_conv: stride {_show(self.stride)} and dilation {_show(self.dilation)} cannot both exceed 1 in Keras", argument="dilation")
+        self.check_stride_and_dilation()
         return (*self.spatial_output(inputs[0]), self.filters)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:

@@ -810,6 +810,352 @@ class ArchPrinter:
     def if_chain(self, statement: dict, path: Path, indent: int, scope: set[str], opening_text: str, blank: bool = False) -> None:
         opening = self.emit(indent, opening_text, self.start_line(path), blank)
         self.body(statement["then"], path + ("then",), indent + 1, scope)
+        self.else_rest(statement, path, indent, scope, opening)
+
+    def else_rest(self, statement: dict, path: Path, indent: int, scope: set[str], opening: _Line) -> None:
+        """Close an `if` body: nothing more, `} else if ... {` (printed flat), or `} else {`."""
+        if "else" not in statement:
+            self.close(indent, path, opening)
+            return
+        otherwise = statement["else"]
+        if len(otherwise) == 1 and "if" in otherwise[0]:
+            nested = otherwise[0]
+            closing = self.close(indent, path + ("then",), opening, f"}} else if {self.expr(nested['if'], scope)} {{")
+            self.body(nested["then"], path + ("else", 0, "then"), indent + 1, scope)
+            self.else_rest(nested, path + ("else", 0), indent, scope, closing)
+            return
+        closing = self.close(indent, path + ("then",), opening, "} else {")
+        self.body(otherwise, path + ("else",), indent + 1, scope)
+        self.close(indent, path, closing)
+
+    # -- expressions
+
+    def expr(self, tree: Tree | Token, path: Path, scope: set[str]) -> Any:
+        self.mark(path, tree)
+        if isinstance(tree, Token):  # a bare `(expr)` can collapse to its token
+            raise AssertionError(f"unexpected token {tree!r}")
+        kind = tree.data
+        if kind == "int_literal":
+            return int(tree.children[0])
+        if kind == "float_literal":
+            return float(tree.children[0])
+        if kind == "shape_literal":
+            return [int(part) for part in str(tree.children[0]).split("x")]
+        if kind == "string_literal":
+            return str(tree.children[0])[1:-1]
+        if kind == "true_literal":
+            return True
+        if kind == "false_literal":
+            return False
+        if kind == "none_literal":
+            return None
+        if kind == "name":
+            name = str(tree.children[0])
+            return {"ref": name} if name in scope else name
+        if kind == "list_literal":
+            return [self.expr(child, path + (index,), scope) for index, child in enumerate(tree.children)]
+        if kind == "neg_op":
+            operand = self.expr(tree.children[0], path + ("args", 0), scope)
+            if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                return -operand  # fold `-1` into a literal so the JSON form stays plain
+            return {"op": "neg", "args": [operand]}
+        if kind == "not_op":
+            return {"op": "not", "args": [self.expr(tree.children[0], path + ("args", 0), scope)]}
+        if kind == "compare":
+            left, operator, right = tree.children
+            return {"op": str(operator), "args": [self.expr(left, path + ("args", 0), scope), self.expr(right, path + ("args", 1), scope)]}
+        operator = BINARY_OPS[kind]
+        left, right = tree.children
+        return {"op": operator, "args": [self.expr(left, path + ("args", 0), scope), self.expr(right, path + ("args", 1), scope)]}
+
+
+_STATEMENT_RULES = {"call_stmt", "repeat_stmt", "concat_stmt", "residual_stmt", "if_stmt", "tap_stmt"}
+
+
+# ---------------------------------------------------------------------------------------------
+# .json
+
+
+def parse_json(text: str, file: str = "<json>") -> Source:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SpecError([_json_error(error, text, file)], {file: text}) from None
+    except RecursionError:
+        raise SpecError([Diagnostic("error", "the JSON is nested too deeply")], {file: text}) from None
+    if not isinstance(data, dict):
+        raise SpecError([Diagnostic("error", f"a JSON spec is an object; received {type(data).__name__}", Span(file, 1, 1, 1, 2))], {file: text})
+    data.pop("$schema", None)  # editors' schema pointer is not part of the spec
+    return Source(data, text, file, "json")
+
+
+def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic:
+    position = error.pos
+    before = position - 1
+    while before >= 0 and text[before].isspace():
+        before -= 1
+    if before >= 0 and text[before] == "," and text[position:position + 1] in ("]", "}"):
+        line = text.count("\n", 0, before) + 1
+        column = before - (text.rfind("\n", 0, before) + 1) + 1
+        return Diagnostic("error", f"invalid JSON: a trailing comma before `{text[position]}`", Span(file, line, column, line, column + 1),
+                          "JSON allows no comma after the last item")
+    span = Span(file, error.lineno, error.colno, error.lineno, error.colno + 1)
+    return Diagnostic("error", f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", span)
+
+
+_JSON_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|(-?[0-9][0-9.eE+-]*|true|false|null))', re.S)
+
+
+def _json_spans(text: str, file: str) -> dict[Path, Span]:
+    """Spans of every value in a JSON text that `json.loads` accepted, keyed by JSON path."""
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(offset: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1] + 1
+
+    spans: dict[Path, Span] = {}
+    tokens = [(m.group(1) or m.group(2) or m.group(3), m.start(m.lastindex), m.end()) for m in _JSON_TOKEN.finditer(text) if m.lastindex]
+    index = 0
+
+    def make_span(start: int, end: int) -> Span:
+        line, column = position(start)
+        end_line, end_column = position(end)
+        return Span(file, line, column, end_line, end_column)
+
+    def value(path: Path, key_start: int | None = None) -> None:
+        nonlocal index
+        token, start, end = tokens[index]
+        index += 1
+        if token in "{[" and len(token) == 1:
+            closing = "}" if token == "{" else "]"
+            position_in_list = 0
+            while tokens[index][0] != closing:
+                if tokens[index][0] == ",":
+                    index += 1
+                    continue
+                if token == "{":
+                    key, key_begin, _ = tokens[index]
+                    index += 2  # the key and the colon
+                    value(path + (json.loads(key),), key_begin)
+                else:
+                    value(path + (position_in_list,))
+                    position_in_list += 1
+            end = tokens[index][2]
+            index += 1
+        spans[path] = make_span(key_start if key_start is not None else start, end)
+
+    if tokens:
+        try:
+            value(())
+        except (IndexError, ValueError, RecursionError):
+            pass  # a partial map still locates what it can
+    return spans
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing: dict -> canonical .arch text
+
+
+# Layers that begin a new line when no source layout is known: the course's CBAPD rows start at
+# a layer with weights (or a block, a group, a reshape) and continue with its B, A, P and D.
+LINE_STARTERS = frozenset(
+    {"conv", "depthwise_conv", "separable_conv", "dense", "flatten", "global_avg_pool", "global_max_pool", "concat", "add", "identity", "zero_pad", "upsample"}
+)
+
+
+@dataclass
+class _Line:
+    indent: int
+    text: str
+    source_lines: list[int] = field(default_factory=list)
+    blank_before: bool = False
+
+
+class ArchPrinter:
+    """Prints the plain dict as `.arch` text.
+
+    With a `Source` of the same text, line breaks between statements follow the source (a CBAPD
+    unit written on one line stays on one line), blank lines between statements are kept (one at
+    most), and comments are re-attached; without one, a new line starts at each layer with
+    weights, block call or group.
+    """
+
+    def __init__(self, data: dict, source: Source | None = None, known_layers: frozenset[str] = frozenset()):
+        self.data = data
+        self.source = source if source is not None and source.kind == "arch" else None
+        self.known_layers = known_layers
+        self.block_names = {block["name"] for block in data.get("blocks", [])}
+        self.lines: list[_Line] = []
+        self.source_text_lines = self.source.text.splitlines() if self.source else []
+
+    # -- layout helpers
+
+    def start_line(self, path: Path) -> int | None:
+        if self.source is None:
+            return None
+        span = self.source.spans.get(tuple(path))
+        return span.line if span else None
+
+    def end_line(self, path: Path) -> int | None:
+        if self.source is None:
+            return None
+        span = self.source.spans.get(tuple(path))
+        return span.end_line if span else None
+
+    def blank_before(self, line: int | None) -> bool:
+        if line is None or line < 2:
+            return False
+        previous = line - 1
+        while previous >= 1 and self.source_text_lines[previous - 1].strip().startswith("#"):
+            previous -= 1
+        return previous >= 1 and not self.source_text_lines[previous - 1].strip()
+
+    # -- output
+
+    def emit(self, indent: int, text: str, source_line: int | None, blank: bool = False) -> _Line:
+        line = _Line(indent, text, [source_line] if source_line else [], blank)
+        self.lines.append(line)
+        return line
+
+    def print(self) -> str:
+        data = self.data
+        header = f"network {data['network']}{self.param_list(data.get('params', []), set())}"
+        self.emit(0, header, self.start_line(("network",)) or (1 if self.source else None))
+        network_scope = {p["name"] for p in data.get("params", [])}
+        self.emit(0, f"input {self.expr(data['input'], network_scope)}", self.start_line(("input",)))
+        for index, block in enumerate(data.get("blocks", [])):
+            path = ("blocks", index)
+            scope = network_scope | {p["name"] for p in block.get("params", [])}
+            start = self.emit(0, f"block {block['name']}{self.param_list(block.get('params', []), network_scope)} {{", self.start_line(path), blank=True)
+            self.body(block.get("body", []), path + ("body",), 1, scope)
+            self.close(0, path, start)
+        body = data.get("body", [])
+        if body:
+            first = len(self.lines)
+            self.body(body, ("body",), 0, network_scope)
+            self.lines[first].blank_before = True
+        return self.render()
+
+    def close(self, indent: int, path: Path, opening: _Line, prefix: str = "}") -> _Line:
+        if self.lines[-1] is opening:  # an empty body closes on the same line
+            opening.text += prefix.replace("}", " }", 1) if opening.text.endswith("{") else prefix
+            end = self.end_line(path)
+            if end:
+                opening.source_lines.append(end)
+            return opening
+        return self.emit(indent, prefix, self.end_line(path))
+
+    def param_list(self, params: list[dict], outer_scope: set[str]) -> str:
+        if not params:
+            return ""
+        parts, scope = [], set(outer_scope)
+        for param in params:
+            if "default" in param:
+                parts.append(f"{param['name']}={self.expr(param['default'], scope)}")
+            else:
+                parts.append(param["name"])
+            scope.add(param["name"])
+        return "(" + ", ".join(parts) + ")"
+
+    def body(self, statements: list[dict], path: Path, indent: int, scope: set[str]) -> None:
+        previous_line: int | None = None
+        for index, statement in enumerate(statements):
+            statement_path = path + (index,)
+            line = self.start_line(statement_path)
+            simple = self.inline_text(statement, scope)
+            current = self.lines[-1] if self.lines else None
+            joins = (
+                index > 0 and simple is not None and current is not None and current.indent == indent
+                and not current.text.endswith("{") and not current.text.startswith("}") and current.text != "}"
+                and self.continues_line(statement, line, previous_line)
+            )
+            if joins:
+                current.text += " " + simple
+                if line:
+                    current.source_lines.append(line)
+            elif simple is not None:
+                self.emit(indent, simple, line, blank=index > 0 and self.blank_before(line))
+            else:
+                self.group(statement, statement_path, indent, scope, blank=index > 0 and self.blank_before(line))
+            previous_line = self.end_line(statement_path) or line
+
+    def continues_line(self, statement: dict, line: int | None, previous_line: int | None) -> bool:
+        if self.source is not None:
+            return line is not None and previous_line is not None and line == previous_line
+        callee = statement.get("call")
+        return callee is not None and callee not in LINE_STARTERS and callee not in self.block_names
+
+    def inline_text(self, statement: dict, scope: set[str]) -> str | None:
+        """One-line text of a call, a tap, or a repeated single call; None for groups."""
+        if "call" in statement:
+            return self.call_text(statement, scope)
+        if "tap" in statement:
+            return f"@{statement['tap']}"
+        if "repeat" in statement and len(statement["body"]) == 1 and "call" in statement["body"][0] and "as" not in statement:
+            count = self.expr(statement["repeat"], scope, PRECEDENCE["neg"] + 1)
+            return f"{self.call_text(statement['body'][0], scope)} * {count}"
+        return None
+
+    def call_text(self, call: dict, scope: set[str]) -> str:
+        parts = [f"@{name}" for name in call.get("inputs", [])]
+        parts += [self.expr(arg, scope) for arg in call.get("args", [])]
+        parts += [f"{key}={self.expr(value, scope)}" for key, value in call.get("kwargs", {}).items()]
+        text = call["call"] + (f"({', '.join(parts)})" if parts else "")
+        if "as" in call:
+            text += f" as {call['as']}"
+        return text
+
+    def group(self, statement: dict, path: Path, indent: int, scope: set[str], blank: bool) -> None:
+        alias = f" as {statement['as']}" if "as" in statement else ""
+        line = self.start_line(path)
+        if "repeat" in statement:
+            opening = self.emit(indent, f"repeat {self.expr(statement['repeat'], scope)} {{", line, blank)
+            self.body(statement["body"], path + ("body",), indent + 1, scope)
+            self.close(indent, path, opening, "}" + alias)
+        elif "concat" in statement:
+            opening = self.emit(indent, "concat {", line, blank)
+            for index, branch in enumerate(statement["concat"]):
+                branch_path = path + ("concat", index)
+                one_line = self.one_line_body(branch, branch_path, scope)
+                if one_line is not None:
+                    self.emit(indent + 1, f"branch {{ {one_line} }}" if one_line else "branch { }", self.start_line(branch_path))
+                    continue
+                branch_open = self.emit(indent + 1, "branch {", self.start_line(branch_path))
+                self.body(branch, branch_path, indent + 2, scope)
+                self.close(indent + 1, branch_path, branch_open)
+            self.close(indent, path, opening, "}" + alias)
+        elif "residual" in statement:
+            opening = self.emit(indent, "residual {", line, blank)
+            self.body(statement["residual"], path + ("residual",), indent + 1, scope)
+            if "shortcut" in statement:
+                condition = f" if {self.expr(statement['shortcut_if'], scope)}" if "shortcut_if" in statement else ""
+                closing = self.close(indent, path + ("residual",), opening, f"}} shortcut{condition} {{")
+                self.body(statement["shortcut"], path + ("shortcut",), indent + 1, scope)
+                self.close(indent, path, closing, "}" + alias)
+            else:
+                self.close(indent, path, opening, "}" + alias)
+        elif "if" in statement:
+            self.if_chain(statement, path, indent, scope, f"if {self.expr(statement['if'], scope)} {{", blank)
+        else:
+            raise ValueError(f"not a statement: {statement!r}")
+
+    def one_line_body(self, statements: list[dict], path: Path, scope: set[str]) -> str | None:
+        """A branch body on one line: as written in the source, or when short and simple."""
+        texts = [self.inline_text(statement, scope) for statement in statements]
+        if any(text is None for text in texts):
+            return None
+        joined = " ".join(texts)  # type: ignore[arg-type]
+        if self.source is not None:
+            start, end = self.start_line(path), self.end_line(path)
+            return joined if start is not None and start == end else None
+        return joined if len(joined) <= 60 else None
+
+    def if_chain(self, statement: dict, path: Path, indent: int, scope: set[str], opening_text: str, blank: bool = False) -> None:
+        opening = self.emit(indent, opening_text, self.start_line(path), blank)
+        self.body(statement["then"], path + ("then",), indent + 1, scope)
         if "else" not in statement:
             self.close(indent, path, opening)
             return

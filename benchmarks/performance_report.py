@@ -1,0 +1,155 @@
+"""Write docs/performance.md: archspec against the tools users would otherwise use.
+
+    python benchmarks/performance_report.py [--runs 5] [--output docs/performance.md]
+
+1. For each bundled course spec: a cold `archspec analyze` process against a cold process that
+   builds the same network in Keras (the generated module, plain Keras code) and calls
+   `model.summary()`; median of N, ratio from the same run.
+2. `archspec check` throughput on 1,000 mutated specs (in-process, like the fuzzer).
+3. Analysis time and peak memory for synthetic specs of 2,500 to 20,000 layers.
+4. Building each course network with archspec (`to_keras()`) against the hand-written Keras
+   model of tests/reference_models.py, in one warm process (median of N; goal: within 10%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.analyze_speed import QUIET_TF, SIZE_PROBE, synthetic_spec, timed  # noqa: E402
+
+COURSE = ("baseline", "lenet5", "alexnet8", "vgg16", "inception10", "resnet18")
+SUMMARY = "import sys, io, contextlib; sys.path.insert(0, {folder!r}); import {module} as m; model = m.build_model(); " \
+          "buffer = io.StringIO(); model.summary(print_fn=lambda line, **kw: buffer.write(line))"
+BUILD_PROBE = """
+import json, os, statistics, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+sys.path.insert(0, {root!r})
+import keras, archspec
+from tests.reference_models import BUILDERS
+results = {{}}
+for name in {names!r}:
+    spec = archspec.load(name)
+    spec.to_keras(); BUILDERS[name]()  # warm both paths once
+    ours, theirs = [], []
+    for _ in range({runs}):
+        keras.backend.clear_session()
+        start = time.perf_counter(); spec.to_keras(); ours.append(time.perf_counter() - start)
+        keras.backend.clear_session()
+        start = time.perf_counter(); BUILDERS[name](); theirs.append(time.perf_counter() - start)
+    results[name] = [statistics.median(ours), statistics.median(theirs)]
+print(json.dumps(results))
+"""
+
+
+def median_time(command: list[str], runs: int) -> float:
+    return statistics.median(timed(command)[0] for _ in range(runs))
+
+
+def analyze_vs_summary(runs: int, folder: Path) -> list[str]:
+    import archspec
+
+    rows = ["| spec | `archspec analyze` | Keras build + `summary()` | ratio |", "|---|---:|---:|---:|"]
+    for name in COURSE:
+        (folder / f"gen_{name}.py").write_text(archspec.load(name).to_python(), encoding="utf-8")
+        ours_cmd = [sys.executable, "-m", "archspec", "analyze", name]
+        theirs_cmd = [sys.executable, "-c", SUMMARY.format(folder=str(folder), module=f"gen_{name}")]
+        timed(ours_cmd), timed(theirs_cmd)  # warm caches
+        ours, theirs = median_time(ours_cmd, runs), median_time(theirs_cmd, runs)
+        rows.append(f"| {name} | {ours:.3f} s | {theirs:.3f} s | {theirs / ours:.1f}x |")
+    return rows
+
+
+def check_throughput(cases: int) -> str:
+    from tests.fuzz.fuzz_long import mutate, run_case
+
+    rng = random.Random(7)
+    originals = [(ROOT / "specs" / f"{name}.arch").read_text(encoding="utf-8") for name in COURSE]
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        failures = sum(not run_case(mutate(rng.choice(originals), rng), ".arch", Path(folder))[0] for _ in range(cases))
+        elapsed = time.perf_counter() - start
+    return f"{cases:,} mutated specs checked in {elapsed:.2f} s: **{cases / elapsed:,.0f} specs/s**, {failures} failures."
+
+
+def scaling() -> list[str]:
+    rows = ["| layers | seconds | µs per layer | peak RSS |", "|---:|---:|---:|---:|"]
+    for size in (2500, 5000, 10000, 20000):
+        _, output = timed([sys.executable, "-c", SIZE_PROBE], stdin=synthetic_spec(size))
+        figures = json.loads(output)
+        rows.append(f"| {figures['layers']:,} | {figures['seconds']:.3f} | {1e6 * figures['seconds'] / figures['layers']:.1f} | "
+                    f"{figures['peak_mib']:.0f} MiB |")
+    return rows
+
+
+def build_times(runs: int) -> list[str]:
+    code = BUILD_PROBE.format(root=str(ROOT), names=list(COURSE), runs=runs)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=QUIET_TF, check=True)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = ["| spec | archspec `to_keras()` | hand-written Keras | difference |", "|---|---:|---:|---:|"]
+    for name, (ours, theirs) in figures.items():
+        rows.append(f"| {name} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms | {100 * (ours - theirs) / theirs:+.0f}% |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    args = parser.parse_args()
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        analyze_rows = analyze_vs_summary(args.runs, Path(folder))
+    text = "\n".join([
+        "# Performance",
+        "",
+        f"Written by `python benchmarks/performance_report.py --runs {args.runs}`; every figure below comes from one run of it",
+        f"on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python {platform.python_version()}, "
+        f"Keras {keras.__version__} on the CPU. Cold processes run with bytecode caches on, as on a user's machine.",
+        "",
+        "## `archspec analyze` against Keras `model.summary()`",
+        "",
+        "A cold process each, median of the runs: archspec analyzes the spec; Keras builds the same network (the module",
+        "`archspec build` generates, plain Keras code) and prints its summary.",
+        "",
+        *analyze_rows,
+        "",
+        "## `archspec check` on mutated input",
+        "",
+        check_throughput(1000),
+        "",
+        "## Scaling with the number of layers",
+        "",
+        "Synthetic flat specs (every layer written out), each size in a fresh process; time excludes start-up and imports.",
+        "",
+        *scaling(),
+        "",
+        "## Building the Keras model",
+        "",
+        "One warm process; `keras.backend.clear_session()` before each build; median of the runs.",
+        "",
+        *build_times(args.runs),
+        "",
+        "The cold-start comparison for ResNet18 alone, with the start-up cost broken down, is printed by",
+        "`python benchmarks/analyze_speed.py`.",
+        "",
+    ])
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
