@@ -1203,7 +1203,7 @@ class ArchPrinter:
         if isinstance(value, str):
             return self.string(value, scope)
         if isinstance(value, list):
-            if len(value) >= 2 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+            if len(value) >= 2 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):  # 0x1 would read as hex
                 return "x".join(str(v) for v in value)
             return "[" + ", ".join(self.expr(v, scope) for v in value) + "]"
         if isinstance(value, dict) and "ref" in value:

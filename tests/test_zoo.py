@@ -1,0 +1,305 @@
+"""The model zoo (issue 5): bundled ImageNet-scale and historical specs, checked against
+keras.applications where Keras has the model, and against published figures otherwise."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cache
+
+import pytest
+
+import archspec
+
+from .conftest import SPECS
+
+ZOO = (
+    "lenet5_original", "vgg16_imagenet", "vgg19", "resnet50", "mobilenet", "densenet121",
+    "resnet18_imagenet", "resnet34", "alexnet", "googlenet",
+)
+
+# Specs that are exactly a keras.applications model (weights=None, include_top, 224x224x3, 1000 classes).
+APPLICATIONS = {
+    "vgg16_imagenet": "VGG16",
+    "vgg19": "VGG19",
+    "resnet50": "ResNet50",
+    "mobilenet": "MobileNet",
+    "densenet121": "DenseNet121",
+}
+
+# Keras layer classes with weights -> archspec kinds.
+WEIGHTED_KINDS = {"Conv2D": "conv", "DepthwiseConv2D": "depthwise_conv", "Dense": "dense", "BatchNormalization": "bn"}
+
+
+@cache
+def report(name: str, params: str = "keras"):
+    return archspec.load(name).analyze(params=params)
+
+
+def weighted_layers(report_):
+    """Multiset of (kind, output shape, params) of the layers that hold weights."""
+    return Counter((layer.kind, layer.output_shape, layer.params) for layer in report_.layers if layer.params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every zoo spec is clean and canonically formatted
+
+
+def test_zoo_specs_are_bundled():
+    assert set(ZOO) <= set(archspec.bundled_names())
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_spec_checks_and_is_formatted(cli, name):
+    path = str(SPECS / f"{name}.arch")
+    checked = cli("check", path)
+    assert checked.code == 0, checked.err
+    assert "warning" not in checked.err  # e.g. no misaligned residual merges
+    formatted = cli("fmt", "--check", path)
+    assert formatted.code == 0, formatted.err
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_spec_has_a_header_and_parameters(name):
+    text = (SPECS / f"{name}.arch").read_text(encoding="utf-8")
+    assert text.startswith("# ")
+    architecture = archspec.load(name)
+    assert "classes" in [param.name for param in architecture.spec.params]
+    assert architecture.analyze(set={"classes": 7}).output_shape == (7,)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exactly keras.applications
+
+
+@pytest.fixture(scope="module")
+def application():
+    """name -> summary of the keras.applications model, each built once (weights=None) and then
+    dropped, so the two VGGs' 280M float32 weights are not all held at once."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    cache: dict[tuple, dict] = {}
+
+    def summarize(model) -> dict:
+        layers = Counter()
+        for layer in model.layers:
+            if layer.weights:
+                kind = WEIGHTED_KINDS[type(layer).__name__]
+                layers[(kind, tuple(layer.output.shape[1:]), layer.count_params())] += 1
+        return {
+            "params": model.count_params(),
+            "trainable": sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+            "non_trainable": sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
+            "output_shape": tuple(model.output.shape[1:]),
+            "layers": layers,
+        }
+
+    def get(name: str, **kwargs) -> dict:
+        key = (name, tuple(sorted(kwargs.items())))
+        if key not in cache:
+            model = getattr(keras.applications, name)(weights=None, **kwargs)
+            cache[key] = summarize(model)
+            del model
+            keras.backend.clear_session()
+        return cache[key]
+
+    get.summarize = summarize  # type: ignore[attr-defined]
+    return get
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_spec_equals_keras_application(application, name):
+    reference = application(APPLICATIONS[name])
+    ours = report(name)
+    totals = ours.totals
+    assert (totals.params, totals.trainable_params, totals.non_trainable_params) == (
+        reference["params"], reference["trainable"], reference["non_trainable"])
+    assert ours.output_shape == reference["output_shape"] == (1000,)
+    assert weighted_layers(ours) == reference["layers"]
+
+
+@pytest.mark.keras
+def test_parametric_mobilenet_equals_keras_application(application):
+    """The spec's parameters stand for the application's arguments: 160x160 input, 10 classes."""
+    reference = application("MobileNet", input_shape=(160, 160, 3), classes=10)
+    ours = archspec.load("mobilenet").analyze(set={"size": 160, "classes": 10})
+    assert (ours.totals.params, ours.totals.trainable_params, ours.totals.non_trainable_params) == (
+        reference["params"], reference["trainable"], reference["non_trainable"])
+    assert ours.output_shape == reference["output_shape"] == (10,)
+    assert weighted_layers(ours) == reference["layers"]
+
+
+@pytest.mark.keras
+def test_emitted_mobilenet_equals_keras_application(application):
+    model = archspec.load("mobilenet").to_keras()
+    emitted = application.summarize(model)
+    reference = application("MobileNet")
+    assert model.count_params() == reference["params"] == 4_253_864
+    assert emitted == reference
+
+
+# ---------------------------------------------------------------------------------------------
+# Published parameter counts
+
+# name -> (params in the stated convention, convention, final output shape)
+PUBLISHED = {
+    "lenet5_original": (61_706, "keras", (10,)),  # no BN: both conventions agree
+    "vgg16_imagenet": (138_357_544, "keras", (1000,)),
+    "vgg19": (143_667_240, "keras", (1000,)),
+    "resnet50": (25_636_712, "keras", (1000,)),  # keras.applications' documented count
+    "mobilenet": (4_253_864, "keras", (1000,)),
+    "densenet121": (8_062_504, "keras", (1000,)),
+    "resnet18_imagenet": (11_689_512, "torch", (1000,)),  # torchvision's figures count BN as 2 per channel
+    "resnet34": (21_797_672, "torch", (1000,)),
+    "alexnet": (61_100_840, "torch", (1000,)),  # no BN: both conventions agree
+    "googlenet": (6_998_552, "keras", (1000,)),  # computed below; no BN
+}
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_published_parameter_count(name):
+    params, convention, output_shape = PUBLISHED[name]
+    ours = report(name, convention)
+    assert ours.totals.params == params
+    assert ours.output_shape == output_shape
+
+
+@pytest.mark.parametrize("name", ["resnet18_imagenet", "resnet34", "alexnet", "lenet5_original", "googlenet"])
+def test_keras_count_is_torch_count_plus_bn_statistics(name):
+    """Keras adds each BN's moving mean and variance (2 per channel) to torch's parameters."""
+    keras_report, torch_report = report(name), report(name, "torch")
+    bn_channels = sum(layer.output_shape[-1] for layer in keras_report.layers if layer.kind == "bn")
+    assert torch_report.totals.non_trainable_params == 0
+    assert keras_report.totals.params == torch_report.totals.params + 2 * bn_channels
+    assert keras_report.totals.non_trainable_params == 2 * bn_channels
+
+
+def test_resnet_bn_channels():
+    # stem 64; per basic unit 2 BNs of `filters`; one projection BN in stages 2-4.
+    assert report("resnet18_imagenet").totals.non_trainable_params == 2 * (64 + 4 * 64 + (4 + 1) * 128 + (4 + 1) * 256 + (4 + 1) * 512)
+    assert report("resnet18_imagenet").totals.params == 11_699_112
+    assert report("resnet34").totals.params == 21_797_672 + 2 * 8_512 == 21_814_696
+
+
+def test_lenet5_original_layers():
+    shapes = [(layer.kind, layer.output_shape) for layer in report("lenet5_original").layers if layer.kind != "flatten"]
+    assert shapes == [
+        ("conv", (28, 28, 6)), ("avgpool", (14, 14, 6)), ("conv", (10, 10, 16)), ("avgpool", (5, 5, 16)),
+        ("conv", (1, 1, 120)), ("dense", (84,)), ("dense", (10,)),
+    ]
+    # C1 156, C3 2,416 (all 6 S2 maps into each of 16), C5 48,120, F6 10,164, output 850.
+    assert [layer.params for layer in report("lenet5_original").layers if layer.params] == [156, 2_416, 48_120, 10_164, 850]
+
+
+def test_alexnet_feature_shapes():
+    pools = [layer.output_shape for layer in report("alexnet").layers if layer.kind == "maxpool"]
+    assert pools == [(27, 27, 64), (13, 13, 192), (6, 6, 256)]
+
+
+# GoogLeNet, table 1 of Szegedy et al. 2014: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
+GOOGLENET_MODULES = [
+    ("3a", 192, (64, 96, 128, 16, 32, 32)),
+    ("3b", 256, (128, 128, 192, 32, 96, 64)),
+    ("4a", 480, (192, 96, 208, 16, 48, 64)),
+    ("4b", 512, (160, 112, 224, 24, 64, 64)),
+    ("4c", 512, (128, 128, 256, 24, 64, 64)),
+    ("4d", 512, (112, 144, 288, 32, 64, 64)),
+    ("4e", 528, (256, 160, 320, 32, 128, 128)),
+    ("5a", 832, (256, 160, 320, 32, 128, 128)),
+    ("5b", 832, (384, 192, 384, 48, 128, 128)),
+]
+
+
+def inception_weights(cin: int, filters: tuple[int, ...]) -> tuple[int, int]:
+    """(weights, biases) of one Inception module on `cin` channels."""
+    n1, r3, n3, r5, n5, proj = filters
+    weights = cin * n1 + cin * r3 + 9 * r3 * n3 + cin * r5 + 25 * r5 * n5 + cin * proj
+    return weights, n1 + r3 + n3 + r5 + n5 + proj
+
+
+def test_googlenet_parameter_arithmetic():
+    stem_weights = 7 * 7 * 3 * 64 + 1 * 1 * 64 * 64 + 3 * 3 * 64 * 192  # 9,408 + 4,096 + 110,592
+    stem_biases = 64 + 64 + 192
+    modules = [inception_weights(cin, filters) for _, cin, filters in GOOGLENET_MODULES]
+    linear_weights, linear_biases = 1024 * 1000, 1000
+    weights = stem_weights + sum(w for w, _ in modules) + linear_weights
+    biases = stem_biases + sum(b for _, b in modules) + linear_biases
+    assert (weights, biases) == (6_990_272, 8_280)
+    ours = report("googlenet")
+    assert ours.totals.params == weights + biases == 6_998_552
+    groups = Counter()
+    for layer in ours.layers:
+        if layer.groups:
+            groups[layer.groups[0]] += layer.params
+    assert [groups[f"inception_{i}"] for i in range(1, 10)] == [w + b for w, b in modules]
+    assert [layer.output_shape for layer in ours.layers if layer.kind == "concat"] == [
+        (28, 28, 256), (28, 28, 480), (14, 14, 512), (14, 14, 512), (14, 14, 512), (14, 14, 528), (14, 14, 832),
+        (7, 7, 832), (7, 7, 1024)]
+    # What was compared with the paper's "6.8M": table 1's params column sums to 6,797.7K
+    # (2.7 + 112 + 159 + 380 + 364 + 437 + 463 + 580 + 840 + 1072 + 1388 + 1000). Its rows count
+    # weights only, no biases, in units of 1,024 (3a: 163,328 weights = 159.5 Ki; the linear layer
+    # 1,024,000 = 1,000 Ki; the 3x3 stage 114,688 = 112 Ki), and a few rows disagree with their
+    # own filter counts (conv1: 2.7K for a 9,408-weight conv; 4c: 463K for 509,440 weights), so
+    # the totals agree to within 1%, not exactly; with biases, in plain units, it is 6,998,552.
+    paper_column = 2.7 + 112 + 159 + 380 + 364 + 437 + 463 + 580 + 840 + 1072 + 1388 + 1000
+    assert weights / 1024 == pytest.approx(paper_column, rel=0.01)  # 6,826.4 Ki vs 6,797.7 Ki
+
+
+# ---------------------------------------------------------------------------------------------
+# MACs at 224x224 against published figures
+
+# Published figures are multiply-accumulates (torchvision's "GFLOPS" column counts MACs, as fvcore
+# does), rounded to three significant digits: 1.81, 3.66, 15.47, ... Rounding alone moves them by
+# at most 0.3% (0.7% for AlexNet's two-digit 0.71), and the counters differ slightly in what they
+# include (biases, pooling, the final dense: together under 0.3% of these networks), so 1% is
+# tight enough to catch a wrong stride, kernel or channel count (each a change of 5% or more here)
+# and loose enough for the rounding.
+PUBLISHED_MACS = {
+    "vgg16_imagenet": 15.47e9,  # torchvision vgg16
+    "vgg19": 19.63e9,  # torchvision vgg19
+    "resnet18_imagenet": 1.81e9,  # torchvision resnet18
+    "resnet34": 3.66e9,  # torchvision resnet34
+    "mobilenet": 569e6,  # Howard et al. 2017, table 8 (1.0 MobileNet-224: 569 million mult-adds)
+    "alexnet": 0.71e9,  # torchvision alexnet
+    "densenet121": 2.83e9,  # torchvision densenet121
+}
+
+
+@pytest.mark.parametrize("name", PUBLISHED_MACS)
+def test_macs_match_published_figures(name):
+    assert report(name).totals.macs == pytest.approx(PUBLISHED_MACS[name], rel=0.01)
+
+
+def test_resnet50_macs():
+    """Keras' ResNet50 is v1: the stride sits on the first 1x1 conv of a downsampling unit, as in
+    the paper (3.8 GMACs, He et al. 2015, table 1). The often quoted ~4.1 GMACs (torchvision's
+    4.09) is v1.5, which moves that stride onto the 3x3 conv, so the 1x1 conv runs on a 4x larger
+    grid and the 3x3 conv costs the same: 3 more times that 1x1 conv's MACs, in stacks 2-4."""
+    ours = report("resnet50")
+    assert ours.totals.macs == 3_857_973_248
+    assert ours.totals.macs == pytest.approx(3.8e9, rel=0.02)  # "3.8": two significant digits
+    strided = [layer.macs for layer in ours.layers if layer.name in
+               ("stack_2_bottleneck_1_conv_1", "stack_3_bottleneck_1_conv_1", "stack_4_bottleneck_1_conv_1")]
+    assert len(strided) == 3
+    assert ours.totals.macs + 3 * sum(strided) == pytest.approx(4.09e9, rel=0.01)
+
+
+def test_googlenet_macs():
+    """Table 1's ops column sums to 1,502M ("1.5 billion multiply-adds"), but its conv1 row (34M)
+    is not a 7x7x3 conv to 64 channels at 112x112 (118M); every other row agrees with the filter
+    counts, so compare the rest: 360 + 128 + 304 + 73 + 88 + 100 + 119 + 170 + 54 + 71 + 1 =
+    1,468M against ours without conv1, to 1% (the rows are rounded to 1M)."""
+    ours = report("googlenet")
+    stem = ours.layers[0]
+    assert (stem.kind, stem.output_shape, stem.macs) == ("conv", (112, 112, 64), 112 * 112 * 64 * 7 * 7 * 3)
+    assert ours.totals.macs - stem.macs == pytest.approx(1_468e6, rel=0.01)
+
+
+def test_size_parameter_scales_the_input():
+    for name in ("resnet50", "densenet121", "resnet18_imagenet", "googlenet", "mobilenet", "vgg16_imagenet"):
+        small = archspec.load(name).analyze(set={"size": 112})
+        assert small.input_shape == (112, 112, 3)
+        assert small.output_shape == (1000,)
