@@ -75,6 +75,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
 
+    train = commands.add_parser("train", help="train the network on a data set, with checkpoint and resume")
+    train.add_argument("spec", metavar="SPEC")
+    train.add_argument("--data", required=True, metavar="DATA",
+                       help="cifar10, mnist, fashion_mnist, a .npz (x_train, y_train, x_test, y_test) or a folder of class folders")
+    train.add_argument("--epochs", type=_depth, default=5, metavar="N", help="epochs in total, counting resumed ones (default 5)")
+    train.add_argument("--batch-size", type=_depth, default=32, metavar="B")
+    train.add_argument("--optimizer", default="adam", help="adam, adamw, sgd, rmsprop, nadam or adagrad (default adam)")
+    train.add_argument("--lr", type=float, default=None, metavar="X", help="learning rate (default: the optimizer's)")
+    train.add_argument("--val-split", type=float, default=None, metavar="F", help="hold out this fraction of training data for validation")
+    train.add_argument("--augment", action="store_true", help="random horizontal flips and shifts")
+    train.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default: runs/NAME)")
+    train.add_argument("--distribute", choices=("mirrored",), default=None, help="train on all visible GPUs (MirroredStrategy)")
+    _add_network_options(train)
+    train.set_defaults(handler=cmd_train)
+
+    predict = commands.add_parser("predict", help="classify images with a trained run")
+    predict.add_argument("run", metavar="RUN_DIR")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("--top", type=_depth, default=3, metavar="K")
+    predict.set_defaults(handler=cmd_predict)
+
     fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
     fmt.add_argument("specs", nargs="+", metavar="SPEC", help="spec files ('-' reads stdin, writes stdout)")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
@@ -233,6 +254,33 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     where, _ = resolve(args.spec)
     size = write_atomic(target, data, protect=(where,) if where != "-" else ())
     print(f"wrote {target} ({_size(size)})")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainOptions, train  # imports Keras: only training pays for it
+
+    architecture = load(args.spec)
+    out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
+    options = TrainOptions(
+        data=args.data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
+        val_split=args.val_split, augment=args.augment, out=out, distribute=args.distribute,
+        overrides=_overrides(args), input_shape=_input_shape(args),
+    )
+    try:
+        run = train(architecture, options)
+    except KeyboardInterrupt:
+        return 130
+    print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch)")
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .train import predict
+
+    for prediction in predict(Path(args.run), args.images, args.top):
+        ranked = ", ".join(f"{name} {probability:.1%}" for name, probability in prediction.top)
+        print(f"{prediction.image}: {ranked}")
     return EXIT_OK
 
 
