@@ -56,10 +56,11 @@ class ReceptiveField:
         return {"size": _numbers(self.size), "stride": _numbers(self.stride), "padding": _numbers(self.padding)}
 
     def text(self) -> str:
-        size, stride = _numbers(self.size), _numbers(self.stride)
-        size_text = str(size[0]) if size[0] == size[1] else f"{size[0]}x{size[1]}"
-        stride_text = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
-        return f"{size_text} /{stride_text}"
+        size = [str(value) for value in self.size]  # Fractions print as 3 or 1/3
+        stride = [str(value) for value in self.stride]
+        size_text = size[0] if size[0] == size[1] else f"{size[0]}x{size[1]}"
+        stride_text = stride[0] if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
+        return f"{size_text} s{stride_text}"
 
 
 def _number(value: Fraction) -> int | float:
@@ -122,6 +123,7 @@ class Totals:
 
     def to_dict(self) -> dict:
         field_dict = self.receptive_field.to_dict() if self.receptive_field else {"size": None, "stride": None, "padding": None}
+        field_dict["layer"] = self.receptive_field_layer
         return {
             "params": self.params, "trainable_params": self.trainable_params, "non_trainable_params": self.non_trainable_params,
             "macs": self.macs, "flops": dict(self.flops), "activation_elements": self.activation_elements,
@@ -257,7 +259,7 @@ class Analyzer:
         layers = [self.layer_report(node) for node in graph.nodes]
         totals = self.totals(layers)
         return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
-                      tuple(self.warnings), graph.groups, self.convention)
+                      graph.warnings + tuple(self.warnings), graph.groups, self.convention)
 
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer
@@ -303,8 +305,16 @@ class Analyzer:
             if causes:
                 message += "; cause: " + "; ".join(causes)
             hint = "Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a valid conv on both paths keeps them aligned"
-            self.warnings.append(Diagnostic("warning", message, node.span, hint, code="rf-misaligned"))
+            self.warnings.append(Diagnostic("warning", message, node.span, hint, code="rf-misaligned", note=self.block_note(node)))
             return
+
+    def block_note(self, node: Node) -> str | None:
+        """Which block call expanded the node, for diagnostics located inside a block body."""
+        for group_id in reversed(node.groups):
+            group = self.graph.group(group_id)
+            if group.kind == "block":
+                return f"in `{group.label}`" + (f" at {group.span.location()}" if group.span else "")
+        return None
 
     def ancestors(self, name: str) -> set[str]:
         seen, stack = set(), [name]

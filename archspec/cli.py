@@ -183,11 +183,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not args.quiet:
             totals = report.totals
             warnings = f", {len(report.diagnostics)} warning{'s' if len(report.diagnostics) != 1 else ''}" if report.diagnostics else ""
-            print(f"{name}: ok ({architecture.name}: {len(report.layers)} layers, {totals.params:,} params{warnings})")
+            layers = f"{len(report.layers)} layer{'s' if len(report.layers) != 1 else ''}"
+            print(f"{name}: ok ({architecture.name}: {layers}, {totals.params:,} params{warnings})")
     return status
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    if args.depth is not None and args.format == "json":
+        raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
     architecture = load(args.spec)
     report = architecture.analyze(_overrides(args), _input_shape(args), args.params)
     render: dict[str, Callable[[], str]] = {
@@ -297,7 +300,11 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for name in args.specs:
         if name != "-" and not os.path.exists(name):
-            raise UsageError(f"fmt works on files; '{name}' does not exist" + (" (bundled specs are read-only)" if name.lower() in bundled_names() else ""))
+            if name.lower() in bundled_names():
+                raise UsageError(f"fmt works on files; '{name}' names a bundled spec, and bundled specs are read-only")
+            _print_errors(SpecError([Diagnostic("error", f"no spec file '{name}'")]))
+            status = EXIT_ERRORS
+            continue
         try:
             source = read_source(name)
             architecture = Architecture(source, load_spec(source))

@@ -70,6 +70,7 @@ class Graph:
     file: str = ""
     structural: frozenset[str] = frozenset()  # network parameters that change the layer structure
     input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
+    warnings: tuple[Diagnostic, ...] = ()
 
     def node(self, name: str) -> Node:
         return self._index[name]
@@ -115,7 +116,11 @@ class _Scope:
     groups: tuple[str, ...]
     counters: Counter = field(default_factory=Counter)
     role: str = ""
-    repeat_index: int | None = None
+    repeat_index: tuple[int, ...] = ()  # iteration numbers of the enclosing repeats, outermost first
+
+    def aliased(self, alias: str) -> str:
+        """An `as` name inside repeats gets the iteration numbers, so each copy is unique."""
+        return "_".join([alias, *map(str, self.repeat_index)])
 
     def next_name(self, base: str) -> str:
         self.counters[base] += 1
@@ -170,10 +175,35 @@ class Expander:
         if not self.nodes and not self.sink.has_errors:
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
+        if current == INPUT:
+            self.error("the network's output is its input: no layer reaches it", ("body",),
+                       "the last statement switched to `@input`; end with a layer")
+            self.sink.raise_if_errors({self.source.file: self.source.text})
+        nodes = self.prune_unused(current)
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
         input_symbol = None if self.input_override is not None else substitute(self.spec.input, env)
-        return Graph(self.spec.network, parameters, input_shape, tuple(self.nodes), current, tuple(self.groups),
-                     self.source.file, frozenset(self.structural), input_symbol)
+        return Graph(self.spec.network, parameters, input_shape, nodes, current, tuple(self.groups),
+                     self.source.file, frozenset(self.structural), input_symbol, tuple(self.sink.items))
+
+    def prune_unused(self, output: str) -> tuple[Node, ...]:
+        """Drop layers whose result never reaches the output (left behind by a tap), with a
+        warning: the Keras model cannot hold them, so the report must not count them."""
+        needed, stack = set(), [output]
+        index = {node.name: node for node in self.nodes}
+        while stack:
+            name = stack.pop()
+            if name in needed or name not in index:
+                continue
+            needed.add(name)
+            stack.extend(index[name].inputs)
+        unused = [node for node in self.nodes if node.name not in needed]
+        if unused:
+            names = ", ".join(f"'{node.name}'" for node in unused[:4]) + (f" and {len(unused) - 4} more" if len(unused) > 4 else "")
+            self.sink.add(Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} never reach the output and "
+                                     f"are left out of the network: {names}", unused[0].span,
+                                     "a tap (`@name`) switched away from them; merge them back with add(@...) or concat(@...), or delete them",
+                                     code="unused-layers"))
+        return tuple(node for node in self.nodes if node.name in needed)
 
     # -- size estimate: refuse runaway expansion before doing it
 
@@ -310,9 +340,7 @@ class Expander:
             self.add_group(group_id, "repeat", f"repeat {count}", scope, path)
             inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
         for iteration in range(count):
-            iteration_scope = inner
-            if statement.as_ is None:
-                iteration_scope = _Scope(inner.prefix, inner.groups, inner.counters, inner.role, iteration + 1)
+            iteration_scope = _Scope(inner.prefix, inner.groups, inner.counters, inner.role, scope.repeat_index + (iteration + 1,))
             current = self.body(statement.body, path + ("body",), env, iteration_scope, current)
         if statement.as_:
             self.register_tap(scope.prefix + statement.as_, current, path + ("as",))
@@ -431,8 +459,7 @@ class Expander:
         for argument, items in by_argument.items():
             message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
             value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
-            if isinstance(value, str) and did_you_mean(value, env):
-                hint = f"`{value}` is not a parameter here; {did_you_mean(value, env)}"
+            hint = _word_hint(value, env) or hint
             self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
 
     def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
@@ -474,8 +501,8 @@ class Expander:
             else:
                 local[param.name] = UNKNOWN  # reported statically
         base = call.as_ or call.call
-        if call.as_ and scope.repeat_index is not None:
-            base = f"{call.as_}_{scope.repeat_index}"
+        if call.as_:
+            base = scope.aliased(call.as_)
         group_id = scope.prefix + base if call.as_ else scope.next_name(call.call)
         label = self.call_label(call, args, kwargs)
         self.add_group(group_id, "block", label, scope, path)
@@ -498,7 +525,7 @@ class Expander:
 
     def layer_name(self, call: Call, scope: _Scope, path: Path) -> str:
         if call.as_:
-            base = call.as_ if scope.repeat_index is None else f"{call.as_}_{scope.repeat_index}"
+            base = scope.aliased(call.as_)
             return self.unique_name(scope.prefix + base, path + ("as",))
         return self.unique_name(scope.next_name(call.call), path)
 
@@ -558,7 +585,7 @@ class Expander:
 
     def resolve_tap(self, tap: str, scope: _Scope, path: Path) -> str | None:
         prefix = scope.prefix
-        candidates = []
+        candidates = [prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` inside this repeat copy
         while True:
             candidates.append(prefix + tap)
             if not prefix:
@@ -582,10 +609,7 @@ class Expander:
         try:
             return _evaluate(expr, env, path)
         except _EvalError as error:
-            hint = None
-            if isinstance(error.operand, str) and did_you_mean(error.operand, env):
-                hint = f"`{error.operand}` is not a parameter here; {did_you_mean(error.operand, env)}"
-            self.error(error.message, error.path, hint)
+            self.error(error.message, error.path, _word_hint(error.operand, env))
             return UNKNOWN
 
 
@@ -704,6 +728,16 @@ UNION_PHRASES = {
     "int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "a word",
     "literal_error": "one of the listed words", "none_required": "none",
 }
+
+
+def _word_hint(value: Any, env: Mapping[str, Any]) -> str | None:
+    """A word where a number was wanted is often a misspelt or quoted parameter."""
+    if not isinstance(value, str):
+        return None
+    if value in env:
+        return f"\"{value}\" is quoted, so it is a word, not the parameter `{value}`; write it without quotes"
+    suggestion = did_you_mean(value, env)
+    return f"`{value}` is not a parameter here; {suggestion}" if suggestion else None
 
 
 def _union_message(items: list[dict]) -> tuple[str, str | None]:

@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
     ValidationError, model_serializer, model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
 from .errors import Diagnostic, DiagnosticSink, Path, SpecError, describe_validation_error, did_you_mean
@@ -89,7 +90,7 @@ class Param(Frozen):
 
     name: Name
     default: Expr = None
-    required: bool = Field(default=True, exclude=True, json_schema_extra=None)
+    required: SkipJsonSchema[bool] = Field(default=True, exclude=True)  # derived from the keys, never written
 
     @model_validator(mode="before")
     @classmethod

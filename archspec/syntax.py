@@ -155,7 +155,8 @@ def parse_arch(text: str, file: str = "<text>") -> Source:
     try:
         data = builder.module(tree)
     except _NestingTooDeep as error:
-        raise SpecError([Diagnostic("error", f"blocks are nested more than {MAX_NESTING} levels deep", error.span)], {file: text}) from None
+        raise SpecError([Diagnostic("error", f"braces are nested more than {MAX_NESTING} levels deep", error.span,
+                                        "flatten the nesting, or move inner parts into blocks")], {file: text}) from None
     return Source(data, text, file, "arch", tuple(comments), builder.spans)
 
 

@@ -51,7 +51,8 @@ def test_analyze_json_follows_the_report_contract(cli):
     assert (totals["params"], totals["trainable_params"], totals["non_trainable_params"]) == (11_183_562, 11_173_962, 9_600)
     assert set(totals["flops"]) == {"tfprof", "2mac"} and totals["flops"]["2mac"] == 2 * totals["macs"]
     assert totals["param_bytes"] == 4 * totals["params"]
-    assert set(totals["receptive_field"]) == {"size", "stride", "padding", "aligned"}
+    assert set(totals["receptive_field"]) == {"size", "stride", "padding", "aligned", "layer"}
+    assert totals["receptive_field"]["layer"] == "basic_8_relu_2"
     assert totals["receptive_field"]["aligned"] is False
     layer = report["layers"][0]
     assert set(layer) >= {"name", "kind", "block", "inputs", "output_shape", "params", "trainable_params", "macs", "flops", "receptive_field"}
