@@ -487,7 +487,8 @@ def render_table(report: Report, depth: int | None = None) -> str:
     out += [f"{label.ljust(label_width)}  {text}" for label, text in describe_totals(report)]
     if report.diagnostics:
         out.append("")
-        out += [f"warning[{d.code}]: {d.message}" + (f"\n  at {d.location()}" if d.location() else "") for d in report.diagnostics]
+        out += [f"warning[{d.code}]: {d.message}" + (f"\n  at {d.location()}" if d.location() else "")
+                + (f" ({d.note})" if d.note else "") for d in report.diagnostics]
     return "\n".join(out) + "\n"
 
 
