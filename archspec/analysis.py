@@ -151,7 +151,8 @@ class Report:
             "output_shape": list(self.output_shape), "param_convention": self.param_convention,
             "totals": self.totals.to_dict(), "layers": [layer.to_dict() for layer in self.layers],
             "diagnostics": [
-                {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location()} for d in self.diagnostics
+                {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note}
+                for d in self.diagnostics
             ],
         }
 
@@ -184,8 +185,8 @@ class Report:
 
 
 def _pair_text(values: Sequence[Fraction]) -> str:
-    numbers = _numbers(values)
-    return "x".join(str(n) for n in numbers)
+    """`3x3`, or exact fractions such as `5/3x5/3` (upsampling), as the table prints them."""
+    return "x".join(str(value) for value in values)
 
 
 @dataclass(frozen=True)
@@ -450,10 +451,9 @@ def describe_totals(report: Report) -> list[tuple[str, str]]:
     ]
     if totals.receptive_field is not None:
         field_ = totals.receptive_field
-        size, stride, padding = _numbers(field_.size), _numbers(field_.stride), _numbers(field_.padding)
         alignment = "aligned" if totals.aligned else "NOT aligned at every merge (see warnings)"
-        pairs.append(("receptive field", f"{size[0]}x{size[1]}, stride {stride[0]}x{stride[1]}, padding {padding[0]}x{padding[1]} "
-                                         f"at '{totals.receptive_field_layer}'; {alignment}"))
+        pairs.append(("receptive field", f"{_pair_text(field_.size)}, stride {_pair_text(field_.stride)}, "
+                                         f"padding {_pair_text(field_.padding)} at '{totals.receptive_field_layer}'; {alignment}"))
     return pairs
 
 

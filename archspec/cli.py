@@ -274,7 +274,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run = train(architecture, options)
     except KeyboardInterrupt:
         return 130
-    print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch)")
+    print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch, run.json, state.json)")
     return EXIT_OK
 
 

@@ -199,8 +199,9 @@ class Expander:
         unused = [node for node in self.nodes if node.name not in needed]
         if unused:
             names = ", ".join(f"'{node.name}'" for node in unused[:4]) + (f" and {len(unused) - 4} more" if len(unused) > 4 else "")
-            self.sink.add(Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} never reach the output and "
-                                     f"are left out of the network: {names}", unused[0].span,
+            verbs = "never reach the output and are" if len(unused) > 1 else "never reaches the output and is"
+            self.sink.add(Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} {verbs} "
+                                     f"left out of the network: {names}", unused[0].span,
                                      "a tap (`@name`) switched away from them; merge them back with add(@...) or concat(@...), or delete them",
                                      code="unused-layers"))
         return tuple(node for node in self.nodes if node.name in needed)

@@ -245,8 +245,8 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     check_fit(data, graph)
     run = Path(options.out)
     state = _read_state(run)
-    if state and state.get("network") != graph.network:
-        raise _error(f"'{run}' holds a run of {state.get('network')}, not {graph.network}", "choose another --out folder")
+    if state:
+        _check_resumable(run, graph, options)
     with _strategy(options.distribute):
         if state and (run / "last.keras").exists():
             model = keras.models.load_model(run / "last.keras")  # weights, optimizer state and compile settings
@@ -357,6 +357,22 @@ def _history_csv(history: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(history)
     return buffer.getvalue()
+
+
+def _check_resumable(run: Path, graph: Graph, options: TrainOptions) -> None:
+    """A run resumes only with the network it started with; its optimizer state is kept."""
+    path = run / "run.json"
+    saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    now = {"network": graph.network, "parameters": dict(graph.parameters), "input_shape": list(graph.input_shape)}
+    changed = [key for key, value in now.items() if key in saved and saved[key] != value]
+    if changed:
+        described = "; ".join(f"{key} was {saved[key]}, now {now[key]}" for key in changed)
+        raise _error(f"'{run}' holds a run of a different network ({described})",
+                     "resume with the same --set and --input, or train into another --out folder")
+    for key, value in (("optimizer", options.optimizer), ("learning_rate", options.learning_rate)):
+        if key in saved and saved[key] != value:
+            print(f"note: resuming keeps the run's {key} ({saved[key]}); the given {value} is ignored")
+    options.optimizer, options.learning_rate = saved.get("optimizer", options.optimizer), saved.get("learning_rate", options.learning_rate)
 
 
 def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: Data, options: TrainOptions) -> None:

@@ -119,6 +119,11 @@ def test_mismatched_data_is_diagnosed_before_training(cli, tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     fits = cli("train", "baseline", "--data", str(many), "--set", "classes=12", "--epochs", "1", "--out", str(tmp_path / "c"))
     assert fits.code == 0, fits.err
+    # Resuming that run with another network is refused before anything is touched.
+    before = (tmp_path / "c" / "run.json").read_text(encoding="utf-8")
+    other = cli("train", "baseline", "--data", str(many), "--set", "classes=13", "--epochs", "2", "--out", str(tmp_path / "c"))
+    assert other.code == 1 and "holds a run of a different network (parameters was {'classes': 12}, now {'classes': 13})" in other.err
+    assert (tmp_path / "c" / "run.json").read_text(encoding="utf-8") == before
 
 
 def test_keras_dataset_without_network_says_to_pass_a_local_file(cli, monkeypatch, tmp_path):
