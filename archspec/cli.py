@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import __version__
+from .version import __version__
 from .analysis import Budget, analyze, check_budget
 from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from .emit.dot import render, to_dot

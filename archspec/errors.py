@@ -67,9 +67,6 @@ class DiagnosticSink:
     def error(self, message: str, span: Span | None = None, hint: str | None = None, **extra) -> None:
         self.add(Diagnostic("error", message, span, hint, **extra))
 
-    def warning(self, message: str, span: Span | None = None, hint: str | None = None, **extra) -> None:
-        self.add(Diagnostic("warning", message, span, hint, **extra))
-
     def add(self, diagnostic: Diagnostic) -> None:
         # A repeated block reports the same fault once per expansion; say it once.
         if diagnostic not in self.items:
@@ -167,6 +164,8 @@ def describe_validation_error(error: Mapping, choices: Iterable[str] = ()) -> tu
     if kind in bounds:
         limit = next(iter(context.values()), "?")
         return f"expected a value {bounds[kind]} {limit}; received {received}", None
+    if kind == "finite_number":
+        return f"expected a finite number; received {received}", None
     if kind == "literal_error":
         allowed = [a.strip().strip("'") for a in str(context.get("expected", "")).replace(" or ", ", ").split(",")]
         value = error.get("input")
@@ -202,3 +201,14 @@ def _received(value) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def show_value(value) -> str:
+    """A value as the language writes it, for messages: none, true, [3, 3], 'same', 0.5."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)

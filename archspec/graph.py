@@ -10,14 +10,15 @@ registry and infers its output shape. Hands out a frozen `Graph` in topological 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean
-from .layers import REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
+from .errors import Diagnostic, DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean, show_value
+from .layers import MAX_DIMENSION, REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
 from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
 from .syntax import Source
 
@@ -117,6 +118,13 @@ class _Scope:
     counters: Counter = field(default_factory=Counter)
     role: str = ""
     repeat_index: tuple[int, ...] = ()  # iteration numbers of the enclosing repeats, outermost first
+    outer: tuple[str, ...] = ()  # prefixes of the enclosing scopes, outermost first (for taps)
+
+    def child(self, prefix: str, groups: tuple[str, ...], counters: Counter | None = None, role: str | None = None,
+              repeat_index: tuple[int, ...] | None = None) -> "_Scope":
+        outer = self.outer if prefix == self.prefix else self.outer + (self.prefix,)
+        return _Scope(prefix, groups, Counter() if counters is None else counters, self.role if role is None else role,
+                      self.repeat_index if repeat_index is None else repeat_index, outer)
 
     def aliased(self, alias: str) -> str:
         """An `as` name inside repeats gets the iteration numbers, so each copy is unique."""
@@ -144,6 +152,7 @@ class Expander:
         self.block_depth = 0
         self.call_stack: list[tuple[str, Span | None]] = []
         self.structural: set[str] = set()
+        self.group_names: set[str] = set()
 
     # -- diagnostics
 
@@ -176,7 +185,7 @@ class Expander:
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
         if current == INPUT:
-            self.error("the network's output is its input: no layer reaches it", ("body",),
+            self.error("the network's output is its input: no layer reaches it", ("body", len(self.spec.body) - 1),
                        "the last statement switched to `@input`; end with a layer")
             self.sink.raise_if_errors({self.source.file: self.source.text})
         nodes = self.prune_unused(current)
@@ -216,12 +225,14 @@ class Expander:
         for index, statement in enumerate(self.spec.body):
             total += self.estimate(statement, env, memo, 0)
             if total > self.limits.max_layers:
-                self.error(f"the network would expand to {'at least ' if total >= LARGE else ''}{min(total, LARGE):,} layers, "
-                           f"more than the limit of {self.limits.max_layers:,}", ("body", index),
+                self.error(f"the network would expand to {'at least ' if total >= LARGE else ''}{min(total, LARGE):,} layers "
+                           f"and steps, more than the limit of {self.limits.max_layers:,}", ("body", index),
                            "reduce repeat counts; the limit guards against runaway expansion")
                 self.sink.raise_if_errors({self.source.file: self.source.text})
 
     def estimate(self, statement: Any, env: Mapping[str, Any], memo: dict, depth: int) -> int:
+        # Counts the work of expansion: a layer, a tap or an empty repeat body each cost one step,
+        # so repeats of nothing are bounded too.
         if depth > self.limits.max_block_depth:
             return 0  # reported by the expansion itself
         if isinstance(statement, Call):
@@ -231,13 +242,13 @@ class Expander:
             local = self.quiet_bind(block, statement, env)
             key = (block.name, tuple(sorted((k, _hashable(v)) for k, v in local.items())))
             if key not in memo:
-                memo[key] = min(LARGE, sum(self.estimate(s, local, memo, depth + 1) for s in block.body))
+                memo[key] = min(LARGE, max(1, sum(self.estimate(s, local, memo, depth + 1) for s in block.body)))
             return memo[key]
         if isinstance(statement, Repeat):
             count = self.quiet_evaluate(statement.repeat, env)
             valid = isinstance(count, int) and not isinstance(count, bool) and 0 < count <= self.limits.max_repeat
             count = count if valid else 0  # an invalid count is reported on its own
-            body = sum(self.estimate(s, env, memo, depth + 1) for s in statement.body)
+            body = max(1, sum(self.estimate(s, env, memo, depth + 1) for s in statement.body))
             return min(LARGE, count * body)
         if isinstance(statement, ConcatGroup):
             return 1 + sum(self.estimate(s, env, memo, depth + 1) for branch in statement.concat for s in branch)
@@ -245,9 +256,11 @@ class Expander:
             parts = list(statement.residual) + list(statement.shortcut or ())
             return 1 + sum(self.estimate(s, env, memo, depth + 1) for s in parts)
         if isinstance(statement, If):
-            branches = (statement.then, statement.else_)
-            return max(sum(self.estimate(s, env, memo, depth + 1) for s in branch) for branch in branches)
-        return 0
+            condition = self.quiet_evaluate(statement.if_, env)
+            branches = ((statement.then,) if condition is True else (statement.else_,) if condition is False
+                        else (statement.then, statement.else_))
+            return max(1, max(sum(self.estimate(s, env, memo, depth + 1) for s in branch) for branch in branches))
+        return 1  # a tap
 
     def quiet_evaluate(self, expr: Any, env: Mapping[str, Any]) -> Any:
         try:
@@ -290,10 +303,10 @@ class Expander:
         if value is UNKNOWN:
             return None
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
-        valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1 << 20 for n in shape)
+        valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_DIMENSION for n in shape)
         if not valid:
             hint = f"add the channel count, e.g. `{'x'.join(map(str, shape))}x1` for grayscale" if isinstance(shape, tuple) and len(shape) == 2 else None
-            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {1 << 20}; received {_show(value)}", ("input",), hint)
+            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", ("input",), hint)
             return None
         return shape
 
@@ -319,7 +332,7 @@ class Expander:
             if condition is UNKNOWN:
                 return current
             if not isinstance(condition, bool):
-                self.error(f"an `if` condition must be true or false; received {_show(condition)}", path + ("if",))
+                self.error(f"an `if` condition must be true or false; received {show_value(condition)}", path + ("if",))
                 return current
             branch, key = (statement.then, "then") if condition else (statement.else_, "else")
             return self.body(branch, path + (key,), env, scope, current)
@@ -333,56 +346,59 @@ class Expander:
         if count is UNKNOWN:
             return current
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= self.limits.max_repeat:
-            self.error(repeat_count_message(_show(count), self.limits.max_repeat), path + ("repeat",))
+            self.error(repeat_count_message(show_value(count), self.limits.max_repeat), path + ("repeat",))
             return current
-        inner = scope
+        inner, group_id = scope, None
         if statement.as_:
-            group_id = scope.prefix + statement.as_
+            group_id = self.group_id(scope, statement.as_, "repeat", path)
             self.add_group(group_id, "repeat", f"repeat {count}", scope, path)
-            inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
+            inner = scope.child(group_id + "_", scope.groups + (group_id,))
         for iteration in range(count):
-            iteration_scope = _Scope(inner.prefix, inner.groups, inner.counters, inner.role, scope.repeat_index + (iteration + 1,))
+            iteration_scope = inner.child(inner.prefix, inner.groups, inner.counters, repeat_index=scope.repeat_index + (iteration + 1,))
             current = self.body(statement.body, path + ("body",), env, iteration_scope, current)
-        if statement.as_:
-            self.register_tap(scope.prefix + statement.as_, current, path + ("as",))
+        if group_id is not None:
+            self.register_tap(group_id, current)
         return current
 
+    def group_id(self, scope: _Scope, alias: str | None, base: str, path: Path) -> str:
+        """A group's name: its `as` name (unique, or an error at the alias) or the next free generated one."""
+        name = self.unique_name(scope.prefix + scope.aliased(alias), path + ("as",)) if alias else self.fresh_name(scope, base)
+        self.group_names.add(name)
+        return name
+
     def concat(self, statement: ConcatGroup, path: Path, env: dict, scope: _Scope, current: str) -> str:
-        number = scope.next_number("concat")
-        group_id = scope.prefix + (statement.as_ or f"concat_{number}")
+        group_id = self.group_id(scope, statement.as_, "concat", path)
         self.add_group(group_id, "concat", statement.as_ or "concat", scope, path)
-        prefix = group_id + "_" if statement.as_ or number > 1 else scope.prefix
+        first = not statement.as_ and group_id == f"{scope.prefix}concat_1"
+        prefix = scope.prefix if first else group_id + "_"  # the first group's branches read b1, b2, ...
         outputs = []
         for index, branch in enumerate(statement.concat):
-            branch_scope = _Scope(f"{prefix}b{index + 1}_", scope.groups + (group_id,), role=scope.role)
+            branch_scope = scope.child(f"{prefix}b{index + 1}_", scope.groups + (group_id,))
             outputs.append(self.body(branch, path + ("concat", index), env, branch_scope, current))
         if len(outputs) < 2:
             self.error(f"concat needs at least two branches; received {len(outputs)}", path,
                        "a single path needs no concat; write its layers directly")
             return self.unknown_output(group_id, path)
         shapes = [self.shapes[o] for o in outputs]
-        known = [(index, shape) for index, shape in enumerate(shapes) if shape is not UNKNOWN]
-        for index, shape in known[1:]:
-            first_index, first = known[0]
-            if len(shape) != len(first) or shape[:-1] != first[:-1]:
-                self.error(
-                    f"concat: branch {index + 1} outputs {format_shape(shape)} but branch {first_index + 1} outputs {format_shape(first)}; "
-                    "branches must agree in everything but the channels",
-                    path + ("concat", index), "give every branch the same total stride and padding",
-                )
+        if UNKNOWN not in shapes:
+            try:
+                Concat().output_shape(shapes)
+            except ShapeError as error:  # the registry's rule, said in terms of branches
+                described = ", ".join(f"branch {index + 1} outputs {format_shape(shape)}" for index, shape in enumerate(shapes))
+                self.error(f"concat: the branches cannot be concatenated: {described}; they must agree in everything but the channels",
+                           path, error.hint)
                 return self.unknown_output(group_id, path)
-        name = self.unique_name(group_id, path)
-        merged = self.add_node(name, "concat", Concat(), tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
-        self.register_tap(group_id, merged, path + ("as",))
+        merged = self.add_node(group_id, "concat", Concat(), tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
+        self.register_tap(group_id, merged)
         return merged
 
     def residual(self, statement: Residual, path: Path, env: dict, scope: _Scope, current: str) -> str:
-        number = scope.next_number("residual")
-        group_id = scope.prefix + (statement.as_ or f"residual_{number}")
+        group_id = self.group_id(scope, statement.as_, "residual", path)
+        number = int(group_id.rsplit("_", 1)[1]) if not statement.as_ else 1
         self.add_group(group_id, "residual", statement.as_ or "residual", scope, path)
         inner_prefix = group_id + "_" if statement.as_ else scope.prefix
         groups = scope.groups + (group_id,)
-        main_scope = _Scope(inner_prefix, groups, Counter() if statement.as_ else scope.counters, scope.role, scope.repeat_index)
+        main_scope = scope.child(inner_prefix, groups, None if statement.as_ else scope.counters)
         main = self.body(statement.residual, path + ("residual",), env, main_scope, current)
         shortcut = current
         use_shortcut = statement.shortcut is not None
@@ -390,31 +406,34 @@ class Expander:
             condition = self.evaluate(statement.shortcut_if, env, path + ("shortcut_if",))
             self.note_structural(statement.shortcut_if, env)
             if condition is not UNKNOWN and not isinstance(condition, bool):
-                self.error(f"a shortcut condition must be true or false; received {_show(condition)}", path + ("shortcut_if",))
+                self.error(f"a shortcut condition must be true or false; received {show_value(condition)}", path + ("shortcut_if",))
                 condition = UNKNOWN
             if condition is UNKNOWN:  # which shortcut is meant is unknown: so is the sum
                 return self.unknown_output(group_id, path)
             use_shortcut = condition
         if use_shortcut:
             label = "shortcut" if number == 1 or statement.as_ else f"shortcut_{number}"
-            shortcut_scope = _Scope(f"{inner_prefix}{label}_", groups, role="shortcut")
+            shortcut_scope = scope.child(f"{inner_prefix}{label}_", groups, role="shortcut")
             shortcut = self.body(statement.shortcut, path + ("shortcut",), env, shortcut_scope, current)
         main_shape, shortcut_shape = self.shapes.get(main), self.shapes.get(shortcut)
-        if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN and main_shape != shortcut_shape:
-            hint = None
-            if len(main_shape) == 3 and len(shortcut_shape) == 3:
-                stride = shortcut_shape[0] // max(main_shape[0], 1)
-                hint = (f"project the shortcut: `shortcut {{ conv({main_shape[2]}, 1" + (f", stride={stride}" if stride > 1 else "")
-                        + ", bias=false) bn }`")
-            self.error(
-                f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
-                f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
-                path, hint,
-            )
-            return self.unknown_output(group_id, path)
-        name = self.unique_name(group_id if statement.as_ else scope.prefix + f"add_{scope.next_number('add')}", path)
-        merged = self.add_node(name, "add", Add(), (main, shortcut), groups, path, role=scope.role)
-        self.register_tap(group_id, merged, path + ("as",))
+        if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN:
+            try:
+                Add().output_shape([main_shape, shortcut_shape])
+            except ShapeError:  # the registry's rule, said in terms of the body and the shortcut
+                hint = None
+                if len(main_shape) == 3 and len(shortcut_shape) == 3:
+                    stride = shortcut_shape[0] // max(main_shape[0], 1)
+                    hint = (f"project the shortcut: `shortcut {{ conv({main_shape[2]}, 1" + (f", stride={stride}" if stride > 1 else "")
+                            + ", bias=false) bn }`")
+                self.error(
+                    f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
+                    f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
+                    path, hint,
+                )
+                return self.unknown_output(group_id, path)
+        name = group_id if statement.as_ else self.fresh_name(scope, "add")
+        merged = self.add_node(name, "add", Add(), (main, shortcut), groups, path, role="residual-merge")
+        self.register_tap(group_id, merged)
         return merged
 
     def unknown_output(self, group_id: str, path: Path) -> str:
@@ -422,7 +441,7 @@ class Expander:
         name = f"{group_id}__unknown"
         self.register(name, path)
         self.shapes[name] = UNKNOWN
-        self.register_tap(group_id, name, path)
+        self.register_tap(group_id, name)
         return name
 
     def call(self, call: Call, path: Path, env: dict, scope: _Scope, current: str) -> str:
@@ -460,7 +479,7 @@ class Expander:
         for argument, items in by_argument.items():
             message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
             value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
-            hint = _word_hint(value, env) or hint
+            hint = _word_hint(value, env) or _shadow_hint(_argument_value(call, entry, argument), env) or hint
             self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
 
     def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
@@ -501,13 +520,10 @@ class Expander:
                 local.symbols[param.name] = substitute(param.default, local)
             else:
                 local[param.name] = UNKNOWN  # reported statically
-        base = call.as_ or call.call
-        if call.as_:
-            base = scope.aliased(call.as_)
-        group_id = scope.prefix + base if call.as_ else scope.next_name(call.call)
+        group_id = self.group_id(scope, call.as_, call.call, path)
         label = self.call_label(call, args, kwargs)
         self.add_group(group_id, "block", label, scope, path)
-        inner = _Scope(group_id + "_", scope.groups + (group_id,), role=scope.role)
+        inner = scope.child(group_id + "_", scope.groups + (group_id,))
         self.block_depth += 1
         self.call_stack.append((label, self.source.span(path)))
         try:
@@ -515,26 +531,43 @@ class Expander:
         finally:
             self.block_depth -= 1
             self.call_stack.pop()
-        self.register_tap(group_id, output, path + ("as",))
+        self.register_tap(group_id, output)
         return output
 
     def call_label(self, call: Call, args: list, kwargs: dict) -> str:
-        parts = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]
+        parts = [show_value(a) for a in args] + [f"{k}={show_value(v)}" for k, v in kwargs.items()]
         return f"{call.call}({', '.join(parts)})" if parts else call.call
 
     # -- nodes and names
 
     def layer_name(self, call: Call, scope: _Scope, path: Path) -> str:
         if call.as_:
-            base = scope.aliased(call.as_)
-            return self.unique_name(scope.prefix + base, path + ("as",))
-        return self.unique_name(scope.next_name(call.call), path)
+            return self.unique_name(scope.prefix + scope.aliased(call.as_), path + ("as",))
+        return self.fresh_name(scope, call.call)
+
+    def taken(self, name: str) -> bool:
+        return name in self.names or name in self.taps or name in self.group_names
+
+    def fresh_name(self, scope: _Scope, base: str) -> str:
+        """The next generated name, skipping any that an `as` name already took."""
+        name = scope.next_name(base)
+        while self.taken(name):
+            name = scope.next_name(base)
+        return name
+
+    def fresh_number(self, scope: _Scope, base: str) -> int:
+        number = scope.next_number(base)
+        while self.taken(f"{scope.prefix}{base}_{number}"):
+            number = scope.next_number(base)
+        return number
 
     def unique_name(self, name: str, path: Path) -> str:
-        if name in self.names:
-            self.error(f"the name `{name}` is used twice", path, "names given with `as` must be unique in their block")
+        """An `as` name; a clash with an earlier layer or group is an error at the alias."""
+        if self.taken(name):
+            self.error(f"the name `{name}` is already used by an earlier layer or group", path,
+                       "names given with `as` must be unique in their block")
             suffix = 2
-            while f"{name}_{suffix}" in self.names:
+            while self.taken(f"{name}_{suffix}"):
                 suffix += 1
             name = f"{name}_{suffix}"
         return name
@@ -543,7 +576,7 @@ class Expander:
         self.names[name] = path
         self.taps.setdefault(name, name)
 
-    def register_tap(self, tap: str, node: str, path: Path) -> None:
+    def register_tap(self, tap: str, node: str) -> None:
         self.taps.setdefault(tap, node)
 
     def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: Path) -> None:
@@ -585,18 +618,18 @@ class Expander:
         return path
 
     def resolve_tap(self, tap: str, scope: _Scope, path: Path) -> str | None:
-        prefix = scope.prefix
-        candidates = [prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` inside this repeat copy
-        while True:
-            candidates.append(prefix + tap)
-            if not prefix:
-                break
-            prefix = prefix[: prefix.rstrip("_").rfind("_") + 1] if "_" in prefix.rstrip("_") else ""
+        """A tap names a layer or group of this scope, else of the enclosing ones, outwards."""
+        candidates = [scope.prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` in this repeat copy
+        candidates += [prefix + tap for prefix in (scope.prefix, *reversed(scope.outer))]
         for candidate in candidates:
             if candidate in self.taps:
                 return self.taps[candidate]
-        self.error(f"unknown tap `@{tap}`: no earlier layer or group has that name", path,
-                   did_you_mean(tap, self.taps) or did_you_mean(scope.prefix + tap, self.taps))
+        copies = sorted(name for name in self.taps if re.fullmatch(re.escape(scope.prefix + tap) + r"(_\d+)+", name))
+        if copies:
+            hint = f"`as {tap}` inside a repeat names each copy: {', '.join(copies[:4])}{', ...' if len(copies) > 4 else ''}"
+        else:
+            hint = did_you_mean(tap, self.taps) or did_you_mean(scope.prefix + tap, self.taps)
+        self.error(f"unknown tap `@{tap}`: no earlier layer or group has that name", path, hint)
         return None
 
     # -- expressions
@@ -684,37 +717,29 @@ def _apply(op: str, values: list, path: Path) -> Any:
     if op in ("and", "or", "not"):
         for value in values:
             if not isinstance(value, bool):
-                raise _EvalError(f"`{op}` takes true or false; received {_show(value)}", path, value)
+                raise _EvalError(f"`{op}` takes true or false; received {show_value(value)}", path, value)
         return {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}[op](*values)
     if op in ("==", "!="):
         equal = values[0] == values[1] and type(values[0]) is type(values[1]) or (_is_number(values[0]) and _is_number(values[1]) and values[0] == values[1])
         return equal if op == "==" else not equal
     for value in values:
         if not _is_number(value):
-            raise _EvalError(f"`{op}` takes numbers; received {_show(value)}", path, value)
+            raise _EvalError(f"`{op}` takes numbers; received {show_value(value)}", path, value)
     if op == "neg":
         return -values[0]
     left, right = values
     if op in ("/", "//", "%") and right == 0:
-        raise _EvalError(f"division by zero in `{_show(left)} {op} {_show(right)}`", path)
+        raise _EvalError(f"division by zero in `{show_value(left)} {op} {show_value(right)}`", path)
     result = {
         "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
         "/": lambda: left / right, "//": lambda: left // right, "%": lambda: left % right,
         "<": lambda: left < right, "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
     }[op]()
     if _is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
-        raise _EvalError(f"`{_show(left)} {op} {_show(right)}` is out of range", path)
+        raise _EvalError(f"`{show_value(left)} {op} {show_value(right)}` is out of range", path)
     return result
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _strip_kind(message: str, kind: str) -> str:
@@ -741,6 +766,14 @@ def _word_hint(value: Any, env: Mapping[str, Any]) -> str | None:
     return f"`{value}` is not a parameter here; {suggestion}" if suggestion else None
 
 
+def _shadow_hint(expr: Any, env: Mapping[str, Any]) -> str | None:
+    """`padding=same` where `same` is also a parameter passes the parameter's value."""
+    if isinstance(expr, Ref) and expr.ref in env:
+        return (f"`{expr.ref}` is a parameter here, so this passes its value {show_value(env[expr.ref])}; "
+                f"write the word in quotes: \"{expr.ref}\"")
+    return None
+
+
 def _union_message(items: list[dict]) -> tuple[str, str | None]:
     """`expected an integer or a pair [h, w]; received [3]` for an argument of a union type."""
     phrases: list[str] = []
@@ -754,7 +787,7 @@ def _union_message(items: list[dict]) -> tuple[str, str | None]:
     if "a number" in phrases and "an integer" in phrases:
         phrases.remove("an integer")
     top_level = [item for item in items if not any(isinstance(part, int) for part in item["loc"])]
-    received = _show(top_level[0].get("input")) if top_level else None
+    received = show_value(top_level[0].get("input")) if top_level else None
     return f"expected {' or '.join(phrases)}" + (f"; received {received}" if received is not None else ""), None
 
 
@@ -771,8 +804,3 @@ def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None 
                 input_shape: Shape | None = None, limits: Limits = Limits()) -> Graph:
     """Expand `spec` into a `Graph`, or raise `SpecError` with every fault found."""
     return Expander(spec, source, overrides or {}, input_shape, limits).run()
-
-
-def walk_groups(graph: Graph, node: Node) -> Iterator[Group]:
-    for group_id in node.groups:
-        yield graph.group(group_id)

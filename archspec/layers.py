@@ -16,6 +16,8 @@ from typing import Any, ClassVar, Literal, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
 
+from .errors import show_value
+
 Shape = tuple[int, ...]
 
 MAX_DIMENSION = 1 << 20  # filters, units, kernel and input sizes above this are refused
@@ -67,9 +69,6 @@ class KerasCall:
     path: str  # e.g. "layers.Conv2D", "regularizers.L2"
     arguments: tuple[KerasArgument, ...] = ()
     positional: int = 0
-
-    def kwargs(self) -> dict[str, Any]:
-        return {argument.name: argument.value for argument in self.arguments}
 
 
 REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 fields
@@ -147,13 +146,16 @@ def elements(shape: Shape) -> int:
 class Layer(BaseModel):
     """One layer kind. Subclasses declare fields (the language's arguments) and override rules."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True, allow_inf_nan=False)
 
     kind: ClassVar[str]  # the family name used in reports ("conv", "activation", ...)
     family: ClassVar[str]  # diagram colour group
     positional: ClassVar[tuple[str, ...]] = ()
     inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
     mixes_positions: ClassVar[bool] = False  # ends the spatial receptive field
+    preserves_values: ClassVar[bool] = False  # passes values through unchanged at inference (dropout, reshape)
+    starts_line: ClassVar[bool] = False  # fmt's layout without a source: a CBAPD row starts at this kind
+    keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)
 
     # -- description
 
@@ -208,10 +210,10 @@ class Layer(BaseModel):
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = ()  # (Keras keyword, field or REGULARIZER)
     keras_positional: ClassVar[int] = 0
 
-    def keras_call(self, explicit: bool = False) -> KerasCall:
+    def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
         """The Keras constructor call; with `explicit`, only arguments that differ from the
-        defaults (which equal Keras' own), as a person would write it."""
-        changed = self.arguments() if explicit else None
+        defaults (which equal Keras' own), as a person would write it, and the fields in `keep`."""
+        changed = (set(self.arguments()) | set(self.keras_required) | set(keep)) if explicit else None
         arguments = []
         for keras_name, source in self.keras_arguments:
             if source == REGULARIZER:
@@ -315,11 +317,11 @@ class _Convolution(_Windowed, _Regularized):
 
     def check_stride_and_dilation(self) -> None:
         if self._stride() != (1, 1) and self._dilation() != (1, 1):
-            raise ShapeError(f"stride {_show(getattr(self, 'stride'))} and dilation {_show(getattr(self, 'dilation'))} "
+            raise ShapeError(f"stride {show_value(getattr(self, 'stride'))} and dilation {show_value(getattr(self, 'dilation'))} "
                              "cannot both exceed 1 in Keras", argument="dilation")
 
     def stride_label(self) -> str:
-        return f", /{_show(getattr(self, 'stride'))}" if self._stride() != (1, 1) else ""
+        return f", /{show_value(getattr(self, 'stride'))}" if self._stride() != (1, 1) else ""
 
 
 def _extent(layer: _Windowed) -> str:
@@ -330,16 +332,12 @@ def _extent(layer: _Windowed) -> str:
 def _positive_pair(value: Any) -> Any:
     for item in (value,) if isinstance(value, int) else value:
         if item < 1:
-            raise ValueError(f"expected a positive size or a pair of them; received {_show(value)}")
+            raise ValueError(f"expected a positive size or a pair of them; received {show_value(value)}")
         if item > MAX_DIMENSION:
-            raise ValueError(f"expected at most {MAX_DIMENSION}; received {_show(value)}")
+            raise ValueError(f"expected at most {MAX_DIMENSION}; received {show_value(value)}")
     return value
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +348,7 @@ class Conv(_Convolution):
     """2-D convolution (keras.layers.Conv2D), with dilation and groups."""
 
     kind: ClassVar[str] = "conv"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
 
@@ -412,6 +411,7 @@ class DepthwiseConv(_Convolution):
     """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
 
     kind: ClassVar[str] = "depthwise_conv"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
 
@@ -464,6 +464,7 @@ class SeparableConv(_Convolution):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
 
     kind: ClassVar[str] = "separable_conv"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
 
@@ -529,6 +530,7 @@ class Dense(Layer, _Regularized):
     """Fully connected layer (keras.layers.Dense) on a flat input."""
 
     kind: ClassVar[str] = "dense"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "dense"
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
     mixes_positions: ClassVar[bool] = True
@@ -695,6 +697,7 @@ class _Pool(_Windowed):
         return pool[0] * pool[1] * elements(output)
 
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
+    keras_required: ClassVar[tuple[str, ...]] = ("pool",)  # AveragePooling2D has no default pool size
     keras_positional: ClassVar[int] = 1
 
 class MaxPool(_Pool):
@@ -713,6 +716,7 @@ class AvgPool(_Pool):
 
 class _GlobalPool(Layer):
     family: ClassVar[str] = "pool"
+    starts_line: ClassVar[bool] = True
     mixes_positions: ClassVar[bool] = True
 
     keepdims: StrictBool = False  # keep a 1x1 spatial grid (as keras.applications' MobileNet head)
@@ -749,6 +753,7 @@ class Dropout(Layer):
     """Dropout (keras.layers.Dropout); the identity at inference."""
 
     kind: ClassVar[str] = "dropout"
+    preserves_values: ClassVar[bool] = True
     family: ClassVar[str] = "dropout"
     positional: ClassVar[tuple[str, ...]] = ("rate",)
 
@@ -765,6 +770,8 @@ class Flatten(Layer):
     """Flattens to one axis (keras.layers.Flatten)."""
 
     kind: ClassVar[str] = "flatten"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     mixes_positions: ClassVar[bool] = True
 
@@ -777,6 +784,7 @@ class ZeroPad(Layer):
     """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
 
     kind: ClassVar[str] = "zero_pad"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("padding",)
 
@@ -787,7 +795,7 @@ class ZeroPad(Layer):
     def _non_negative(cls, value: Any) -> Any:
         flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
         if any(v < 0 or v > MAX_DIMENSION for v in flat):
-            raise ValueError(f"expected padding sizes between 0 and {MAX_DIMENSION}; received {_show(value)}")
+            raise ValueError(f"expected padding sizes between 0 and {MAX_DIMENSION}; received {show_value(value)}")
         return value
 
     def amounts(self) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -816,6 +824,7 @@ class Upsample(Layer):
     """Repeats rows and columns (keras.layers.UpSampling2D)."""
 
     kind: ClassVar[str] = "upsample"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("size",)
 
@@ -846,6 +855,8 @@ class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
 
     kind: ClassVar[str] = "reshape"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("shape",)
     mixes_positions: ClassVar[bool] = True
@@ -861,7 +872,7 @@ class Reshape(Layer):
     def _sizes(cls, value: Any) -> Any:
         sizes = value
         if not 1 <= len(sizes) <= 3 or any(n == 0 or n < -1 or n > MAX_DIMENSION for n in sizes) or list(sizes).count(-1) > 1:
-            raise ValueError(f"expected one to three positive sizes, at most one of them -1; received {_show(value)}")
+            raise ValueError(f"expected one to three positive sizes, at most one of them -1; received {show_value(value)}")
         return value
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -870,7 +881,7 @@ class Reshape(Layer):
         known = prod(n for n in sizes if n != -1)
         if -1 in sizes:
             if total % known:
-                raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {_show(self.shape)}", argument="shape")
+                raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {show_value(self.shape)}", argument="shape")
             sizes = tuple(total // known if n == -1 else n for n in sizes)
         elif known != total:
             raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {format_shape(sizes)} ({known} values)", argument="shape")
@@ -881,6 +892,8 @@ class Identity(Layer):
     """Passes its input through (keras.layers.Identity)."""
 
     kind: ClassVar[str] = "identity"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
 
     keras_layer: ClassVar[str] = "layers.Identity"
@@ -893,6 +906,7 @@ class Add(Layer):
     """Element-wise sum of equal shapes (keras.layers.Add)."""
 
     kind: ClassVar[str] = "add"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "merge"
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
 
@@ -918,10 +932,11 @@ class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
 
     kind: ClassVar[str] = "concat"
+    starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "merge"
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
 
-    axis: StrictInt = -1
+    axis: StrictInt = Field(default=-1, le=-1)  # counted from the end (-1: channels), as Keras counts the batch axis too
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         rank = len(inputs[0])
@@ -1014,4 +1029,3 @@ def _entries() -> dict[str, Entry]:
 
 
 REGISTRY: dict[str, Entry] = _entries()
-LAYER_CLASSES: tuple[type[Layer], ...] = tuple(dict.fromkeys(entry.cls for entry in REGISTRY.values()))

@@ -11,7 +11,7 @@ import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
-    BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
     ValidationError, model_serializer, model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -21,7 +21,6 @@ from .errors import Diagnostic, DiagnosticSink, Path, SpecError, describe_valida
 from .layers import REGISTRY
 from .syntax import KEYWORDS, Source
 
-FORMAT_VERSION = "archspec/1"
 MAX_REPEAT = 10_000
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
@@ -29,7 +28,7 @@ OPERATORS = ("+", "-", "*", "/", "//", "%", "neg", "not", "and", "or", "==", "!=
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,7 +65,19 @@ def _expr_tag(value: Any) -> str | None:
     return "const"
 
 
-Constant = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
+def _printable_word(value: str) -> str:
+    """A string must survive both forms: .arch strings have no escapes and one kind of quote."""
+    if len(value) > 200:
+        raise ValueError(f"a string may have at most 200 characters; received {len(value)}")
+    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF or char == "\\" for char in value):
+        raise ValueError("a string cannot hold control characters, backslashes or lone surrogates")
+    if '"' in value and "'" in value:
+        raise ValueError("a string cannot hold both kinds of quote")
+    return value
+
+
+Word = Annotated[StrictStr, AfterValidator(_printable_word)]
+Constant = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)], Word, None]
 Expr = TypeAliasType(
     "Expr",
     Annotated[
@@ -272,10 +283,17 @@ def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagn
         path = _data_path(source.data, item["loc"])
         located.append((path, item))
     unknown_keys = {(path[:-1], path[-1]) for path, item in located if item["type"] == "extra_forbidden" and path}
+    # One message per place: a union's alternatives all fail there, and the telling one is the
+    # alternative that matched the value's type but not its rules (not finite, bad characters).
+    best: dict[Path, dict] = {}
+    for path, item in located:
+        if path not in best or (best[path]["type"].endswith("_type") and not item["type"].endswith("_type")):
+            best[path] = item
+    located = [(path, item) for path, item in located if best[path] is item]
     diagnostics = []
     seen_paths: set[Path] = set()
     for path, item in located:
-        if path in seen_paths:  # one message per place: a union's alternatives all fail there
+        if path in seen_paths:
             continue
         if item["type"] == "missing":
             field_name = str(item["loc"][-1])

@@ -8,6 +8,7 @@ both forms), a map from JSON paths to source spans, and the comments of an `.arc
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,9 +19,11 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import Diagnostic, Path, Span, SpecError, json_path_text
+from .layers import MAX_DIMENSION, REGISTRY
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 MAX_NESTING = 64
+MAX_EXPRESSION_DEPTH = 100
 
 KEYWORDS = frozenset(
     "network input block repeat concat branch residual shortcut if else as true false none and or not".split()
@@ -140,6 +143,7 @@ def _grammar_cache_path() -> str | bool:
 
 
 def parse_arch(text: str, file: str = "<text>") -> Source:
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
@@ -164,7 +168,7 @@ def _collect_comments(text: str) -> list[Comment]:
     """Comments with their positions; found by the lexer's rules (strings cannot hold '#' here
     because a comment inside a string literal would need a quote before it on the line)."""
     comments = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # lark counts lines by \n alone
         index = _comment_start(line)
         if index is not None:
             comments.append(Comment(number, index + 1, line[index:].rstrip(), bool(line[:index].strip())))
@@ -213,7 +217,7 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnost
         span = Span(file, line, column, line, column + 1)
         return Diagnostic("error", message, span, hint)
     if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
-        lines = text.splitlines() or [""]
+        lines = text.rstrip("\n").split("\n")
         line, column = len(lines), len(lines[-1]) + 1
         expected = sorted(getattr(error, "expected", ()) or ())
         message = "the file ends too early"
@@ -265,7 +269,7 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     """The innermost bracket still open at the end of the text, skipping comments and strings."""
     stack: list[tuple[str, int, int]] = []
     pairs = {"}": "{", ")": "(", "]": "["}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         quote = None
         for index, char in enumerate(line):
             if quote:
@@ -376,28 +380,21 @@ class _TreeToDict:
 
     def call_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
         callee, *rest = tree.children
-        call_path = path
+        repeat = next((part for part in rest if part.data == "repeat_suffix"), None)
+        # `call * n` is sugar for a repeat whose body is that one call: the call's parts are
+        # recorded under the body's path from the start.
+        call_path = path + ("body", 0) if repeat is not None else path
+        self.mark(call_path, tree)
         statement: dict[str, Any] = {"call": str(callee.children[0])}
-        self.mark(path + ("call",), callee)
-        alias = repeat = None
+        self.mark(call_path + ("call",), callee)
         for part in rest:
             if part.data == "arg_list":
-                statement.update(self.arguments(part, path, scope))
+                statement.update(self.arguments(part, call_path, scope))
             elif part.data == "alias":
-                alias = part
-            elif part.data == "repeat_suffix":
-                repeat = part
-        if alias is not None:
-            statement["as"] = str(alias.children[0])
-            self.mark(path + ("as",), alias.children[0])
+                statement["as"] = str(part.children[0])
+                self.mark(call_path + ("as",), part.children[0])
         if repeat is None:
             return statement
-        # `call * n` is sugar for a repeat whose body is that one call.
-        inner_path = path + ("body", 0)
-        for key, span in list(self.spans.items()):
-            if key[: len(call_path)] == call_path and key != call_path:
-                self.spans[inner_path + key[len(call_path):]] = span
-        self.spans[inner_path] = self.span_of(tree)
         self.mark(path + ("repeat",), repeat.children[0])
         return {"repeat": self.expr(repeat.children[0], path + ("repeat",), scope), "body": [statement]}
 
@@ -485,15 +482,14 @@ class _TreeToDict:
 
     # -- expressions
 
-    def expr(self, tree: Tree | Token, path: Path, scope: set[str]) -> Any:
+    def expr(self, tree: Tree | Token, path: Path, scope: set[str], depth: int = 0) -> Any:
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise SpecError([Diagnostic("error", f"the expression is nested more than {MAX_EXPRESSION_DEPTH} operations deep",
+                                        self.span_of(tree), "split it with block parameters")])
         self.mark(path, tree)
-        if isinstance(tree, Token):  # a bare `(expr)` can collapse to its token
-            raise AssertionError(f"unexpected token {tree!r}")
         kind = tree.data
-        if kind == "int_literal":
-            return int(tree.children[0])
-        if kind == "float_literal":
-            return float(tree.children[0])
+        if kind in ("int_literal", "float_literal"):
+            return self.number(tree)
         if kind == "shape_literal":
             return [int(part) for part in str(tree.children[0]).split("x")]
         if kind == "string_literal":
@@ -508,20 +504,30 @@ class _TreeToDict:
             name = str(tree.children[0])
             return {"ref": name} if name in scope else name
         if kind == "list_literal":
-            return [self.expr(child, path + (index,), scope) for index, child in enumerate(tree.children)]
+            return [self.expr(child, path + (index,), scope, depth + 1) for index, child in enumerate(tree.children)]
         if kind == "neg_op":
-            operand = self.expr(tree.children[0], path + ("args", 0), scope)
+            operand = self.expr(tree.children[0], path + ("args", 0), scope, depth + 1)
             if isinstance(operand, (int, float)) and not isinstance(operand, bool):
                 return -operand  # fold `-1` into a literal so the JSON form stays plain
             return {"op": "neg", "args": [operand]}
         if kind == "not_op":
-            return {"op": "not", "args": [self.expr(tree.children[0], path + ("args", 0), scope)]}
+            return {"op": "not", "args": [self.expr(tree.children[0], path + ("args", 0), scope, depth + 1)]}
         if kind == "compare":
             left, operator, right = tree.children
-            return {"op": str(operator), "args": [self.expr(left, path + ("args", 0), scope), self.expr(right, path + ("args", 1), scope)]}
+            return {"op": str(operator), "args": [self.expr(left, path + ("args", 0), scope, depth + 1),
+                                                  self.expr(right, path + ("args", 1), scope, depth + 1)]}
         operator = BINARY_OPS[kind]
         left, right = tree.children
-        return {"op": operator, "args": [self.expr(left, path + ("args", 0), scope), self.expr(right, path + ("args", 1), scope)]}
+        return {"op": operator, "args": [self.expr(left, path + ("args", 0), scope, depth + 1), self.expr(right, path + ("args", 1), scope, depth + 1)]}
+
+    def number(self, tree: Tree) -> int | float:
+        token = str(tree.children[0])
+        if tree.data == "int_literal" and len(token.lstrip("0")) <= 18:
+            return int(token)
+        if tree.data == "float_literal" and math.isfinite(value := float(token)):
+            return value
+        raise SpecError([Diagnostic("error", f"the number {token[:20]}{'...' if len(token) > 20 else ''} is out of range",
+                                    self.span_of(tree), "integers have at most 18 digits; numbers must be finite")])
 
 
 _STATEMENT_RULES = {"call_stmt", "repeat_stmt", "concat_stmt", "residual_stmt", "if_stmt", "tap_stmt"}
@@ -532,6 +538,7 @@ _STATEMENT_RULES = {"call_stmt", "repeat_stmt", "concat_stmt", "residual_stmt", 
 
 
 def parse_json(text: str, file: str = "<json>") -> Source:
+    text = text.removeprefix("\ufeff")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -615,10 +622,8 @@ def _json_spans(text: str, file: str) -> dict[Path, Span]:
 
 
 # Layers that begin a new line when no source layout is known: the course's CBAPD rows start at
-# a layer with weights (or a block, a group, a reshape) and continue with its B, A, P and D.
-LINE_STARTERS = frozenset(
-    {"conv", "depthwise_conv", "separable_conv", "dense", "flatten", "global_avg_pool", "global_max_pool", "concat", "add", "identity", "zero_pad", "upsample"}
-)
+# a layer with weights (or a reshape, a merge) and continue with its B, A, P and D.
+LINE_STARTERS = frozenset(name for name, entry in REGISTRY.items() if entry.cls.starts_line)
 
 
 @dataclass
@@ -644,7 +649,7 @@ class ArchPrinter:
         self.known_layers = known_layers
         self.block_names = {block["name"] for block in data.get("blocks", [])}
         self.lines: list[_Line] = []
-        self.source_text_lines = self.source.text.splitlines() if self.source else []
+        self.source_text_lines = self.source.text.split("\n") if self.source else []
 
     # -- layout helpers
 
@@ -925,7 +930,7 @@ def parse_value(text: str) -> Any:
     lowered = {"true": True, "false": False, "none": None, "null": None}
     if stripped in lowered:
         return lowered[stripped]
-    if re.fullmatch(r"-?[0-9]+", stripped):
+    if re.fullmatch(r"-?[0-9][0-9_]*", stripped):
         return int(stripped)
     if re.fullmatch(r"[0-9]+(x[0-9]+)+", stripped):
         return tuple(int(part) for part in stripped.split("x"))
@@ -956,6 +961,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not re.fullmatch(r"[0-9]+(x[0-9]+)*", text.strip()):
         raise ValueError(f"expected a shape like 32x32x3; received {text!r}")
     shape = tuple(int(part) for part in text.strip().split("x"))
-    if len(shape) not in (1, 3) or not all(1 <= n <= 1 << 20 for n in shape):
-        raise ValueError(f"expected HxWxC (or one length) with sizes from 1 to {1 << 20}; received {text!r}")
+    if len(shape) not in (1, 3) or not all(1 <= n <= MAX_DIMENSION for n in shape):
+        raise ValueError(f"expected HxWxC (or one length) with sizes from 1 to {MAX_DIMENSION}; received {text!r}")
     return shape

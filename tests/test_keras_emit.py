@@ -147,6 +147,54 @@ def test_generated_source_builds_the_same_model(built, name, golden):
     assert_same_model(namespace["build_model"](), model)
 
 
+# Specs whose generated source once went wrong: parameters equal to a default, Python keywords
+# and taken names, a whole-shape parameter, a pool without a Keras default, boolean structure.
+TRICKY_SOURCES = {
+    "parameter_at_default": "network N(s=1, use_bias=true, wd=none)\ninput 8x8x3\nconv(8, 3, stride=s, padding=same, bias=use_bias, l2=wd)\nflatten dense(2)",
+    "keyword_names": "network N(class=10)\ninput 8x8x3\nconv(4, 1) as class\nconv(4, 1) add(@class)\nflatten dense(class)",
+    "colliding_names": "network N\ninput 8x8x3\nconv(4, 1) as lambda\nconv(4, 1) as lambda_\nconv(4, 1)\nadd(@lambda, @lambda_)",
+    "whole_shape_parameter": "network N(shape=8x8x3)\ninput shape\nconv(4, 1)",
+    "reserved_parameter_names": "network N(inputs=3, inputs_=4)\ninput 8x8x3\nconv(inputs, 1) conv(inputs_, 1)",
+    "avgpool_default": "network N\ninput 8x8x3\navgpool(2) avgpool(2, stride=1)",
+    "boolean_structure": "network N(deep=false)\ninput 8x8x3\nif deep { relu }\nconv(2, 1)",
+}
+
+
+def assert_same_function(generated, emitted):
+    """Same layers and configs, and the same outputs once given the same weights (same wiring)."""
+    assert_same_model(generated, emitted)
+    for layer in emitted.layers:
+        generated.get_layer(layer.name).set_weights(layer.get_weights())
+    images = np.random.default_rng(0).random((2, *emitted.input_shape[1:]), dtype=np.float32)
+    assert np.allclose(generated(images), emitted(images), atol=1e-6)
+
+
+@pytest.mark.parametrize("case", TRICKY_SOURCES)
+def test_generated_source_for_tricky_specs(case):
+    architecture = archspec.parse(TRICKY_SOURCES[case] + "\n", 'we"ird\\N.arch')  # a path that needs escaping
+    namespace: dict = {}
+    exec(compile(architecture.to_python(), case, "exec"), namespace)
+    assert_same_function(namespace["build_model"](), architecture.to_keras())
+
+
+def test_parameters_at_their_default_stay_parameters():
+    architecture = archspec.parse(TRICKY_SOURCES["parameter_at_default"] + "\n")
+    namespace: dict = {}
+    exec(compile(architecture.to_python(), "n.py", "exec"), namespace)
+    assert namespace["build_model"](s=2).get_layer("conv_1").strides == (2, 2)
+    assert namespace["build_model"](use_bias=False).get_layer("conv_1").use_bias is False
+    with pytest.raises(ValueError, match="`wd` changes this network's layers"):
+        namespace["build_model"](wd=0.1)  # a regularizer appears: regenerate
+
+
+@pytest.mark.parametrize("name", [name for name in archspec.bundled_names() if name not in COURSE_SPECS])
+def test_generated_source_of_zoo_specs(name):
+    architecture = archspec.load(name)
+    namespace: dict = {}
+    exec(compile(architecture.to_python(), f"{name}.py", "exec"), namespace)
+    assert_same_model(namespace["build_model"](), architecture.to_keras())
+
+
 def test_generated_source_keeps_network_parameters(built):
     namespace: dict = {}
     exec(compile(built["inception10"][0].to_python(), "inception10.py", "exec"), namespace)

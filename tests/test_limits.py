@@ -18,7 +18,7 @@ FAST = 1.0  # seconds: "well under a second" on the project's 2-core machine
 
 CASES = {
     "expansion size": ("network N\ninput 8x8x3\nrepeat 10000 { repeat 10000 { repeat 10000 { identity } } }\n",
-                       "would expand to 1,000,000,000,000 layers, more than the limit of 100,000"),
+                       "would expand to 1,000,000,000,000 layers and steps, more than the limit of 100,000"),
     "expansion through blocks": ("network N\ninput 8x8x3\nblock a { identity * 1000 }\nblock b { a * 1000 }\nb * 1000\n",
                                  "would expand to 1,000,000,000 layers"),
     "repeat count": ("network N\ninput 8x8x3\nrelu * 20000\n", "a repeat count must be an integer from 0 to 10,000; received 20000"),

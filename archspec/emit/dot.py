@@ -154,7 +154,8 @@ class DotWriter:
                     continue
                 seen.add((tail, head))
                 shape = format_shape(self.graph.shape_of(name))
-                shortcut = (node.layer.kind == "add" and index > 0) or (self.roles.get(node.name) == "shortcut" and self.roles.get(name) != "shortcut")
+                # A residual's second input is its shortcut; so is the edge into a shortcut path.
+                shortcut = (node.role == "residual-merge" and index > 0) or (node.role == "shortcut" and self.roles.get(name) != "shortcut")
                 attributes = [f"label={_quote(shape)}"]
                 if shortcut:
                     attributes += ['style="dashed"', 'color="#0d6efd"', "weight=1"]

@@ -12,20 +12,31 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from .. import __version__
-from ..graph import INPUT, Graph, Node
+from ..graph import INPUT, Graph, Node, referenced_parameters
 from ..layers import KerasArgument, KerasCall, format_shape
 from ..spec import Op, Ref
+from ..syntax import PRECEDENCE
+from ..version import __version__
 
 MAX_LINE = 99
-RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape"})
-PRECEDENCE = {"or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
-              "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "neg": 7}
+# Names the module itself uses; spec names are kept off them.
+RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape", "value", "ValueError", "tuple", "isinstance", "list"})
 
 
-def python_name(name: str, taken: frozenset[str] = RESERVED) -> str:
-    """A spec name as a Python identifier that shadows nothing the module uses."""
-    return name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in taken else name
+class Names:
+    """Allocates Python identifiers: keywords and taken names get `_`, `_2`, ... until free."""
+
+    def __init__(self, reserved: frozenset[str] = RESERVED):
+        self.taken = set(reserved)
+
+    def allocate(self, name: str) -> str:
+        candidate = name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+        suffix = 1
+        while candidate in self.taken:
+            suffix += 1
+            candidate = f"{name}_{suffix}"
+        self.taken.add(candidate)
+        return candidate
 
 
 def literal(value: Any) -> str:
@@ -40,17 +51,32 @@ def literal(value: Any) -> str:
 class PythonWriter:
     def __init__(self, graph: Graph, source_name: str, summary: str | None):
         self.graph, self.source_name, self.summary = graph, source_name, summary
-        self.parameters = {name: python_name(name) for name, _ in graph.parameters}
+        names = Names()
+        self.parameters = {name: names.allocate(name) for name, _ in graph.parameters}
+        self.fixed = set(graph.structural) | self.regularizer_parameters()
         self.consumers: dict[str, list[str]] = {}
         for node in graph.nodes:
             for name in node.inputs:
                 self.consumers.setdefault(name, []).append(node.name)
-        taken = RESERVED | frozenset(self.parameters.values())
         self.variables = {INPUT: "inputs"}
         for index, node in enumerate(graph.nodes):
             following = graph.nodes[index + 1].name if index + 1 < len(graph.nodes) else None
             single_use = self.consumers.get(node.name, []) == [following] and following is not None
-            self.variables[node.name] = "x" if single_use else python_name(node.name, taken)
+            self.variables[node.name] = "x" if single_use else names.allocate(node.name)
+
+    def regularizer_parameters(self) -> set[str]:
+        """Parameters feeding l1/l2: a regularizer exists or not by their value, so they are
+        fixed like structural ones rather than passed through."""
+        found: set[str] = set()
+        for node in self.graph.nodes:
+            for field_name, symbol in node.symbols:
+                if field_name in ("l1", "l2"):
+                    found |= referenced_parameters(symbol)
+        return found
+
+    def symbols_of(self, node: Node) -> dict[str, Any]:
+        """The node's arguments that stay expressions of network parameters in the source."""
+        return {name: symbol for name, symbol in node.symbols if not referenced_parameters(symbol) & self.fixed}
 
     # -- expressions over network parameters
 
@@ -89,7 +115,8 @@ class PythonWriter:
     # -- statements
 
     def layer_line(self, node: Node) -> str:
-        constructor = self.call(node.layer.keras_call(explicit=True), dict(node.symbols), node.name)
+        symbols = self.symbols_of(node)
+        constructor = self.call(node.layer.keras_call(explicit=True, keep=list(symbols)), symbols, node.name)
         inputs = [self.variables[name] for name in node.inputs]
         argument = f"[{', '.join(inputs)}]" if len(inputs) > 1 else inputs[0]
         return wrap(f"    {self.variables[node.name]} = {constructor}({argument})")
@@ -104,29 +131,30 @@ class PythonWriter:
     def structural_checks(self) -> list[str]:
         lines = []
         values = dict(self.graph.parameters)
-        for name in sorted(self.graph.structural):
-            variable = self.parameters[name]
-            lines += [
-                f"    if {variable} != {literal(values[name])}:",
-                wrap(f"        raise ValueError(\"`{name}` changes this network's layers; regenerate the module: "
-                     f"archspec build {self.source_name} --set {name}=VALUE\")", indent="            "),
-            ]
+        for name in sorted(self.fixed):
+            variable, value = self.parameters[name], values[name]
+            test = f"{variable} is not {value!r}" if isinstance(value, bool) or value is None else f"{variable} != {literal(value)}"
+            message = (f"`{name}` changes this network's layers; regenerate the module: "
+                       f"archspec build {self.source_name} --set {name}=VALUE")
+            lines += [f"    if {test}:", wrap(f"        raise ValueError({literal(message)})", indent="            ")]
         if self.graph.input_symbol is not None:
-            lines += ["    if input_shape is None:", f"        input_shape = {self.input_expression()}"]
+            symbol = self.graph.input_symbol
+            if isinstance(symbol, tuple):
+                lines += ["    if input_shape is None:", f"        input_shape = {self.expression(symbol)}"]
+            else:  # a parameter holding the whole shape, or one length
+                lines += ["    if input_shape is None:", f"        value = {self.expression(symbol)}",
+                          "        input_shape = tuple(value) if isinstance(value, (tuple, list)) else (value,)"]
         return lines
-
-    def input_expression(self) -> str:
-        symbol = self.graph.input_symbol
-        return self.expression(symbol if isinstance(symbol, tuple) else (symbol,))
 
     def module(self) -> str:
         graph = self.graph
         described = ", ".join(f"{name}={literal(value)}" for name, value in graph.parameters)
+        source = docstring_safe(self.source_name)
         lines = [
             f'"""{graph.network}: a Keras functional model.',
             "",
-            f"Generated by archspec {__version__} from {self.source_name}; regenerate it rather than",
-            f"edit it: `archspec build {self.source_name}`.",
+            f"Generated by archspec {__version__} from {source}; regenerate it rather than",
+            f"edit it: `archspec build {source}`.",
         ]
         if self.summary:
             lines += ["", self.summary]
@@ -138,6 +166,11 @@ class PythonWriter:
         lines += [self.layer_line(node) for node in graph.nodes]
         lines.append(f"    return keras.Model(inputs, {self.variables[graph.output]}, name={literal(graph.network)})")
         return "\n".join(lines) + "\n"
+
+
+def docstring_safe(text: str) -> str:
+    """Text that cannot end a docstring or start an escape sequence inside it."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def wrap(line: str, indent: str | None = None) -> str:
