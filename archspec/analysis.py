@@ -21,6 +21,7 @@ from .layers import Layer, Shape, Window, elements, format_shape
 REPORT_FORMAT = "archspec-report/1"
 FLOP_PROFILES = ("tfprof", "2mac")
 BYTES_PER_VALUE = 4  # float32
+MAX_ALIGNMENT_WARNINGS = 20  # past this, one summary: a deep network repeats the same cause
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,12 +253,17 @@ class Analyzer:
     fields: dict[str, _FieldState] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
     aligned: bool = True
+    misaligned: int = 0
 
     def run(self) -> Report:
         graph = self.graph
         spatial = len(graph.input_shape) == 3
         self.fields[INPUT] = _FieldState(ReceptiveField.of_input() if spatial else None)
         layers = [self.layer_report(node) for node in graph.nodes]
+        if self.misaligned > MAX_ALIGNMENT_WARNINGS:
+            self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
+                                            f"({self.misaligned} in all); the first {MAX_ALIGNMENT_WARNINGS} are explained above",
+                                            code="rf-misaligned"))
         totals = self.totals(layers)
         return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
                       graph.warnings + tuple(self.warnings), graph.groups, self.convention)
@@ -297,12 +303,16 @@ class Analyzer:
             if fields[index].aligned_with(reference):
                 continue
             self.aligned = False
+            self.misaligned += 1
+            if self.misaligned > MAX_ALIGNMENT_WARNINGS:
+                return  # summarized once in the totals
             first, other = node.inputs[0], node.inputs[index]
             message = (
                 f"{node.layer.kind} '{node.name}' merges receptive fields that are not aligned: "
                 f"input 1 '{first}' {_describe_field(reference)} and input {index + 1} '{other}' {_describe_field(fields[index])}"
             )
-            causes = self.causes(first, other) + self.causes(other, first)
+            first_path, other_path = self.fork(first, other)
+            causes = self.causes(first_path) + self.causes(other_path)
             if causes:
                 message += "; cause: " + "; ".join(causes)
             hint = "Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a valid conv on both paths keeps them aligned"
@@ -317,33 +327,42 @@ class Analyzer:
                 return f"in `{group.label}`" + (f" at {group.span.location()}" if group.span else "")
         return None
 
-    def ancestors(self, name: str) -> set[str]:
-        seen, stack = set(), [name]
-        while stack:
-            current = stack.pop()
-            if current in seen or current == INPUT:
-                seen.add(current)
-                continue
-            seen.add(current)
-            stack.extend(self.graph.node(current).inputs)
-        return seen
+    def previous(self, name: str) -> str:
+        """The input whose receptive field a layer carried on (the largest, at a merge)."""
+        return self.fields[name].via or self.graph.node(name).inputs[0]
 
-    def causes(self, start: str, other: str) -> list[str]:
-        """Layers on `start`'s path (back to where it forks from `other`'s) that shift its centre."""
-        shared = self.ancestors(other)
+    def fork(self, first: str, second: str) -> tuple[list[str], list[str]]:
+        """Walk both paths back together until they meet; each path's layers after the fork.
+        Costs the length of the two paths, not of the graph."""
+        chains = ([first], [second])
+        seen = ({first}, {second})
+        while True:
+            for side in (0, 1):
+                last = chains[side][-1]
+                if last in seen[1 - side]:
+                    other = chains[1 - side]
+                    return (chains[0][:-1], other[: other.index(last)]) if side == 0 else (other[: other.index(last)], chains[1][:-1])
+            if chains[0][-1] == INPUT and chains[1][-1] == INPUT:
+                return chains[0][:-1], chains[1][:-1]
+            for side in (0, 1):
+                if chains[side][-1] != INPUT:
+                    step = self.previous(chains[side][-1])
+                    chains[side].append(step)
+                    seen[side].add(step)
+
+    def causes(self, path: list[str]) -> list[str]:
+        """The layers of a path that shift its centre, first to last."""
         found = []
-        name = start
-        while name != INPUT and name not in shared:
+        for name in reversed(path):
             node = self.graph.node(name)
-            state = self.fields[node.inputs[0]] if len(node.inputs) == 1 else self.fields[self.fields[name].via or node.inputs[0]]
+            state = self.fields[self.previous(name)]
             input_shapes = [self.graph.shape_of(i) for i in node.inputs]
             window = node.layer.window(input_shapes)
             if window is not None and state.field is not None:
                 shifts = [(Fraction(k - 1, 2) - q) * j for k, q, j in zip(window.kernel, window.pad_before, state.field.stride)]
                 if any(shifts):
                     found.append(_describe_shift(node, window, input_shapes[0], shifts))
-            name = self.fields[name].via or node.inputs[0]
-        return list(reversed(found))
+        return found
 
     # -- totals
 

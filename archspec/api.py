@@ -92,11 +92,18 @@ class Architecture:
         Refuses (SpecError) a network over `budget` before Keras allocates anything."""
         from .emit.keras import to_keras
 
+        graph, _ = self.within_budget(set, input_shape, budget)
+        return to_keras(graph)
+
+    def within_budget(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+                      budget: Budget = Budget()) -> tuple[Graph, Report]:
+        """The graph and report of a network `build` may allocate, or SpecError saying why not."""
         graph = self.graph(set, input_shape)
-        problems = check_budget(analyze(graph), budget)
+        report = analyze(graph)
+        problems = check_budget(report, budget)
         if problems:
             raise SpecError(problems, {self.file: self.source.text})
-        return to_keras(graph)
+        return graph, report
 
     def to_python(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None) -> str:
         """Standalone source that imports only `keras` and defines `build_model(...)`."""
@@ -121,7 +128,9 @@ class Architecture:
         return self.spec.to_dict()
 
     def to_json(self) -> str:
-        return to_json(self.to_dict())
+        """The JSON form; a JSON source's `$schema` pointer is kept first."""
+        pointer = self.source.schema_pointer
+        return to_json({"$schema": pointer, **self.to_dict()} if pointer else self.to_dict())
 
     def to_arch(self) -> str:
         """Canonical `.arch` text (keeps comments and line grouping when read from `.arch`)."""

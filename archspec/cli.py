@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .version import __version__
-from .analysis import Budget, analyze, check_budget
+from .analysis import Budget, analyze
 from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from .emit.dot import render, to_dot
 from .emit.python import to_python
@@ -134,7 +134,7 @@ def _depth(text: str) -> int:
 def _positive_count(text: str) -> int:
     try:
         value = int(float(text)) if "e" in text.lower() else int(text.replace("_", "").replace(",", ""))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}")
@@ -210,13 +210,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     architecture = load(args.spec)
     overrides, shape = _overrides(args), _input_shape(args)
-    graph = architecture.graph(overrides, shape)
-    report = analyze(graph)
-    problems = check_budget(report, Budget(args.max_params, args.max_memory << 20))
-    if problems:
-        raise SpecError(problems, {architecture.file: architecture.source.text})
-    stem = _output_stem(args.spec, architecture)
     folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {args.output}: not a folder (build writes several files into a folder)")
+    graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20))
+    stem = _output_stem(args.spec, architecture)
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
     source = to_python(graph, architecture.file, summary_line(report))

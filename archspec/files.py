@@ -28,7 +28,7 @@ def _cannot_write(target: Path, error: OSError) -> SpecError:
 def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (), suffix: str = ".tmp") -> Iterator[str]:
     """Yield a temporary path beside `path` (missing folders are created); when the block ends
     normally it replaces `path` by rename, and on any error or interrupt it is removed."""
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # write through a symlink, keep the link
     for protected in protect:
         if same_file(protected, target):
             raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec '{target}'", hint="choose another output path")])

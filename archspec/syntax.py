@@ -58,6 +58,7 @@ class Source:
     kind: str  # "arch" or "json"
     comments: tuple[Comment, ...] = ()
     _spans: dict[Path, Span] | None = field(default=None, repr=False)
+    schema_pointer: str | None = None  # a JSON spec's "$schema", which fmt writes back
 
     def span(self, path: Path) -> Span | None:
         """The span of `path`, or of its nearest ancestor that has one."""
@@ -547,8 +548,8 @@ def parse_json(text: str, file: str = "<json>") -> Source:
         raise SpecError([Diagnostic("error", "the JSON is nested too deeply")], {file: text}) from None
     if not isinstance(data, dict):
         raise SpecError([Diagnostic("error", f"a JSON spec is an object; received {type(data).__name__}", Span(file, 1, 1, 1, 2))], {file: text})
-    data.pop("$schema", None)  # editors' schema pointer is not part of the spec
-    return Source(data, text, file, "json")
+    pointer = data.pop("$schema", None)  # editors' schema pointer: not part of the spec, kept for fmt
+    return Source(data, text, file, "json", schema_pointer=pointer if isinstance(pointer, str) else None)
 
 
 def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic:

@@ -208,9 +208,12 @@ class TrainOptions:
 
 
 def outputs_logits(graph: Graph) -> bool:
-    """Whether the network ends without a softmax, so the loss must take logits."""
-    last = graph.node(graph.output).layer
-    activation = getattr(last, "activation", None) or getattr(last, "function", None)
+    """Whether the network ends without a softmax, so the loss must take logits. Layers that
+    pass values through (dropout, identity, reshape) are looked past."""
+    node = graph.node(graph.output)
+    while node.layer.preserves_values and node.inputs[0] != "input":
+        node = graph.node(node.inputs[0])
+    activation = getattr(node.layer, "activation", None) or getattr(node.layer, "function", None)
     return activation != "softmax"
 
 

@@ -142,3 +142,4 @@ def test_logits_are_decided_from_the_last_activation():
     assert not outputs_logits(archspec.load("resnet18").graph())
     assert outputs_logits(archspec.parse("network N\ninput 8\ndense(3)\n").graph())
     assert not outputs_logits(archspec.parse("network N\ninput 8\ndense(3) softmax\n").graph())
+    assert not outputs_logits(archspec.parse("network N\ninput 8\ndense(3, softmax) dropout(0.1) identity\n").graph())
