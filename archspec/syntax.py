@@ -700,14 +700,15 @@ class ArchPrinter:
             self.lines[first].blank_before = True
         return self.render()
 
-    def close(self, indent: int, path: Path, opening: _Line, prefix: str = "}") -> _Line:
+    def close(self, indent: int, path: Path, opening: _Line, prefix: str = "}", line: int | None = None) -> _Line:
+        """Print a closing brace (with what follows it); `line` is its source line if known."""
+        source_line = line or self.end_line(path)
         if self.lines[-1] is opening:  # an empty body closes on the same line
             opening.text += prefix.replace("}", " }", 1) if opening.text.endswith("{") else prefix
-            end = self.end_line(path)
-            if end:
-                opening.source_lines.append(end)
+            if source_line:
+                opening.source_lines.append(source_line)
             return opening
-        return self.emit(indent, prefix, self.end_line(path))
+        return self.emit(indent, prefix, source_line)
 
     def param_list(self, params: list[dict], outer_scope: set[str]) -> str:
         if not params:
@@ -793,7 +794,7 @@ class ArchPrinter:
             self.body(statement["residual"], path + ("residual",), indent + 1, scope)
             if "shortcut" in statement:
                 condition = f" if {self.expr(statement['shortcut_if'], scope)}" if "shortcut_if" in statement else ""
-                closing = self.close(indent, path + ("residual",), opening, f"}} shortcut{condition} {{")
+                closing = self.close(indent, path + ("shortcut",), opening, f"}} shortcut{condition} {{", self.start_line(path + ("shortcut",)))
                 self.body(statement["shortcut"], path + ("shortcut",), indent + 1, scope)
                 self.close(indent, path, closing, "}" + alias)
             else:
@@ -827,11 +828,12 @@ class ArchPrinter:
         otherwise = statement["else"]
         if len(otherwise) == 1 and "if" in otherwise[0]:
             nested = otherwise[0]
-            closing = self.close(indent, path + ("then",), opening, f"}} else if {self.expr(nested['if'], scope)} {{")
+            closing = self.close(indent, path + ("else",), opening, f"}} else if {self.expr(nested['if'], scope)} {{",
+                                 self.start_line(path + ("else",)))
             self.body(nested["then"], path + ("else", 0, "then"), indent + 1, scope)
             self.else_rest(nested, path + ("else", 0), indent, scope, closing)
             return
-        closing = self.close(indent, path + ("then",), opening, "} else {")
+        closing = self.close(indent, path + ("else",), opening, "} else {", self.start_line(path + ("else",)))
         self.body(otherwise, path + ("else",), indent + 1, scope)
         self.close(indent, path, closing)
 
@@ -888,12 +890,13 @@ class ArchPrinter:
 
     def render(self) -> str:
         comments = list(self.source.comments) if self.source else []
-        trailing = {c.line: c for c in comments if c.trailing}
+        trailing = [c for c in comments if c.trailing]
         leading = [c for c in comments if not c.trailing]
+        notes: dict[int, list[str]] = {}
+        for comment in trailing:
+            notes.setdefault(self.trailing_holder(comment.line), []).append(comment.text)
         out: list[str] = []
         pending = 0
-        # A trailing comment goes on the last output line holding code from its source line.
-        holder = {n: index for index, line in enumerate(self.lines) for n in line.source_lines if n in trailing}
         for number, line in enumerate(self.lines):
             anchor = min(line.source_lines) if line.source_lines else None
             own_comments = []
@@ -902,18 +905,24 @@ class ArchPrinter:
                 pending += 1
             if number > 0 and line.blank_before and out and out[-1] != "":
                 out.append("")
-            for comment in own_comments:
-                out.append("  " * line.indent + comment.text)
+            # Comments just before a closing brace belong to the body it closes.
+            indent = line.indent + 1 if line.text.startswith("}") else line.indent
+            out += ["  " * indent + comment.text for comment in own_comments]
             text = "  " * line.indent + line.text
-            notes = [trailing.pop(n).text for n in sorted(set(line.source_lines)) if n in trailing and holder[n] == number]
-            if notes:
-                text += "  " + " ".join(notes)
+            if number in notes:
+                text += "  " + " ".join(notes[number])
             out.append(text)
-        for comment in leading[pending:]:
-            out.append(comment.text)
-        for comment in trailing.values():  # a trailing comment whose code moved: keep it, alone
-            out.append(comment.text)
+        out += [comment.text for comment in leading[pending:]]
         return "\n".join(out) + "\n"
+
+    def trailing_holder(self, source_line: int) -> int:
+        """The output line for a comment that follows code on `source_line`: the last line
+        printing code from that source line, else the nearest line printed from before it."""
+        holding = [index for index, line in enumerate(self.lines) if source_line in line.source_lines]
+        if holding:
+            return holding[-1]
+        before = [index for index, line in enumerate(self.lines) if line.source_lines and max(line.source_lines) <= source_line]
+        return before[-1] if before else 0
 
 
 def to_arch(data: dict, source: Source | None = None) -> str:

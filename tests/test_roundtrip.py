@@ -10,7 +10,7 @@ import archspec
 from archspec.spec import json_schema
 from archspec.syntax import parse_arch, parse_json, to_arch
 
-from .conftest import COURSE_SPECS, SPECS
+from .conftest import COURSE_SPECS, ROOT, SPECS
 
 
 @pytest.mark.parametrize("name", COURSE_SPECS)
@@ -153,3 +153,20 @@ def test_schema_pointer_in_json_is_accepted(tmp_path):
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert archspec.load(str(path)).spec == archspec.load("baseline").spec
+
+
+FMT_CASES = sorted((ROOT / "tests" / "cases" / "fmt").glob("*.arch"))
+
+
+@pytest.mark.parametrize("path", FMT_CASES, ids=[p.stem for p in FMT_CASES])
+def test_fmt_golden_keeps_every_comment_and_is_idempotent(path, golden):
+    from archspec.syntax import _collect_comments
+
+    text = path.read_text(encoding="utf-8")
+    formatted = archspec.parse(text, path.name).to_arch()
+    golden(path.with_suffix(".expected"), formatted)
+    assert archspec.parse(formatted, path.name).to_arch() == formatted
+    assert archspec.parse(formatted).spec == archspec.parse(text).spec
+    kept = " ".join(comment.text for comment in _collect_comments(formatted))
+    for comment in _collect_comments(text):
+        assert comment.text in kept, comment
