@@ -9,6 +9,6 @@ Nothing here imports TensorFlow or Keras; the emitters import them when called.
 
 from .api import Architecture, bundled_names, load, parse
 from .errors import Diagnostic, SpecError
-
 from .version import __version__
+
 __all__ = ["Architecture", "Diagnostic", "SpecError", "bundled_names", "load", "parse", "__version__"]

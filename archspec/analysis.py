@@ -12,7 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from .errors import Diagnostic, Span
 from .graph import INPUT, Graph, Node

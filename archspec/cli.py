@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .version import __version__
 from .analysis import Budget, analyze
 from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from .emit.dot import render, to_dot
@@ -20,7 +19,8 @@ from .emit.python import to_python
 from .errors import Diagnostic, SpecError, render_all
 from .files import save_keras_atomic, write_atomic
 from .spec import json_schema, load_spec
-from .syntax import parse_shape, parse_value, read_source, to_arch, to_json
+from .syntax import parse_shape, parse_value, read_source, to_arch
+from .version import __version__
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, DiagnosticSink, Path, Span, SpecError, describe_validation_error, did_you_mean, show_value
+from .errors import Diagnostic, DiagnosticSink, Path, Span, describe_validation_error, did_you_mean, show_value
 from .layers import MAX_DIMENSION, REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
 from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
 from .syntax import Source

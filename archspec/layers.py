@@ -14,7 +14,7 @@ from fractions import Fraction
 from math import ceil, prod
 from typing import Any, ClassVar, Literal, Sequence, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
 from .errors import show_value
 

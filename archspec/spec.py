@@ -11,8 +11,19 @@ import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag,
-    ValidationError, model_serializer, model_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+    model_serializer,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType

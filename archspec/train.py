@@ -124,8 +124,8 @@ def _load_keras_dataset(name: str) -> Data:
     except Exception as error:  # noqa: BLE001 - any download failure means the same to the user
         raise _error(
             f"could not load the {name} data set ({type(error).__name__}: {str(error)[:200]})",
-            f"keras downloads it once into ~/.keras/datasets; without a network, pass a local .npz file "
-            f"(x_train, y_train, x_test, y_test) or an image folder with --data",
+            "keras downloads it once into ~/.keras/datasets; without a network, pass a local .npz file "
+            "(x_train, y_train, x_test, y_test) or an image folder with --data",
         ) from None
     names = {"cifar10": CIFAR10_CLASSES, "fashion_mnist": FASHION_CLASSES}.get(name, [str(i) for i in range(10)])
     return Data(_scaled(x_train), _labels(y_train), _scaled(x_test), _labels(y_test), names, name)

@@ -30,13 +30,27 @@ class Result:
     code: int
     out: str
     err: str
+    terminal: str = ""  # both streams interleaved, as a terminal shows them
+
+
+class _Stream(io.StringIO):
+    """Standard output or error: keeps its own text and also writes it to the shared terminal."""
+
+    def __init__(self, terminal: io.StringIO):
+        super().__init__()
+        self.terminal = terminal
+
+    def write(self, text: str) -> int:
+        self.terminal.write(text)
+        return super().write(text)
 
 
 def run_cli(*args: str, stdin: str | None = None) -> Result:
     """Run `archspec ARGS` in this process, capturing its output and exit code."""
     import sys
 
-    out, err = io.StringIO(), io.StringIO()
+    terminal = io.StringIO()
+    out, err = _Stream(terminal), _Stream(terminal)
     old_stdin = sys.stdin
     if stdin is not None:
         sys.stdin = _TextStdin(stdin)
@@ -45,7 +59,7 @@ def run_cli(*args: str, stdin: str | None = None) -> Result:
             code = main(list(args))
     finally:
         sys.stdin = old_stdin
-    return Result(code, out.getvalue(), err.getvalue())
+    return Result(code, out.getvalue(), err.getvalue(), terminal.getvalue())
 
 
 class _TextStdin(io.StringIO):

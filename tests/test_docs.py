@@ -31,7 +31,6 @@ around them; review `git diff README.md docs` (and the prose around each change)
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import doctest
 import io
@@ -39,15 +38,12 @@ import json
 import re
 import shlex
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from archspec.cli import main
-
-from .conftest import ROOT, _TextStdin
+from .conftest import ROOT, run_cli
 
 EXAMPLES = ROOT / "docs" / "examples"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -310,33 +306,10 @@ def split_pipeline(command: str) -> list[list[str]]:
     return stages
 
 
-class _Stream(io.StringIO):
-    """One of standard output or error: keeps its own text and adds it to the shared terminal."""
-
-    def __init__(self, terminal: io.StringIO):
-        super().__init__()
-        self.terminal = terminal
-
-    def write(self, text: str) -> int:
-        self.terminal.write(text)
-        return super().write(text)
-
-
 def run_archspec(args: list[str], stdin: str | None) -> tuple[int, str, str, str]:
-    """`archspec ARGS` in this process, as conftest.run_cli runs it, but with both streams also
-    written, in order, to one terminal: the docs show them interleaved, as `check` prints them.
-    Returns (exit code, standard output, standard error, the terminal's text)."""
-    terminal = io.StringIO()
-    out, err = _Stream(terminal), _Stream(terminal)
-    old_stdin = sys.stdin
-    if stdin is not None:
-        sys.stdin = _TextStdin(stdin)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        sys.stdin = old_stdin
-    return code, out.getvalue(), err.getvalue(), terminal.getvalue()
+    """(exit code, standard output, standard error, both interleaved as the docs show them)."""
+    result = run_cli(*args, stdin=stdin)
+    return result.code, result.out, result.err, result.terminal
 
 
 def jq(program: str, value):

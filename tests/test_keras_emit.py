@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 import archspec  # noqa: E402
 
-from .conftest import COURSE_SPECS, ROOT, SPECS  # noqa: E402
+from .conftest import COURSE_SPECS, ROOT  # noqa: E402
 from .reference_models import BUILDERS  # noqa: E402
 
 pytestmark = pytest.mark.keras

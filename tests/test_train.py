@@ -16,7 +16,6 @@ tf = pytest.importorskip("tensorflow")
 import numpy as np  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.errors import SpecError  # noqa: E402
 from archspec.train import TrainOptions, predict, train  # noqa: E402
 
 pytestmark = pytest.mark.keras
