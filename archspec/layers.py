@@ -321,7 +321,10 @@ class _Convolution(_Windowed, _Regularized):
                              "cannot both exceed 1 in Keras", argument="dilation")
 
     def stride_label(self) -> str:
-        return f", /{show_value(getattr(self, 'stride'))}" if self._stride() != (1, 1) else ""
+        """What follows the kind in a label: the stride when not 1, the fused activation if any."""
+        text = f", /{show_value(getattr(self, 'stride'))}" if self._stride() != (1, 1) else ""
+        activation = getattr(self, "activation", None)
+        return text + (f", {activation}" if activation else "")
 
 
 def _extent(layer: _Windowed) -> str:
