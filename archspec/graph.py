@@ -479,8 +479,18 @@ class Expander:
         for argument, items in by_argument.items():
             message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
             value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
-            hint = _word_hint(value, env) or _shadow_hint(_argument_value(call, entry, argument), env) or hint
+            expr = _argument_value(call, entry, argument)
+            hint = self.override_hint(expr, env) or _word_hint(value, env) or _shadow_hint(expr, env) or hint
             self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
+
+    def override_hint(self, expr: Any, env: Mapping[str, Any]) -> str | None:
+        """A bad value that came from the command line is the command line's fault."""
+        symbol = substitute(expr, env) if isinstance(env, Env) and expr is not None else None
+        names = referenced_parameters(symbol) & set(self.overrides) if symbol is not None else set()
+        if not names:
+            return None
+        shown = ", ".join(f"--set {name}={show_value(self.overrides[name])}" for name in sorted(names))
+        return f"the value comes from {shown}"
 
     def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
         taps = []
