@@ -134,10 +134,6 @@ class _Scope:
         self.counters[base] += 1
         return f"{self.prefix}{base}_{self.counters[base]}"
 
-    def next_number(self, base: str) -> int:
-        self.counters[base] += 1
-        return self.counters[base]
-
 
 class Expander:
     def __init__(self, spec: Spec, source: Source, overrides: Mapping[str, Any], input_shape: Shape | None, limits: Limits):
@@ -564,12 +560,6 @@ class Expander:
         while self.taken(name):
             name = scope.next_name(base)
         return name
-
-    def fresh_number(self, scope: _Scope, base: str) -> int:
-        number = scope.next_number(base)
-        while self.taken(f"{scope.prefix}{base}_{number}"):
-            number = scope.next_number(base)
-        return number
 
     def unique_name(self, name: str, path: Path) -> str:
         """An `as` name; a clash with an earlier layer or group is an error at the alias."""
