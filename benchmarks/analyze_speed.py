@@ -38,6 +38,10 @@ start = time.perf_counter()
 report = archspec.parse(text, "synthetic.arch").analyze()
 elapsed = time.perf_counter() - start
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:  # Linux keeps ru_maxrss across exec (a parent's peak would leak in); VmHWM starts afresh
+    peak_kib = int(next(line for line in open("/proc/self/status") if line.startswith("VmHWM")).split()[1])
+except (OSError, StopIteration):
+    pass
 print(json.dumps({"layers": len(report.layers), "seconds": elapsed, "peak_mib": peak_kib / 1024, "import_s": imported - t0}))
 """
 
