@@ -16,7 +16,7 @@ def build_model(input_shape=(32, 32, 3), classes=10):
     x = layers.Conv2D(6, 5, padding="same", name="conv_1")(inputs)
     x = layers.BatchNormalization(name="bn_1")(x)
     x = layers.Activation("relu", name="relu_1")(x)
-    x = layers.MaxPooling2D(strides=2, padding="same", name="maxpool_1")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="maxpool_1")(x)
     x = layers.Dropout(0.2, name="dropout_1")(x)
     x = layers.Flatten(name="flatten_1")(x)
     x = layers.Dense(128, activation="relu", name="dense_1")(x)

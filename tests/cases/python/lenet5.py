@@ -14,9 +14,9 @@ def build_model(input_shape=(32, 32, 3), classes=10):
     """Build LeNet5 for a 32x32x3 input (classes=10)."""
     inputs = keras.Input(shape=input_shape, name="input")
     x = layers.Conv2D(6, 5, activation="sigmoid", name="conv_1")(inputs)
-    x = layers.MaxPooling2D(strides=2, name="maxpool_1")(x)
+    x = layers.MaxPooling2D(2, strides=2, name="maxpool_1")(x)
     x = layers.Conv2D(16, 5, activation="sigmoid", name="conv_2")(x)
-    x = layers.MaxPooling2D(strides=2, name="maxpool_2")(x)
+    x = layers.MaxPooling2D(2, strides=2, name="maxpool_2")(x)
     x = layers.Flatten(name="flatten_1")(x)
     x = layers.Dense(120, activation="sigmoid", name="dense_1")(x)
     x = layers.Dense(84, activation="sigmoid", name="dense_2")(x)
