@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .analysis import Budget, Report, analyze, check_budget
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
 from .spec import Spec, load_spec
 from .syntax import Source, parse_text, read_source, to_arch, to_json
-
-SPEC_SUFFIXES = (".arch", ".json")
 
 
 def bundled_dir() -> Path:
@@ -45,8 +43,6 @@ def resolve(spec: str | os.PathLike) -> tuple[Path | str, str]:
         bundled = bundled_dir() / f"{text.lower()}.arch"
         if bundled.is_file():
             return bundled, _display_path(bundled)
-    from .errors import did_you_mean
-
     hint = did_you_mean(text.lower(), bundled_names())
     if hint is None and not path.suffix:
         hint = f"bundled specs: {', '.join(bundled_names())}"
