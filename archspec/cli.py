@@ -19,7 +19,7 @@ from .emit.python import to_python
 from .errors import Diagnostic, SpecError, render_all
 from .files import save_keras_atomic, write_atomic
 from .spec import json_schema, load_spec
-from .syntax import parse_shape, parse_value, read_source, to_arch
+from .syntax import parse_shape, parse_value, read_source
 from .version import __version__
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -330,9 +330,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     architecture = load(args.spec)
-    text = architecture.to_json() if args.to == "json" else to_arch(architecture.to_dict())
-    if args.to == architecture.source.kind:
-        text = architecture.to_json() if args.to == "json" else architecture.to_arch()
+    # to_arch keeps an .arch source's layout and comments; a JSON source gets the canonical layout.
+    text = architecture.to_json() if args.to == "json" else architecture.to_arch()
     if args.output:
         where, _ = resolve(args.spec) if args.spec != "-" else ("-", "-")
         protect = (where,) if where != "-" else ()

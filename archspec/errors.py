@@ -145,7 +145,7 @@ def _excerpt(span: Span, text: str | None) -> list[str]:
     ]
 
 
-def describe_validation_error(error: Mapping, choices: Iterable[str] = ()) -> tuple[str, str | None]:
+def describe_validation_error(error: Mapping) -> tuple[str, str | None]:
     """Rephrase one pydantic error as (message, hint) in "expected ...; received ..." form."""
     kind = error.get("type", "")
     context = error.get("ctx") or {}
@@ -177,8 +177,6 @@ def describe_validation_error(error: Mapping, choices: Iterable[str] = ()) -> tu
         return f"{error.get('msg', 'wrong length').rstrip('.').lower()}; received {received}", None
     if kind == "missing":
         return "a required value is missing", None
-    if kind == "extra_forbidden":
-        return "unknown key", did_you_mean(str(error.get("loc", ("",))[-1]), choices)
     message = str(error.get("msg", "invalid value"))
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]

@@ -264,15 +264,29 @@ class Expander:
         except _EvalError:
             return UNKNOWN
 
-    def quiet_bind(self, block: Block, call: Call, env: Mapping[str, Any]) -> dict[str, Any]:
+    def quiet_bind(self, block: Block, call: Call, env: Mapping[str, Any]) -> Env:
+        names = [p.name for p in block.params]
+        exprs = dict(zip(names, call.args)) | dict(call.kwargs)
+        given = {name: self.quiet_evaluate(expr, env) for name, expr in exprs.items() if name in names}
+        return self.bind_block(block, call, given, env, lambda expr, local, path: self.quiet_evaluate(expr, local))
+
+    def bind_block(self, block: Block, call: Call, given: Mapping[str, Any], env: Mapping[str, Any], evaluate: Any) -> Env:
+        """A block call's scope: the network's parameters, then the block's own, as the call gave
+        them or as their defaults say (defaults see the earlier parameters)."""
         network = {p.name for p in self.spec.params}
-        local = {name: value for name, value in env.items() if name in network}
-        given = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
-        for param in block.params:
+        symbols = getattr(env, "symbols", {})
+        local = Env({n: v for n, v in env.items() if n in network}, {n: v for n, v in symbols.items() if n in network})
+        exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
+        block_path = ("blocks", self.spec.blocks.index(block))
+        for index, param in enumerate(block.params):
             if param.name in given:
-                local[param.name] = self.quiet_evaluate(given[param.name], env)
+                local[param.name] = given[param.name]
+                local.symbols[param.name] = substitute(exprs[param.name], env) if isinstance(env, Env) else None
             elif not param.required:
-                local[param.name] = self.quiet_evaluate(param.default, local)
+                local[param.name] = evaluate(param.default, local, block_path + ("params", index, "default"))
+                local.symbols[param.name] = substitute(param.default, local)
+            else:
+                local[param.name] = UNKNOWN  # reported by the static checks
         return local
 
     def network_parameters(self) -> dict[str, Any]:
@@ -511,21 +525,9 @@ class Expander:
         if self.block_depth >= self.limits.max_block_depth:
             self.error(f"blocks are nested more than {self.limits.max_block_depth} calls deep", path + ("call",))
             raise _Abort
-        block_index = self.spec.blocks.index(block)
-        block_path = ("blocks", block_index)
-        network = {p.name for p in self.spec.params}
-        local = Env({n: v for n, v in env.items() if n in network}, {n: s for n, s in env.symbols.items() if n in network})
+        block_path = ("blocks", self.spec.blocks.index(block))
         given = dict(zip((p.name for p in block.params), args)) | kwargs
-        given_exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
-        for index, param in enumerate(block.params):
-            if param.name in given:
-                local[param.name] = given[param.name]
-                local.symbols[param.name] = substitute(given_exprs[param.name], env)
-            elif not param.required:
-                local[param.name] = self.evaluate(param.default, local, block_path + ("params", index, "default"))
-                local.symbols[param.name] = substitute(param.default, local)
-            else:
-                local[param.name] = UNKNOWN  # reported statically
+        local = self.bind_block(block, call, given, env, self.evaluate)
         group_id = self.group_id(scope, call.as_, call.call, path)
         label = self.call_label(call, args, kwargs)
         self.add_group(group_id, "block", label, scope, path)
@@ -738,8 +740,6 @@ def _apply(op: str, values: list, path: Path) -> Any:
     if _is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
         raise _EvalError(f"`{show_value(left)} {op} {show_value(right)}` is out of range", path)
     return result
-
-
 
 
 def _strip_kind(message: str, kind: str) -> str:

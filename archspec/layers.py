@@ -244,9 +244,10 @@ def _activation_flops(activation: str | None, shape: Shape) -> int:
     return Activation.TFPROF_PER_ELEMENT.get(activation or "linear", 0) * elements(shape)
 
 
-def _bias_flops(bias: bool, output: Shape) -> int:
-    # BiasAdd: tf.profiler counts one operation per output element.
-    return elements(output) if bias else 0
+def _epilogue_flops(bias: bool, activation: str | None, output: Shape) -> int:
+    """What a conv or dense layer adds after its products: BiasAdd (one operation per output
+    element for tf.profiler) and its fused activation."""
+    return (elements(output) if bias else 0) + _activation_flops(activation, output)
 
 
 def _dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
@@ -341,8 +342,6 @@ def _positive_pair(value: Any) -> Any:
     return value
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Convolutions
 
@@ -354,6 +353,13 @@ class Conv(_Convolution):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
+    keras_layer: ClassVar[str] = "layers.Conv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
+        ("dilation_rate", "dilation"), ("groups", "groups"), ("activation", "activation"), ("use_bias", "bias"),
+        ("kernel_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 2
 
     filters: int = PositiveInt
     kernel: Pair
@@ -400,15 +406,8 @@ class Conv(_Convolution):
         kernel = pair(self.kernel)
         per_position = output[2] * kernel[0] * kernel[1] * inputs[0][-1]
         convolution = 0 if self.groups > 1 else 2 * _dilated_positions(output, pair(self.dilation)) * per_position
-        return convolution + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+        return convolution + _epilogue_flops(self.bias, self.activation, output)
 
-    keras_layer: ClassVar[str] = "layers.Conv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
-        ("dilation_rate", "dilation"), ("groups", "groups"), ("activation", "activation"), ("use_bias", "bias"),
-        ("kernel_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
-    )
-    keras_positional: ClassVar[int] = 2
 
 class DepthwiseConv(_Convolution):
     """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
@@ -417,6 +416,13 @@ class DepthwiseConv(_Convolution):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
+    keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"), ("depth_multiplier", "multiplier"),
+        ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
+        ("depthwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("depthwise_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 1
 
     kernel: Pair
     stride: Pair = 1
@@ -453,15 +459,8 @@ class DepthwiseConv(_Convolution):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         kernel = pair(self.kernel)
         positions = _dilated_positions(output, pair(self.dilation))
-        return 2 * positions * output[2] * kernel[0] * kernel[1] + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+        return 2 * positions * output[2] * kernel[0] * kernel[1] + _epilogue_flops(self.bias, self.activation, output)
 
-    keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"), ("depth_multiplier", "multiplier"),
-        ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
-        ("depthwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("depthwise_regularizer", REGULARIZER),
-    )
-    keras_positional: ClassVar[int] = 1
 
 class SeparableConv(_Convolution):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
@@ -470,6 +469,14 @@ class SeparableConv(_Convolution):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "conv"
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
+    keras_layer: ClassVar[str] = "layers.SeparableConv2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
+        ("depth_multiplier", "multiplier"), ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
+        ("depthwise_initializer", "kernel_init"), ("pointwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"),
+        ("depthwise_regularizer", REGULARIZER), ("pointwise_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 2
 
     filters: int = PositiveInt
     kernel: Pair
@@ -514,16 +521,8 @@ class SeparableConv(_Convolution):
         depthwise_channels = inputs[0][-1] * self.multiplier
         depthwise = 2 * _dilated_positions(output, pair(self.dilation)) * depthwise_channels * kernel[0] * kernel[1]
         pointwise = 2 * output[0] * output[1] * depthwise_channels * self.filters
-        return depthwise + pointwise + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+        return depthwise + pointwise + _epilogue_flops(self.bias, self.activation, output)
 
-    keras_layer: ClassVar[str] = "layers.SeparableConv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
-        ("depth_multiplier", "multiplier"), ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
-        ("depthwise_initializer", "kernel_init"), ("pointwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"),
-        ("depthwise_regularizer", REGULARIZER), ("pointwise_regularizer", REGULARIZER),
-    )
-    keras_positional: ClassVar[int] = 2
 
 # ---------------------------------------------------------------------------------------------
 # Dense, normalization, activations
@@ -537,6 +536,12 @@ class Dense(Layer, _Regularized):
     family: ClassVar[str] = "dense"
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
     mixes_positions: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Dense"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
+        ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 1
 
     units: int = PositiveInt
     activation: ActivationName | None = None
@@ -565,20 +570,18 @@ class Dense(Layer, _Regularized):
         return inputs[0][-1] * self.units
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return 2 * self.macs(inputs, output) + _bias_flops(self.bias, output) + _activation_flops(self.activation, output)
+        return 2 * self.macs(inputs, output) + _epilogue_flops(self.bias, self.activation, output)
 
-    keras_layer: ClassVar[str] = "layers.Dense"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
-        ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
-    )
-    keras_positional: ClassVar[int] = 1
 
 class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
 
     kind: ClassVar[str] = "bn"
     family: ClassVar[str] = "norm"
+    keras_layer: ClassVar[str] = "layers.BatchNormalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
+    )
 
     momentum: StrictFloat | StrictInt = Field(default=0.99, ge=0, le=1)
     epsilon: StrictFloat | StrictInt = Field(default=0.001, gt=0)
@@ -601,10 +604,6 @@ class BatchNorm(Layer):
         per_channel = 6 if self.scale else 5
         return per_channel * inputs[0][-1] + 2 * elements(inputs[0])
 
-    keras_layer: ClassVar[str] = "layers.BatchNormalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
-    )
 
 class Activation(Layer):
     """An element-wise activation by Keras name (keras.layers.Activation)."""
@@ -619,12 +618,11 @@ class Activation(Layer):
     TFPROF_PER_ELEMENT: ClassVar[dict[str, int]] = {
         "softmax": 5, "celu": 5, "gelu": 4, "silu": 2, "swish": 2, "hard_sigmoid": 2, "hard_silu": 3, "hard_swish": 3, "mish": 1,
     }
-
-    function: ActivationName
-
     keras_layer: ClassVar[str] = "layers.Activation"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("activation", "function"),)
     keras_positional: ClassVar[int] = 1
+
+    function: ActivationName
 
     def label(self) -> str:
         return self.function
@@ -639,11 +637,10 @@ class LeakyRelu(Layer):
     kind: ClassVar[str] = "leaky_relu"
     family: ClassVar[str] = "activation"
     positional: ClassVar[tuple[str, ...]] = ("slope",)
-
-    slope: StrictFloat | StrictInt = Field(default=0.3, ge=0)
-
     keras_layer: ClassVar[str] = "layers.LeakyReLU"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("negative_slope", "slope"),)
+
+    slope: StrictFloat | StrictInt = Field(default=0.3, ge=0)
 
     def label(self) -> str:
         return f"leaky_relu {self.slope}"
@@ -655,11 +652,10 @@ class Elu(Layer):
     kind: ClassVar[str] = "elu"
     family: ClassVar[str] = "activation"
     positional: ClassVar[tuple[str, ...]] = ("alpha",)
-
-    alpha: StrictFloat | StrictInt = 1.0
-
     keras_layer: ClassVar[str] = "layers.ELU"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha", "alpha"),)
+
+    alpha: StrictFloat | StrictInt = 1.0
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         # keras.layers.ELU with alpha 1 is one Elu op (no FLOPs registered); any other alpha
@@ -674,6 +670,9 @@ class Elu(Layer):
 class _Pool(_Windowed):
     family: ClassVar[str] = "pool"
     positional: ClassVar[tuple[str, ...]] = ("pool", "stride")
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
+    keras_required: ClassVar[tuple[str, ...]] = ("pool",)  # AveragePooling2D has no default pool size
+    keras_positional: ClassVar[int] = 1
 
     pool: Pair = 2
     stride: Pair | None = None  # Keras: defaults to the pool size
@@ -699,9 +698,6 @@ class _Pool(_Windowed):
         pool = pair(self.pool)
         return pool[0] * pool[1] * elements(output)
 
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
-    keras_required: ClassVar[tuple[str, ...]] = ("pool",)  # AveragePooling2D has no default pool size
-    keras_positional: ClassVar[int] = 1
 
 class MaxPool(_Pool):
     """Max pooling (keras.layers.MaxPooling2D)."""
@@ -721,10 +717,9 @@ class _GlobalPool(Layer):
     family: ClassVar[str] = "pool"
     starts_line: ClassVar[bool] = True
     mixes_positions: ClassVar[bool] = True
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("keepdims", "keepdims"),)
 
     keepdims: StrictBool = False  # keep a 1x1 spatial grid (as keras.applications' MobileNet head)
-
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("keepdims", "keepdims"),)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         channels = spatial_input(self, inputs[0])[2]
@@ -759,15 +754,15 @@ class Dropout(Layer):
     preserves_values: ClassVar[bool] = True
     family: ClassVar[str] = "dropout"
     positional: ClassVar[tuple[str, ...]] = ("rate",)
+    keras_layer: ClassVar[str] = "layers.Dropout"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_positional: ClassVar[int] = 1
 
     rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
 
     def label(self) -> str:
         return f"dropout {self.rate}"
 
-    keras_layer: ClassVar[str] = "layers.Dropout"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
-    keras_positional: ClassVar[int] = 1
 
 class Flatten(Layer):
     """Flattens to one axis (keras.layers.Flatten)."""
@@ -777,11 +772,11 @@ class Flatten(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     mixes_positions: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Flatten"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (elements(inputs[0]),)
 
-    keras_layer: ClassVar[str] = "layers.Flatten"
 
 class ZeroPad(Layer):
     """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
@@ -790,6 +785,9 @@ class ZeroPad(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("padding",)
+    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
+    keras_positional: ClassVar[int] = 1
 
     padding: StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]] = 1
 
@@ -819,9 +817,6 @@ class ZeroPad(Layer):
         (top, bottom), (left, right) = self.amounts()
         return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
 
-    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
-    keras_positional: ClassVar[int] = 1
 
 class Upsample(Layer):
     """Repeats rows and columns (keras.layers.UpSampling2D)."""
@@ -830,6 +825,9 @@ class Upsample(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("size",)
+    keras_layer: ClassVar[str] = "layers.UpSampling2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
+    keras_positional: ClassVar[int] = 1
 
     size: Pair = 2
     interpolation: Literal["nearest", "bilinear"] = "nearest"
@@ -850,9 +848,6 @@ class Upsample(Layer):
         size = pair(self.size)
         return Window((1, 1), (Fraction(1, size[0]), Fraction(1, size[1])), (0, 0), (0, 0))
 
-    keras_layer: ClassVar[str] = "layers.UpSampling2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
-    keras_positional: ClassVar[int] = 1
 
 class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
@@ -863,12 +858,11 @@ class Reshape(Layer):
     family: ClassVar[str] = "reshape"
     positional: ClassVar[tuple[str, ...]] = ("shape",)
     mixes_positions: ClassVar[bool] = True
-
-    shape: tuple[StrictInt, ...]  # always a list, so Keras gets a tuple even when sizes are parameters
-
     keras_layer: ClassVar[str] = "layers.Reshape"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("target_shape", "shape"),)
     keras_positional: ClassVar[int] = 1
+
+    shape: tuple[StrictInt, ...]  # always a list, so Keras gets a tuple even when sizes are parameters
 
     @field_validator("shape")
     @classmethod
@@ -898,8 +892,8 @@ class Identity(Layer):
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "reshape"
-
     keras_layer: ClassVar[str] = "layers.Identity"
+
 
 # ---------------------------------------------------------------------------------------------
 # Merges
@@ -912,6 +906,7 @@ class Add(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "merge"
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
+    keras_layer: ClassVar[str] = "layers.Add"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         first = inputs[0]
@@ -929,7 +924,6 @@ class Add(Layer):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return (len(inputs) - 1) * elements(output)
 
-    keras_layer: ClassVar[str] = "layers.Add"
 
 class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
@@ -938,6 +932,8 @@ class Concat(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[str] = "merge"
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
+    keras_layer: ClassVar[str] = "layers.Concatenate"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
 
     axis: StrictInt = Field(default=-1, le=-1)  # counted from the end (-1: channels), as Keras counts the batch axis too
 
@@ -956,8 +952,6 @@ class Concat(Layer):
                 )
         return tuple(sum(shape[axis] for shape in inputs) if i == axis else n for i, n in enumerate(inputs[0]))
 
-    keras_layer: ClassVar[str] = "layers.Concatenate"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
 
 # ---------------------------------------------------------------------------------------------
 # The registry

@@ -279,7 +279,7 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
         history = checkpoint.history
     elif options.verbose:
         print(f"{run} already holds {done} epochs; ask for more with --epochs")
-    _write_results(run, model, history)
+    _write_results(run, model, history, graph)
     return run
 
 
@@ -387,16 +387,15 @@ def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: 
         "learning_rate": options.learning_rate, "augment": options.augment,
     }
     write_atomic(run / "run.json", json.dumps(settings, indent=2) + "\n")
-    write_atomic(run / "summary.txt", analyze(graph).to_table())
 
 
-def _write_results(run: Path, model: Any, history: list[dict]) -> None:
+def _write_results(run: Path, model: Any, history: list[dict], graph: Graph) -> None:
+    """The summary (archspec's report, then Keras' own), the weights, the history and curves."""
     import numpy as np
 
     buffer = io.StringIO()
     model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
-    summary = (run / "summary.txt").read_text(encoding="utf-8")
-    write_atomic(run / "summary.txt", summary.split("\nKeras model.summary():\n")[0] + "\nKeras model.summary():\n" + buffer.getvalue())
+    write_atomic(run / "summary.txt", analyze(graph).to_table() + "\nKeras model.summary():\n" + buffer.getvalue())
     weights = {variable.path.replace("/", "__"): np.asarray(variable) for variable in model.trainable_variables}
     with atomic_target(run / "weights.npz", suffix=".npz") as temporary:
         np.savez(temporary, **weights)

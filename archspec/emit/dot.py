@@ -34,10 +34,6 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _identifier(name: str) -> str:
-    return _quote(name)
-
-
 def _compact(value: int) -> str:
     """12,345,678 -> 12.3M: short figures for node labels (the report has the exact ones)."""
     for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
@@ -95,7 +91,7 @@ class DotWriter:
         family = node.layer.family
         style = "filled,bold" if family == "merge" else "filled,rounded"
         shape = "ellipse" if family == "merge" else "box"
-        return (f"{_identifier(layer.name)} [label={label}, shape={shape}, style={_quote(style)}, "
+        return (f"{_quote(layer.name)} [label={label}, shape={shape}, style={_quote(style)}, "
                 f"fillcolor={_quote(FAMILY_COLOURS[family])}];")
 
     def group_node(self, group_id: str, members: list[LayerReport]) -> str:
@@ -105,7 +101,7 @@ class DotWriter:
         rows = [f"<b>{html.escape(group.label)}</b>", f'<font point-size="9">{html.escape(group_id)} · {len(members)} layers</font>']
         figures = [f"{_compact(params)} params"] + ([f"{_compact(macs)} MACs"] if macs else [])
         rows.append(f'<font point-size="9" color="#495057">{" · ".join(figures)}</font>')
-        return (f"{_identifier(group_id)} [label=<{'<br/>'.join(rows)}>, shape=box3d, style=filled, "
+        return (f"{_quote(group_id)} [label=<{'<br/>'.join(rows)}>, shape=box3d, style=filled, "
                 f"fillcolor={_quote('#f1f3f5')}];")
 
     def clusters(self) -> _Cluster:
@@ -161,7 +157,7 @@ class DotWriter:
                     attributes += ['style="dashed"', 'color="#0d6efd"', "weight=1"]
                 else:
                     attributes.append("weight=4")
-                lines.append(f"  {_identifier(tail)} -> {_identifier(head)} [{', '.join(attributes)}];")
+                lines.append(f"  {_quote(tail)} -> {_quote(head)} [{', '.join(attributes)}];")
         return lines
 
     def legend(self) -> list[str]:
@@ -192,7 +188,7 @@ class DotWriter:
             "nodesep=0.25, ranksep=0.3, newrank=true];",
             '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.04", height=0.3];',
             '  edge [fontname="Helvetica", fontsize=8, fontcolor="#6c757d", color="#495057", arrowsize=0.6];',
-            f'  {_identifier(INPUT)} [label=<<b>input</b><br/><font point-size="9">{format_shape(report.input_shape)}</font>>, '
+            f'  {_quote(INPUT)} [label=<<b>input</b><br/><font point-size="9">{format_shape(report.input_shape)}</font>>, '
             'shape=box, style="filled,rounded", fillcolor="#ffffff"];',
         ]
         lines += self.write_cluster(self.clusters(), node_text, "  ")
