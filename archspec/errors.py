@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-Path = tuple  # a JSON path into the spec dict: ("body", 3, "kwargs", "padding")
+DataPath = tuple  # a JSON path into the spec dict: ("body", 3, "kwargs", "padding")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ registry and infers its output shape. Hands out a frozen `Graph` in topological 
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, DiagnosticSink, Path, Span, describe_validation_error, did_you_mean, show_value
+from .errors import DataPath, Diagnostic, DiagnosticSink, Span, describe_validation_error, did_you_mean, show_value
+from .expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters, substitute
 from .layers import MAX_DIMENSION, REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
-from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Op, Ref, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
+from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
 from .syntax import Source
 
 INPUT = "input"
-MAX_INTEGER = 2**53
 
 
 @dataclass(frozen=True)
@@ -99,16 +98,13 @@ class Env(dict):
         super().__init__(values)
         self.symbols: dict[str, Any] = dict(symbols or {})
 
+    def substitute(self, expr: Any) -> Any:
+        """`expr` over network parameters (see `expr.substitute`), or None for a constant."""
+        return substitute(expr, self.symbols, self)
+
 
 class _Abort(Exception):
     """Stops expansion after a fault that makes going on pointless (a limit was hit)."""
-
-
-class _Unknown:
-    """The shape of a tensor downstream of an error: later checks on it are skipped."""
-
-
-UNKNOWN: Any = _Unknown()
 
 
 @dataclass
@@ -142,7 +138,7 @@ class Expander:
         self.sink = DiagnosticSink()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Any] = {}
-        self.names: dict[str, Path] = {INPUT: ()}
+        self.names: dict[str, DataPath] = {INPUT: ()}
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
         self.groups: list[Group] = []
         self.block_depth = 0
@@ -152,7 +148,7 @@ class Expander:
 
     # -- diagnostics
 
-    def error(self, message: str, path: Path, hint: str | None = None) -> None:
+    def error(self, message: str, path: DataPath, hint: str | None = None) -> None:
         diagnostic = self.source.diagnostic("error", message, path, hint)
         if self.call_stack:  # a fault inside a block body: say which call expanded it
             label, span = self.call_stack[-1]
@@ -186,7 +182,7 @@ class Expander:
             self.sink.raise_if_errors({self.source.file: self.source.text})
         nodes = self.prune_unused(current)
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
-        input_symbol = None if self.input_override is not None else substitute(self.spec.input, env)
+        input_symbol = None if self.input_override is not None else env.substitute(self.spec.input)
         return Graph(self.spec.network, parameters, input_shape, nodes, current, tuple(self.groups),
                      self.source.file, frozenset(self.structural), input_symbol, tuple(self.sink.items))
 
@@ -241,7 +237,7 @@ class Expander:
                 memo[key] = min(LARGE, max(1, sum(self.estimate(s, local, memo, depth + 1) for s in block.body)))
             return memo[key]
         if isinstance(statement, Repeat):
-            count = self.quiet_evaluate(statement.repeat, env)
+            count = self.quietevaluate(statement.repeat, env)
             valid = isinstance(count, int) and not isinstance(count, bool) and 0 < count <= self.limits.max_repeat
             count = count if valid else 0  # an invalid count is reported on its own
             body = max(1, sum(self.estimate(s, env, memo, depth + 1) for s in statement.body))
@@ -252,23 +248,23 @@ class Expander:
             parts = list(statement.residual) + list(statement.shortcut or ())
             return 1 + sum(self.estimate(s, env, memo, depth + 1) for s in parts)
         if isinstance(statement, If):
-            condition = self.quiet_evaluate(statement.if_, env)
+            condition = self.quietevaluate(statement.if_, env)
             branches = ((statement.then,) if condition is True else (statement.else_,) if condition is False
                         else (statement.then, statement.else_))
             return max(1, max(sum(self.estimate(s, env, memo, depth + 1) for s in branch) for branch in branches))
         return 1  # a tap
 
-    def quiet_evaluate(self, expr: Any, env: Mapping[str, Any]) -> Any:
+    def quietevaluate(self, expr: Any, env: Mapping[str, Any]) -> Any:
         try:
-            return _evaluate(expr, env, ())
-        except _EvalError:
+            return evaluate(expr, env, ())
+        except EvalError:
             return UNKNOWN
 
     def quiet_bind(self, block: Block, call: Call, env: Mapping[str, Any]) -> Env:
         names = [p.name for p in block.params]
         exprs = dict(zip(names, call.args)) | dict(call.kwargs)
-        given = {name: self.quiet_evaluate(expr, env) for name, expr in exprs.items() if name in names}
-        return self.bind_block(block, call, given, env, lambda expr, local, path: self.quiet_evaluate(expr, local))
+        given = {name: self.quietevaluate(expr, env) for name, expr in exprs.items() if name in names}
+        return self.bind_block(block, call, given, env, lambda expr, local, path: self.quietevaluate(expr, local))
 
     def bind_block(self, block: Block, call: Call, given: Mapping[str, Any], env: Mapping[str, Any], evaluate: Any) -> Env:
         """A block call's scope: the network's parameters, then the block's own, as the call gave
@@ -281,10 +277,10 @@ class Expander:
         for index, param in enumerate(block.params):
             if param.name in given:
                 local[param.name] = given[param.name]
-                local.symbols[param.name] = substitute(exprs[param.name], env) if isinstance(env, Env) else None
+                local.symbols[param.name] = env.substitute(exprs[param.name]) if isinstance(env, Env) else None
             elif not param.required:
                 local[param.name] = evaluate(param.default, local, block_path + ("params", index, "default"))
-                local.symbols[param.name] = substitute(param.default, local)
+                local.symbols[param.name] = local.substitute(param.default)
             else:
                 local[param.name] = UNKNOWN  # reported by the static checks
         return local
@@ -322,12 +318,12 @@ class Expander:
 
     # -- statements
 
-    def body(self, statements: tuple, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def body(self, statements: tuple, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         for index, statement in enumerate(statements):
             current = self.statement(statement, path + (index,), env, scope, current)
         return current
 
-    def statement(self, statement: Any, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def statement(self, statement: Any, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         if isinstance(statement, Call):
             return self.call(statement, path, env, scope, current)
         if isinstance(statement, Repeat):
@@ -350,7 +346,7 @@ class Expander:
             return self.resolve_tap(statement.tap, scope, path + ("tap",)) or current
         raise AssertionError(statement)
 
-    def repeat(self, statement: Repeat, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def repeat(self, statement: Repeat, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         count = self.evaluate(statement.repeat, env, path + ("repeat",))
         self.note_structural(statement.repeat, env)
         if count is UNKNOWN:
@@ -370,13 +366,13 @@ class Expander:
             self.register_tap(group_id, current)
         return current
 
-    def group_id(self, scope: _Scope, alias: str | None, base: str, path: Path) -> str:
+    def group_id(self, scope: _Scope, alias: str | None, base: str, path: DataPath) -> str:
         """A group's name: its `as` name (unique, or an error at the alias) or the next free generated one."""
         name = self.unique_name(scope.prefix + scope.aliased(alias), path + ("as",)) if alias else self.fresh_name(scope, base)
         self.group_names.add(name)
         return name
 
-    def concat(self, statement: ConcatGroup, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def concat(self, statement: ConcatGroup, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         group_id = self.group_id(scope, statement.as_, "concat", path)
         self.add_group(group_id, "concat", statement.as_ or "concat", scope, path)
         first = not statement.as_ and group_id == f"{scope.prefix}concat_1"
@@ -402,7 +398,7 @@ class Expander:
         self.register_tap(group_id, merged)
         return merged
 
-    def residual(self, statement: Residual, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def residual(self, statement: Residual, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         group_id = self.group_id(scope, statement.as_, "residual", path)
         number = int(group_id.rsplit("_", 1)[1]) if not statement.as_ else 1
         self.add_group(group_id, "residual", statement.as_ or "residual", scope, path)
@@ -446,7 +442,7 @@ class Expander:
         self.register_tap(group_id, merged)
         return merged
 
-    def unknown_output(self, group_id: str, path: Path) -> str:
+    def unknown_output(self, group_id: str, path: DataPath) -> str:
         """A group whose output cannot be known after an error: later checks on it are skipped."""
         name = f"{group_id}__unknown"
         self.register(name, path)
@@ -454,7 +450,7 @@ class Expander:
         self.register_tap(group_id, name)
         return name
 
-    def call(self, call: Call, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def call(self, call: Call, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
         kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
         block = self.spec.block(call.call)
@@ -476,10 +472,10 @@ class Expander:
             return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
         sources = list(zip(entry.positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in entry.argument_names]
-        symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := substitute(expr, env)) is not None)
+        symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
         return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role, symbols=symbols)
 
-    def argument_errors(self, call: Call, entry: Any, error: ValidationError, path: Path, env: Mapping[str, Any]) -> None:
+    def argument_errors(self, call: Call, entry: Any, error: ValidationError, path: DataPath, env: Mapping[str, Any]) -> None:
         """One message per faulty argument (a union type fails once per alternative)."""
         by_argument: dict[str, list[dict]] = {}
         for item in error.errors():
@@ -495,14 +491,14 @@ class Expander:
 
     def override_hint(self, expr: Any, env: Mapping[str, Any]) -> str | None:
         """A bad value that came from the command line is the command line's fault."""
-        symbol = substitute(expr, env) if isinstance(env, Env) and expr is not None else None
+        symbol = env.substitute(expr) if isinstance(env, Env) and expr is not None else None
         names = referenced_parameters(symbol) & set(self.overrides) if symbol is not None else set()
         if not names:
             return None
         shown = ", ".join(f"--set {name}={show_value(self.overrides[name])}" for name in sorted(names))
         return f"the value comes from {shown}"
 
-    def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: Path, current: str) -> tuple[str, ...] | None:
+    def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: DataPath, current: str) -> tuple[str, ...] | None:
         taps = []
         for index, tap in enumerate(call.inputs):
             resolved = self.resolve_tap(tap, scope, path + ("inputs", index))
@@ -521,7 +517,7 @@ class Expander:
             return None
         return inputs
 
-    def block_call(self, call: Call, block: Block, args: list, kwargs: dict, path: Path, env: dict, scope: _Scope, current: str) -> str:
+    def block_call(self, call: Call, block: Block, args: list, kwargs: dict, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         if self.block_depth >= self.limits.max_block_depth:
             self.error(f"blocks are nested more than {self.limits.max_block_depth} calls deep", path + ("call",))
             raise _Abort
@@ -548,7 +544,7 @@ class Expander:
 
     # -- nodes and names
 
-    def layer_name(self, call: Call, scope: _Scope, path: Path) -> str:
+    def layer_name(self, call: Call, scope: _Scope, path: DataPath) -> str:
         if call.as_:
             return self.unique_name(scope.prefix + scope.aliased(call.as_), path + ("as",))
         return self.fresh_name(scope, call.call)
@@ -563,7 +559,7 @@ class Expander:
             name = scope.next_name(base)
         return name
 
-    def unique_name(self, name: str, path: Path) -> str:
+    def unique_name(self, name: str, path: DataPath) -> str:
         """An `as` name; a clash with an earlier layer or group is an error at the alias."""
         if self.taken(name):
             self.error(f"the name `{name}` is already used by an earlier layer or group", path,
@@ -574,23 +570,23 @@ class Expander:
             name = f"{name}_{suffix}"
         return name
 
-    def register(self, name: str, path: Path) -> None:
+    def register(self, name: str, path: DataPath) -> None:
         self.names[name] = path
         self.taps.setdefault(name, name)
 
     def register_tap(self, tap: str, node: str) -> None:
         self.taps.setdefault(tap, node)
 
-    def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: Path) -> None:
+    def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: DataPath) -> None:
         self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
 
-    def poisoned(self, call: Call, scope: _Scope, path: Path) -> str:
+    def poisoned(self, call: Call, scope: _Scope, path: DataPath) -> str:
         name = self.layer_name(call, scope, path)
         self.register(name, path)
         self.shapes[name] = UNKNOWN
         return name
 
-    def add_node(self, name: str, entry: str, layer: Layer, inputs: tuple[str, ...], groups: tuple[str, ...], path: Path,
+    def add_node(self, name: str, entry: str, layer: Layer, inputs: tuple[str, ...], groups: tuple[str, ...], path: DataPath,
                  call: Call | None = None, role: str = "", symbols: tuple = ()) -> str:
         if len(self.nodes) >= self.limits.max_layers:
             self.error(f"the network expands to more than {self.limits.max_layers:,} layers", path,
@@ -612,14 +608,14 @@ class Expander:
         self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role, symbols))
         return name
 
-    def argument_path(self, call: Call, positional: tuple[str, ...], argument: str, path: Path) -> Path:
+    def argument_path(self, call: Call, positional: tuple[str, ...], argument: str, path: DataPath) -> DataPath:
         if argument in call.kwargs:
             return path + ("kwargs", argument)
         if argument in positional and positional.index(argument) < len(call.args):
             return path + ("args", positional.index(argument))
         return path
 
-    def resolve_tap(self, tap: str, scope: _Scope, path: Path) -> str | None:
+    def resolve_tap(self, tap: str, scope: _Scope, path: DataPath) -> str | None:
         """A tap names a layer or group of this scope, else of the enclosing ones, outwards."""
         candidates = [scope.prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` in this repeat copy
         candidates += [prefix + tap for prefix in (scope.prefix, *reversed(scope.outer))]
@@ -637,36 +633,16 @@ class Expander:
     # -- expressions
 
     def note_structural(self, expr: Any, env: Env) -> None:
-        symbol = substitute(expr, env)
+        symbol = env.substitute(expr)
         if symbol is not None:
             self.structural |= referenced_parameters(symbol)
 
-    def evaluate(self, expr: Any, env: Mapping[str, Any], path: Path) -> Any:
+    def evaluate(self, expr: Any, env: Mapping[str, Any], path: DataPath) -> Any:
         try:
-            return _evaluate(expr, env, path)
-        except _EvalError as error:
+            return evaluate(expr, env, path)
+        except EvalError as error:
             self.error(error.message, error.path, _word_hint(error.operand, env))
             return UNKNOWN
-
-
-class _EvalError(Exception):
-    def __init__(self, message: str, path: Path, operand: Any = None):
-        self.message, self.path, self.operand = message, path, operand
-
-
-def _evaluate(expr: Any, env: Mapping[str, Any], path: Path) -> Any:
-    if isinstance(expr, Ref):
-        value = env.get(expr.ref, UNKNOWN)
-        return value
-    if isinstance(expr, tuple):
-        items = tuple(_evaluate(item, env, path + (index,)) for index, item in enumerate(expr))
-        return UNKNOWN if any(item is UNKNOWN for item in items) else items
-    if not isinstance(expr, Op):
-        return expr
-    values = [_evaluate(arg, env, path + ("args", index)) for index, arg in enumerate(expr.args)]
-    if any(value is UNKNOWN for value in values):
-        return UNKNOWN
-    return _apply(expr.op, values, path)
 
 
 LARGE = 10**15  # estimates saturate here
@@ -674,72 +650,6 @@ LARGE = 10**15  # estimates saturate here
 
 def _hashable(value: Any) -> Any:
     return value if not isinstance(value, (list, dict)) else repr(value)
-
-
-def substitute(expr: Any, env: Env) -> Any:
-    """`expr` rewritten over network parameters (block parameters replaced by what their call
-    passed), or None when its value does not depend on any network parameter."""
-    if isinstance(expr, Ref):
-        return env.symbols.get(expr.ref)
-    if isinstance(expr, tuple):
-        items = [substitute(item, env) for item in expr]
-        if all(item is None for item in items):
-            return None
-        return tuple(item if item is not None else _constant(part, env) for item, part in zip(items, expr))
-    if isinstance(expr, Op):
-        args = [substitute(arg, env) for arg in expr.args]
-        if all(arg is None for arg in args):
-            return None
-        return Op(op=expr.op, args=tuple(arg if arg is not None else _constant(part, env) for arg, part in zip(args, expr.args)))
-    return None
-
-
-def _constant(expr: Any, env: Env) -> Any:
-    try:
-        return _evaluate(expr, env, ())
-    except _EvalError:
-        return None
-
-
-def referenced_parameters(expr: Any) -> set[str]:
-    if isinstance(expr, Ref):
-        return {expr.ref}
-    if isinstance(expr, Op):
-        return set().union(*(referenced_parameters(arg) for arg in expr.args))
-    if isinstance(expr, tuple):
-        return set().union(*(referenced_parameters(item) for item in expr)) if expr else set()
-    return set()
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _apply(op: str, values: list, path: Path) -> Any:
-    if op in ("and", "or", "not"):
-        for value in values:
-            if not isinstance(value, bool):
-                raise _EvalError(f"`{op}` takes true or false; received {show_value(value)}", path, value)
-        return {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}[op](*values)
-    if op in ("==", "!="):
-        equal = values[0] == values[1] and type(values[0]) is type(values[1]) or (_is_number(values[0]) and _is_number(values[1]) and values[0] == values[1])
-        return equal if op == "==" else not equal
-    for value in values:
-        if not _is_number(value):
-            raise _EvalError(f"`{op}` takes numbers; received {show_value(value)}", path, value)
-    if op == "neg":
-        return -values[0]
-    left, right = values
-    if op in ("/", "//", "%") and right == 0:
-        raise _EvalError(f"division by zero in `{show_value(left)} {op} {show_value(right)}`", path)
-    result = {
-        "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
-        "/": lambda: left / right, "//": lambda: left // right, "%": lambda: left % right,
-        "<": lambda: left < right, "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
-    }[op]()
-    if _is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
-        raise _EvalError(f"`{show_value(left)} {op} {show_value(right)}` is out of range", path)
-    return result
 
 
 def _strip_kind(message: str, kind: str) -> str:

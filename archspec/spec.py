@@ -8,104 +8,18 @@ arguments, arity, unknown parameters, recursive blocks), each located in the sou
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    Tag,
-    ValidationError,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, model_serializer, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
-from .errors import Diagnostic, DiagnosticSink, Path, SpecError, describe_validation_error, did_you_mean
+from .errors import DataPath, Diagnostic, DiagnosticSink, SpecError, describe_validation_error, did_you_mean
+from .expr import Expr, Frozen, Name, Op, Ref, expression_tag
 from .layers import REGISTRY
 from .syntax import KEYWORDS, Source
 
 MAX_REPEAT = 10_000
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
-OPERATORS = ("+", "-", "*", "/", "//", "%", "neg", "not", "and", "or", "==", "!=", "<", "<=", ">", ">=")
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Expressions
-
-
-class Ref(Frozen):
-    """A parameter of the network or of the enclosing block."""
-
-    ref: Name
-
-
-class Op(Frozen):
-    """An operator applied to expressions: arithmetic, comparison or logic."""
-
-    op: Literal[OPERATORS]  # type: ignore[valid-type]
-    args: tuple["Expr", ...] = Field(min_length=1, max_length=2)
-
-    @model_validator(mode="after")
-    def _arity(self) -> "Op":
-        expected = 1 if self.op in ("neg", "not") else 2
-        if len(self.args) != expected:
-            raise ValueError(f"operator `{self.op}` takes {expected} argument{'s' if expected > 1 else ''}; received {len(self.args)}")
-        return self
-
-
-def _expr_tag(value: Any) -> str | None:
-    if isinstance(value, (Ref, Op)):
-        return "ref" if isinstance(value, Ref) else "op"
-    if isinstance(value, dict):
-        return "ref" if "ref" in value else "op" if "op" in value else None
-    if isinstance(value, (list, tuple)):
-        return "list"
-    return "const"
-
-
-def _printable_word(value: str) -> str:
-    """A string must survive both forms: .arch strings have no escapes and one kind of quote."""
-    if len(value) > 200:
-        raise ValueError(f"a string may have at most 200 characters; received {len(value)}")
-    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF or char == "\\" for char in value):
-        raise ValueError("a string cannot hold control characters, backslashes or lone surrogates")
-    if '"' in value and "'" in value:
-        raise ValueError("a string cannot hold both kinds of quote")
-    return value
-
-
-Word = Annotated[StrictStr, AfterValidator(_printable_word)]
-Constant = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)], Word, None]
-Expr = TypeAliasType(
-    "Expr",
-    Annotated[
-        Union[
-            Annotated[Constant, Tag("const")],
-            Annotated[Ref, Tag("ref")],
-            Annotated[Op, Tag("op")],
-            Annotated[tuple["Expr", ...], Tag("list")],
-        ],
-        Discriminator(
-            _expr_tag,
-            custom_error_type="expression",
-            custom_error_message='expected a value: a number, a string, true/false/null, a list, {"ref": NAME} or {"op": OP, "args": [...]}',
-        ),
-    ],
-)
-
 
 class Param(Frozen):
     """A parameter; it is required when the JSON form gives it no `default` key."""
@@ -247,7 +161,7 @@ class Spec(Frozen):
         return next((block for block in self.blocks if block.name == name), None)
 
 
-for _model in (Op, Repeat, ConcatGroup, Residual, If, Block, Spec):
+for _model in (Repeat, ConcatGroup, Residual, If, Block, Spec):
     _model.model_rebuild()
 
 
@@ -296,13 +210,13 @@ def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagn
     unknown_keys = {(path[:-1], path[-1]) for path, item in located if item["type"] == "extra_forbidden" and path}
     # One message per place: a union's alternatives all fail there, and the telling one is the
     # alternative that matched the value's type but not its rules (not finite, bad characters).
-    best: dict[Path, dict] = {}
+    best: dict[DataPath, dict] = {}
     for path, item in located:
         if path not in best or (best[path]["type"].endswith("_type") and not item["type"].endswith("_type")):
             best[path] = item
     located = [(path, item) for path, item in located if best[path] is item]
     diagnostics = []
-    seen_paths: set[Path] = set()
+    seen_paths: set[DataPath] = set()
     for path, item in located:
         if path in seen_paths:
             continue
@@ -316,7 +230,7 @@ def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagn
     return diagnostics
 
 
-def _structure_diagnostic(path: Path, item: dict, source: Source) -> Diagnostic:
+def _structure_diagnostic(path: DataPath, item: dict, source: Source) -> Diagnostic:
     value = _value_at(source.data, path)
     kind = item["type"]
     hint = None
@@ -337,7 +251,7 @@ def _structure_diagnostic(path: Path, item: dict, source: Source) -> Diagnostic:
     return source.diagnostic("error", message, path, hint)
 
 
-def _data_path(data: Any, loc: tuple) -> Path:
+def _data_path(data: Any, loc: tuple) -> DataPath:
     """Follow a pydantic `loc` through the data, skipping union tags and other non-keys.
 
     A tagged union puts its tag in `loc` right after the value's own position; the tag can be
@@ -347,7 +261,7 @@ def _data_path(data: Any, loc: tuple) -> Path:
     current = data
     skip_tag = True
     for part in loc:
-        if skip_tag and part in (_statement_tag(current), _expr_tag(current)):
+        if skip_tag and part in (_statement_tag(current), expression_tag(current)):
             skip_tag = False
             continue
         if isinstance(current, dict) and part in current:
@@ -361,7 +275,7 @@ def _data_path(data: Any, loc: tuple) -> Path:
     return tuple(path)
 
 
-def _value_at(data: Any, path: Path) -> Any:
+def _value_at(data: Any, path: DataPath) -> Any:
     for part in path:
         data = data[part]
     return data
@@ -370,7 +284,7 @@ def _value_at(data: Any, path: Path) -> Any:
 STATEMENT_LISTS = ("body", "residual", "shortcut", "then", "else", "concat")
 
 
-def _model_at(path: Path, value: Any) -> type[BaseModel] | None:
+def _model_at(path: DataPath, value: Any) -> type[BaseModel] | None:
     """Which model the dict at `path` is validated as."""
     if not path:
         return Spec
@@ -390,14 +304,14 @@ def _model_at(path: Path, value: Any) -> type[BaseModel] | None:
     return None
 
 
-def _keys_of(path: Path, value: Any) -> list[str]:
+def _keys_of(path: DataPath, value: Any) -> list[str]:
     model = _model_at(path, value)
     if model is None:
         return []
     return [info.alias or name for name, info in model.model_fields.items() if not (info.exclude)]
 
 
-def _describe_path(path: Path) -> str:
+def _describe_path(path: DataPath) -> str:
     if not path:
         return "the spec"
     names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape"}
@@ -424,17 +338,17 @@ class StaticChecker:
     def __init__(self, spec: Spec, source: Source, sink: DiagnosticSink):
         self.spec, self.source, self.sink = spec, source, sink
         self.blocks: dict[str, Block] = {}
-        self.calls: dict[str, list[tuple[str, Path]]] = {}  # block -> blocks it calls, with where
+        self.calls: dict[str, list[tuple[str, DataPath]]] = {}  # block -> blocks it calls, with where
         self.recursive = False
 
-    def check_name(self, name: str, what: str, path: Path) -> None:
+    def check_name(self, name: str, what: str, path: DataPath) -> None:
         """Keywords cannot name things, and `input` names the network's input tensor."""
         if name in KEYWORDS and name != "input":
             self.error(f"`{name}` is a keyword and cannot name {what}", path, "choose another name")
         elif name == "input" and what != "the network":
             self.error(f"`input` names the network's input and cannot name {what}", path, "choose another name")
 
-    def error(self, message: str, path: Path, hint: str | None = None) -> None:
+    def error(self, message: str, path: DataPath, hint: str | None = None) -> None:
         self.sink.add(self.source.diagnostic("error", message, path, hint))
 
     def run(self) -> None:
@@ -458,7 +372,7 @@ class StaticChecker:
         self.check_body(spec.body, ("body",), network_scope, None)
         self.check_recursion()
 
-    def check_params(self, params: tuple[Param, ...], path: Path, outer: set[str]) -> set[str]:
+    def check_params(self, params: tuple[Param, ...], path: DataPath, outer: set[str]) -> set[str]:
         scope = set(outer)
         seen: set[str] = set()
         for index, param in enumerate(params):
@@ -471,7 +385,7 @@ class StaticChecker:
             scope.add(param.name)
         return scope
 
-    def check_expr(self, expr: Any, path: Path, scope: set[str]) -> None:
+    def check_expr(self, expr: Any, path: DataPath, scope: set[str]) -> None:
         if isinstance(expr, Ref) and expr.ref not in scope:
             self.error(f"unknown parameter `{expr.ref}`", path, did_you_mean(expr.ref, scope))
         elif isinstance(expr, Op):
@@ -481,11 +395,11 @@ class StaticChecker:
             for index, item in enumerate(expr):
                 self.check_expr(item, path + (index,), scope)
 
-    def check_body(self, body: tuple, path: Path, scope: set[str], block: str | None) -> None:
+    def check_body(self, body: tuple, path: DataPath, scope: set[str], block: str | None) -> None:
         for index, statement in enumerate(body):
             self.check_statement(statement, path + (index,), scope, block)
 
-    def check_statement(self, statement: Any, path: Path, scope: set[str], block: str | None) -> None:
+    def check_statement(self, statement: Any, path: DataPath, scope: set[str], block: str | None) -> None:
         alias = getattr(statement, "as_", None)
         if alias is not None:
             self.check_name(alias, "a layer or group", path + ("as",))
@@ -513,7 +427,7 @@ class StaticChecker:
             self.check_body(statement.then, path + ("then",), scope, block)
             self.check_body(statement.else_, path + ("else",), scope, block)
 
-    def check_call(self, call: Call, path: Path, scope: set[str], block: str | None) -> None:
+    def check_call(self, call: Call, path: DataPath, scope: set[str], block: str | None) -> None:
         for index, arg in enumerate(call.args):
             self.check_expr(arg, path + ("args", index), scope)
         for key, value in call.kwargs.items():
@@ -538,7 +452,7 @@ class StaticChecker:
         if block is not None:
             self.calls.setdefault(block, []).append((call.call, path))
 
-    def check_arguments(self, call: Call, path: Path, what: str, positional: tuple, names: tuple, required: tuple) -> None:
+    def check_arguments(self, call: Call, path: DataPath, what: str, positional: tuple, names: tuple, required: tuple) -> None:
         if len(call.args) > len(positional):
             if positional:
                 takes = f"at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''} ({', '.join(positional)})"

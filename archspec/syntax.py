@@ -12,13 +12,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .errors import Diagnostic, Path, Span, SpecError, json_path_text
+from .errors import DataPath, Diagnostic, Span, SpecError, json_path_text
+from .expr import PRECEDENCE, render
 from .layers import MAX_DIMENSION, REGISTRY
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
@@ -31,11 +32,6 @@ KEYWORDS = frozenset(
 BINARY_OPS = {
     "add_op": "+", "sub_op": "-", "mul_op": "*", "div_op": "/", "floordiv_op": "//",
     "mod_op": "%", "and_op": "and", "or_op": "or",
-}
-# Printing precedence of each operator (higher binds tighter).
-PRECEDENCE = {
-    "or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
-    "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "neg": 7,
 }
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -57,10 +53,10 @@ class Source:
     file: str
     kind: str  # "arch" or "json"
     comments: tuple[Comment, ...] = ()
-    _spans: dict[Path, Span] | None = field(default=None, repr=False)
+    _spans: dict[DataPath, Span] | None = field(default=None, repr=False)
     schema_pointer: str | None = None  # a JSON spec's "$schema", which fmt writes back
 
-    def span(self, path: Path) -> Span | None:
+    def span(self, path: DataPath) -> Span | None:
         """The span of `path`, or of its nearest ancestor that has one."""
         spans = self.spans
         path = tuple(path)
@@ -71,12 +67,12 @@ class Source:
         return spans.get(())
 
     @property
-    def spans(self) -> dict[Path, Span]:
+    def spans(self) -> dict[DataPath, Span]:
         if self._spans is None:  # JSON positions are found only when a diagnostic needs them
             self._spans = _json_spans(self.text, self.file)
         return self._spans
 
-    def diagnostic(self, severity: str, message: str, path: Path, hint: str | None = None, code: str | None = None) -> Diagnostic:
+    def diagnostic(self, severity: str, message: str, path: DataPath, hint: str | None = None, code: str | None = None) -> Diagnostic:
         json_path = json_path_text(path) if self.kind == "json" else None
         return Diagnostic(severity, message, self.span(path), hint, code, json_path)
 
@@ -85,7 +81,7 @@ class Source:
 # Reading files
 
 
-def read_source(path: str | FilePath, display_name: str | None = None) -> Source:
+def read_source(path: str | Path, display_name: str | None = None) -> Source:
     """Read and parse a `.arch` or `.json` file ("-" reads standard input as `.arch` or JSON)."""
     import sys
 
@@ -140,7 +136,7 @@ def _grammar_cache_path() -> str | bool:
         user = re.sub(r"[^A-Za-z0-9_]", "_", getpass.getuser())
     except Exception:  # no user name (containers): fall back to lark's own cache naming
         return True
-    return str(FilePath(tempfile.gettempdir()) / f"archspec-grammar-{user}.lark-cache")
+    return str(Path(tempfile.gettempdir()) / f"archspec-grammar-{user}.lark-cache")
 
 
 def parse_arch(text: str, file: str = "<text>") -> Source:
@@ -307,7 +303,7 @@ class _TreeToDict:
 
     def __init__(self, file: str):
         self.file = file
-        self.spans: dict[Path, Span] = {}
+        self.spans: dict[DataPath, Span] = {}
 
     def span_of(self, node: Tree | Token) -> Span:
         if isinstance(node, Token):
@@ -315,7 +311,7 @@ class _TreeToDict:
         meta = node.meta
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
-    def mark(self, path: Path, node: Tree | Token) -> None:
+    def mark(self, path: DataPath, node: Tree | Token) -> None:
         if isinstance(node, Token) or not node.meta.empty:
             self.spans[path] = self.span_of(node)
 
@@ -341,7 +337,7 @@ class _TreeToDict:
         data["body"] = self.statements(body, ("body",), scope, depth=0)
         return data
 
-    def params(self, tree: Tree, path: Path, outer: set[str]) -> list[dict]:
+    def params(self, tree: Tree, path: DataPath, outer: set[str]) -> list[dict]:
         params = []
         scope = set(outer)
         for index, param in enumerate(tree.children):
@@ -355,7 +351,7 @@ class _TreeToDict:
             scope.add(str(name))
         return params
 
-    def block(self, tree: Tree, path: Path, network_scope: set[str]) -> dict:
+    def block(self, tree: Tree, path: DataPath, network_scope: set[str]) -> dict:
         name, *rest = tree.children
         self.mark(path, tree)
         self.mark(path + ("name",), name)
@@ -370,16 +366,16 @@ class _TreeToDict:
 
     # -- statements
 
-    def statements(self, trees: list, path: Path, scope: set[str], depth: int) -> list[dict]:
+    def statements(self, trees: list, path: DataPath, scope: set[str], depth: int) -> list[dict]:
         return [self.statement(tree, path + (index,), scope, depth) for index, tree in enumerate(trees)]
 
-    def statement(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def statement(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         if depth > MAX_NESTING:
             raise _NestingTooDeep(self.span_of(tree))
         self.mark(path, tree)
         return getattr(self, tree.data)(tree, path, scope, depth + 1)
 
-    def call_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def call_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         callee, *rest = tree.children
         repeat = next((part for part in rest if part.data == "repeat_suffix"), None)
         # `call * n` is sugar for a repeat whose body is that one call: the call's parts are
@@ -399,7 +395,7 @@ class _TreeToDict:
         self.mark(path + ("repeat",), repeat.children[0])
         return {"repeat": self.expr(repeat.children[0], path + ("repeat",), scope), "body": [statement]}
 
-    def arguments(self, tree: Tree, path: Path, scope: set[str]) -> dict:
+    def arguments(self, tree: Tree, path: DataPath, scope: set[str]) -> dict:
         args, kwargs, inputs = [], {}, []
         for argument in tree.children:
             if argument.data == "positional":
@@ -424,7 +420,7 @@ class _TreeToDict:
             result["kwargs"] = kwargs
         return result
 
-    def _alias(self, statement: dict, tree: Tree, path: Path) -> dict:
+    def _alias(self, statement: dict, tree: Tree, path: DataPath) -> dict:
         alias = [c for c in tree.children if isinstance(c, Tree) and c.data == "alias"]
         if alias:
             statement["as"] = str(alias[0].children[0])
@@ -434,14 +430,14 @@ class _TreeToDict:
     def _body_of(self, tree: Tree) -> list:
         return [c for c in tree.children if isinstance(c, Tree) and c.data not in ("alias", "shortcut", "branch")]
 
-    def repeat_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def repeat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         count, *rest = tree.children
         body = [c for c in rest if c.data != "alias"]
         self.mark(path + ("repeat",), count)
         statement = {"repeat": self.expr(count, path + ("repeat",), scope), "body": self.statements(body, path + ("body",), scope, depth)}
         return self._alias(statement, tree, path)
 
-    def concat_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def concat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         branches = [c for c in tree.children if isinstance(c, Tree) and c.data == "branch"]
         result = []
         for index, branch in enumerate(branches):
@@ -449,7 +445,7 @@ class _TreeToDict:
             result.append(self.statements(list(branch.children), path + ("concat", index), scope, depth))
         return self._alias({"concat": result}, tree, path)
 
-    def residual_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def residual_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         body = self._body_of(tree)
         statement: dict[str, Any] = {"residual": self.statements(body, path + ("residual",), scope, depth)}
         for shortcut in (c for c in tree.children if isinstance(c, Tree) and c.data == "shortcut"):
@@ -462,7 +458,7 @@ class _TreeToDict:
             statement["shortcut"] = self.statements(children, path + ("shortcut",), scope, depth)
         return self._alias(statement, tree, path)
 
-    def if_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def if_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         condition, *rest = tree.children
         self.mark(path + ("if",), condition)
         else_part = rest.pop() if rest and rest[-1].data in ("else_block", "else_if") else None
@@ -476,14 +472,14 @@ class _TreeToDict:
                 statement["else"] = self.statements(list(else_part.children), path + ("else",), scope, depth)
         return statement
 
-    def tap_stmt(self, tree: Tree, path: Path, scope: set[str], depth: int) -> dict:
+    def tap_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         name = tree.children[0].children[0]
         self.mark(path + ("tap",), name)
         return {"tap": str(name)}
 
     # -- expressions
 
-    def expr(self, tree: Tree | Token, path: Path, scope: set[str], depth: int = 0) -> Any:
+    def expr(self, tree: Tree | Token, path: DataPath, scope: set[str], depth: int = 0) -> Any:
         if depth > MAX_EXPRESSION_DEPTH:
             raise SpecError([Diagnostic("error", f"the expression is nested more than {MAX_EXPRESSION_DEPTH} operations deep",
                                         self.span_of(tree), "split it with block parameters")])
@@ -569,7 +565,7 @@ def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic
 _JSON_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|(-?[0-9][0-9.eE+-]*|true|false|null))', re.S)
 
 
-def _json_spans(text: str, file: str) -> dict[Path, Span]:
+def _json_spans(text: str, file: str) -> dict[DataPath, Span]:
     """Spans of every value in a JSON text that `json.loads` accepted, keyed by JSON path."""
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
@@ -579,7 +575,7 @@ def _json_spans(text: str, file: str) -> dict[Path, Span]:
         line = bisect.bisect_right(line_starts, offset)
         return line, offset - line_starts[line - 1] + 1
 
-    spans: dict[Path, Span] = {}
+    spans: dict[DataPath, Span] = {}
     tokens = [(m.group(1) or m.group(2) or m.group(3), m.start(m.lastindex), m.end()) for m in _JSON_TOKEN.finditer(text) if m.lastindex]
     index = 0
 
@@ -588,7 +584,7 @@ def _json_spans(text: str, file: str) -> dict[Path, Span]:
         end_line, end_column = position(end)
         return Span(file, line, column, end_line, end_column)
 
-    def value(path: Path, key_start: int | None = None) -> None:
+    def value(path: DataPath, key_start: int | None = None) -> None:
         nonlocal index
         token, start, end = tokens[index]
         index += 1
@@ -654,13 +650,13 @@ class ArchPrinter:
 
     # -- layout helpers
 
-    def start_line(self, path: Path) -> int | None:
+    def start_line(self, path: DataPath) -> int | None:
         if self.source is None:
             return None
         span = self.source.spans.get(tuple(path))
         return span.line if span else None
 
-    def end_line(self, path: Path) -> int | None:
+    def end_line(self, path: DataPath) -> int | None:
         if self.source is None:
             return None
         span = self.source.spans.get(tuple(path))
@@ -700,7 +696,7 @@ class ArchPrinter:
             self.lines[first].blank_before = True
         return self.render()
 
-    def close(self, indent: int, path: Path, opening: _Line, prefix: str = "}", line: int | None = None) -> _Line:
+    def close(self, indent: int, path: DataPath, opening: _Line, prefix: str = "}", line: int | None = None) -> _Line:
         """Print a closing brace (with what follows it); `line` is its source line if known."""
         source_line = line or self.end_line(path)
         if self.lines[-1] is opening:  # an empty body closes on the same line
@@ -722,7 +718,7 @@ class ArchPrinter:
             scope.add(param["name"])
         return "(" + ", ".join(parts) + ")"
 
-    def body(self, statements: list[dict], path: Path, indent: int, scope: set[str]) -> None:
+    def body(self, statements: list[dict], path: DataPath, indent: int, scope: set[str]) -> None:
         previous_line: int | None = None
         for index, statement in enumerate(statements):
             statement_path = path + (index,)
@@ -770,7 +766,7 @@ class ArchPrinter:
             text += f" as {call['as']}"
         return text
 
-    def group(self, statement: dict, path: Path, indent: int, scope: set[str], blank: bool) -> None:
+    def group(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
         alias = f" as {statement['as']}" if "as" in statement else ""
         line = self.start_line(path)
         if "repeat" in statement:
@@ -804,7 +800,7 @@ class ArchPrinter:
         else:
             raise ValueError(f"not a statement: {statement!r}")
 
-    def one_line_body(self, statements: list[dict], path: Path, scope: set[str]) -> str | None:
+    def one_line_body(self, statements: list[dict], path: DataPath, scope: set[str]) -> str | None:
         """A branch body on one line: as written in the source, or when short and simple."""
         texts = [self.inline_text(statement, scope) for statement in statements]
         if any(text is None for text in texts):
@@ -815,12 +811,12 @@ class ArchPrinter:
             return joined if start is not None and start == end else None
         return joined if len(joined) <= 60 else None
 
-    def if_chain(self, statement: dict, path: Path, indent: int, scope: set[str], opening_text: str, blank: bool = False) -> None:
+    def if_chain(self, statement: dict, path: DataPath, indent: int, scope: set[str], opening_text: str, blank: bool = False) -> None:
         opening = self.emit(indent, opening_text, self.start_line(path), blank)
         self.body(statement["then"], path + ("then",), indent + 1, scope)
         self.else_rest(statement, path, indent, scope, opening)
 
-    def else_rest(self, statement: dict, path: Path, indent: int, scope: set[str], opening: _Line) -> None:
+    def else_rest(self, statement: dict, path: DataPath, indent: int, scope: set[str], opening: _Line) -> None:
         """Close an `if` body: nothing more, `} else if ... {` (printed flat), or `} else {`."""
         if "else" not in statement:
             self.close(indent, path, opening)
@@ -840,6 +836,9 @@ class ArchPrinter:
     # -- expressions
 
     def expr(self, value: Any, scope: set[str], context: int = 0) -> str:
+        return render(value, lambda leaf, leaf_context: self.leaf(leaf, scope, leaf_context), context)
+
+    def leaf(self, value: Any, scope: set[str], context: int) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
         if value is None:
@@ -859,25 +858,7 @@ class ArchPrinter:
             return "[" + ", ".join(self.expr(v, scope) for v in value) + "]"
         if isinstance(value, dict) and "ref" in value:
             return value["ref"]
-        if isinstance(value, dict) and "op" in value:
-            return self.operation(value, scope, context)
         raise ValueError(f"not an expression: {value!r}")
-
-    def operation(self, value: dict, scope: set[str], context: int) -> str:
-        operator, args = value["op"], value["args"]
-        precedence = PRECEDENCE[operator]
-        if operator == "neg":
-            text = "-" + self.expr(args[0], scope, precedence)
-        elif operator == "not":
-            text = "not " + self.expr(args[0], scope, precedence)
-        else:
-            # Left-associative: the right operand needs parentheses at equal precedence.
-            # Comparisons do not chain, so both sides bind tighter.
-            left_context = precedence + 1 if precedence == 4 else precedence
-            left = self.expr(args[0], scope, left_context)
-            right = self.expr(args[1], scope, precedence + 1)
-            text = f"{left} {operator} {right}"
-        return f"({text})" if precedence < context else text
 
     def string(self, value: str, scope: set[str]) -> str:
         if NAME_PATTERN.match(value) and value not in KEYWORDS and value not in scope:

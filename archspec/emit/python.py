@@ -12,10 +12,9 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from ..graph import INPUT, Graph, Node, referenced_parameters
+from ..expr import Ref, referenced_parameters, render
+from ..graph import INPUT, Graph, Node
 from ..layers import KerasArgument, KerasCall, format_shape
-from ..spec import Op, Ref
-from ..syntax import PRECEDENCE
 from ..version import __version__
 
 MAX_LINE = 99
@@ -81,19 +80,14 @@ class PythonWriter:
     # -- expressions over network parameters
 
     def expression(self, value: Any, context: int = 0) -> str:
+        return render(value, self.leaf, context)
+
+    def leaf(self, value: Any, context: int) -> str:
         if isinstance(value, Ref):
             return self.parameters[value.ref]
         if isinstance(value, tuple):
             inner = ", ".join(self.expression(item) for item in value)
             return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if isinstance(value, Op):
-            precedence = PRECEDENCE[value.op]
-            if value.op in ("neg", "not"):
-                text = ("-" if value.op == "neg" else "not ") + self.expression(value.args[0], precedence)
-            else:
-                left_context = precedence + 1 if precedence == 4 else precedence
-                text = f"{self.expression(value.args[0], left_context)} {value.op} {self.expression(value.args[1], precedence + 1)}"
-            return f"({text})" if precedence < context else text
         return literal(value)
 
     def argument(self, argument: KerasArgument, symbols: dict[str, Any]) -> str:

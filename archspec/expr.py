@@ -1,0 +1,283 @@
+"""The expression language: its models, operators and precedence, evaluation, substitution and
+rendering, in one place.
+
+Expressions are the values a spec writes: constants (numbers, words, true/false/none), lists,
+references to parameters (`Ref`) and operators applied to expressions (`Op`). The front end
+builds their plain-dict form, `spec` validates them into these models, expansion evaluates them
+(`evaluate`) and rewrites them over network parameters (`substitute`), and the `.arch` printer
+and the Python emitter write them back through one precedence-aware `render`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Callable, Literal, Mapping, Sequence, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
+
+from .errors import DataPath, show_value
+
+MAX_INTEGER = 2**53  # results of arithmetic beyond this are refused (floats lose integers past it)
+MAX_STRING = 200
+
+UNARY_OPERATORS = ("neg", "not")
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+OPERATORS = ("+", "-", "*", "/", "//", "%", *UNARY_OPERATORS, "and", "or", *COMPARISONS)
+# Binding strength of each operator (higher binds tighter), shared by both renderers.
+PRECEDENCE = {
+    "or": 1, "and": 2, "not": 3, **dict.fromkeys(COMPARISONS, 4),
+    "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "neg": 7,
+}
+COMPARISON_PRECEDENCE = PRECEDENCE["=="]
+
+
+class Frozen(BaseModel):
+    """Base of the spec's models: immutable, no unknown keys, no infinities."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class Ref(Frozen):
+    """A parameter of the network or of the enclosing block."""
+
+    ref: Name
+
+
+class Op(Frozen):
+    """An operator applied to expressions: arithmetic, comparison or logic."""
+
+    op: Literal[OPERATORS]  # type: ignore[valid-type]
+    args: tuple["Expr", ...] = Field(min_length=1, max_length=2)
+
+    @model_validator(mode="after")
+    def _arity(self) -> "Op":
+        expected = 1 if self.op in UNARY_OPERATORS else 2
+        if len(self.args) != expected:
+            raise ValueError(f"operator `{self.op}` takes {expected} argument{'s' if expected > 1 else ''}; received {len(self.args)}")
+        return self
+
+
+def expression_tag(value: Any) -> str | None:
+    """Which alternative of `Expr` a value (a model or its plain-dict form) is."""
+    if isinstance(value, (Ref, Op)):
+        return "ref" if isinstance(value, Ref) else "op"
+    if isinstance(value, dict):
+        return "ref" if "ref" in value else "op" if "op" in value else None
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "const"
+
+
+def _printable_word(value: str) -> str:
+    """A string must survive both forms: .arch strings have no escapes and one kind of quote."""
+    if len(value) > MAX_STRING:
+        raise ValueError(f"a string may have at most {MAX_STRING} characters; received {len(value)}")
+    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF or char == "\\" for char in value):
+        raise ValueError("a string cannot hold control characters, backslashes or lone surrogates")
+    if '"' in value and "'" in value:
+        raise ValueError("a string cannot hold both kinds of quote")
+    return value
+
+
+Word = Annotated[StrictStr, AfterValidator(_printable_word)]
+Constant = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)], Word, None]
+Expr = TypeAliasType(
+    "Expr",
+    Annotated[
+        Union[
+            Annotated[Constant, Tag("const")],
+            Annotated[Ref, Tag("ref")],
+            Annotated[Op, Tag("op")],
+            Annotated[tuple["Expr", ...], Tag("list")],
+        ],
+        Discriminator(
+            expression_tag,
+            custom_error_type="expression",
+            custom_error_message='expected a value: a number, a string, true/false/null, a list, {"ref": NAME} or {"op": OP, "args": [...]}',
+        ),
+    ],
+)
+Op.model_rebuild()
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+class _Unknown:
+    """A value that cannot be known (it depends on an error reported elsewhere): whatever is
+    computed from it is unknown too, and checks on it are skipped."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+class EvalError(Exception):
+    """An expression that cannot be evaluated; `path` locates the faulty operation, `operand`
+    is the value that was of the wrong kind (for hints)."""
+
+    def __init__(self, message: str, path: DataPath, operand: Any = None):
+        super().__init__(message)
+        self.message, self.path, self.operand = message, path, operand
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def evaluate(expr: Any, env: Mapping[str, Any], path: DataPath = ()) -> Any:
+    """The value of `expr` with parameters from `env` (a missing one is UNKNOWN); raises
+    `EvalError` for a type fault, a division by zero or a result out of range."""
+    if isinstance(expr, Ref):
+        return env.get(expr.ref, UNKNOWN)
+    if isinstance(expr, tuple):
+        items = tuple(evaluate(item, env, path + (index,)) for index, item in enumerate(expr))
+        return UNKNOWN if any(item is UNKNOWN for item in items) else items
+    if not isinstance(expr, Op):
+        return expr
+    values = [evaluate(arg, env, path + ("args", index)) for index, arg in enumerate(expr.args)]
+    if any(value is UNKNOWN for value in values):
+        return UNKNOWN
+    return apply(expr.op, values, path)
+
+
+def evaluate_quietly(expr: Any, env: Mapping[str, Any]) -> Any:
+    """The value of `expr`, or UNKNOWN where evaluating it is a fault (reported elsewhere)."""
+    try:
+        return evaluate(expr, env)
+    except EvalError:
+        return UNKNOWN
+
+
+_LOGIC: dict[str, Callable[..., bool]] = {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def apply(op: str, values: Sequence[Any], path: DataPath = ()) -> Any:
+    """One operator on evaluated operands, with the language's typing rules: logic takes
+    booleans, equality compares values of a kind (1 == 1.0), arithmetic takes numbers."""
+    if op in _LOGIC:
+        for value in values:
+            if not isinstance(value, bool):
+                raise EvalError(f"`{op}` takes true or false; received {show_value(value)}", path, value)
+        return _LOGIC[op](*values)
+    if op in ("==", "!="):
+        left, right = values
+        equal = (left == right and type(left) is type(right)) or (is_number(left) and is_number(right) and left == right)
+        return equal if op == "==" else not equal
+    for value in values:
+        if not is_number(value):
+            raise EvalError(f"`{op}` takes numbers; received {show_value(value)}", path, value)
+    if op == "neg":
+        return -values[0]
+    left, right = values
+    if op in ("/", "//", "%") and right == 0:
+        raise EvalError(f"division by zero in `{show_value(left)} {op} {show_value(right)}`", path)
+    result = _ARITHMETIC[op](left, right)
+    if is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
+        raise EvalError(f"`{show_value(left)} {op} {show_value(right)}` is out of range", path)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Substitution: expressions over network parameters
+
+
+def substitute(expr: Any, symbols: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+    """`expr` rewritten over network parameters, or None when it depends on none of them.
+
+    `symbols` maps each parameter in scope to the expression over network parameters it stands
+    for (None for a constant); parts that depend on none are folded to their values in `env`.
+    """
+    if isinstance(expr, Ref):
+        return symbols.get(expr.ref)
+    if isinstance(expr, tuple):
+        items = [substitute(item, symbols, env) for item in expr]
+        if all(item is None for item in items):
+            return None
+        return tuple(item if item is not None else _folded(part, env) for item, part in zip(items, expr))
+    if isinstance(expr, Op):
+        args = [substitute(arg, symbols, env) for arg in expr.args]
+        if all(arg is None for arg in args):
+            return None
+        return Op(op=expr.op, args=tuple(arg if arg is not None else _folded(part, env) for arg, part in zip(args, expr.args)))
+    return None
+
+
+def _folded(expr: Any, env: Mapping[str, Any]) -> Any:
+    try:
+        return evaluate(expr, env)
+    except EvalError:
+        return None
+
+
+def referenced_parameters(expr: Any) -> set[str]:
+    """The names of the parameters an expression refers to."""
+    if isinstance(expr, Ref):
+        return {expr.ref}
+    if isinstance(expr, (Op, tuple)):
+        parts = expr.args if isinstance(expr, Op) else expr
+        return set().union(*(referenced_parameters(part) for part in parts))
+    return set()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def operation_parts(value: Any) -> tuple[str, Sequence[Any]] | None:
+    """(operator, operands) of an operation in either form (model or plain dict), else None."""
+    if isinstance(value, Op):
+        return value.op, value.args
+    if isinstance(value, dict) and "op" in value:
+        return value["op"], value["args"]
+    return None
+
+
+Leaf = Callable[[Any, int], str]  # renders a value that is not an operation, in a context
+
+
+def render(value: Any, leaf: Leaf, context: int = 0) -> str:
+    """Text of an expression with the fewest parentheses: `leaf` writes constants, references
+    and lists; operators are written here, in the syntax both `.arch` and Python share.
+    `context` is the precedence the surrounding text demands."""
+    parts = operation_parts(value)
+    if parts is None:
+        return leaf(value, context)
+    operator, args = parts
+    precedence = PRECEDENCE[operator]
+    if operator in UNARY_OPERATORS:
+        text = ("-" if operator == "neg" else "not ") + render(args[0], leaf, precedence)
+    else:
+        # Left-associative: the right operand needs parentheses at equal precedence.
+        # Comparisons do not chain, so both sides bind tighter.
+        left_context = precedence + 1 if precedence == COMPARISON_PRECEDENCE else precedence
+        text = f"{render(args[0], leaf, left_context)} {operator} {render(args[1], leaf, precedence + 1)}"
+    return f"({text})" if precedence < context else text
