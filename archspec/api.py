@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .analysis import Budget, Report, analyze, check_budget
+from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
+from .source import Source
 from .spec import Spec, load_spec
-from .syntax import Source, parse_text, read_source, to_arch, to_json
+from .syntax import parse_text, read_source
 
 
 def bundled_dir() -> Path:

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from .errors import DataPath, Diagnostic, DiagnosticSink, Span, describe_validation_error, did_you_mean, show_value
 from .expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters, substitute
 from .layers import MAX_DIMENSION, REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
+from .source import Source
 from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
-from .syntax import Source
 
 INPUT = "input"
 

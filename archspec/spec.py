@@ -17,7 +17,7 @@ from typing_extensions import TypeAliasType
 from .errors import DataPath, Diagnostic, DiagnosticSink, SpecError, describe_validation_error, did_you_mean
 from .expr import Expr, Frozen, Name, Op, Ref, expression_tag
 from .layers import REGISTRY
-from .syntax import KEYWORDS, Source
+from .source import KEYWORDS, Source
 
 MAX_REPEAT = 10_000
 

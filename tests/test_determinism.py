@@ -12,7 +12,7 @@ from .conftest import ROOT
 PROBE = r"""
 import hashlib, sys
 import archspec
-from archspec.syntax import to_arch
+from archspec.emit.arch import to_arch
 digest = hashlib.sha256()
 for name in archspec.bundled_names():
     spec = archspec.load(name)

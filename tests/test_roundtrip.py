@@ -7,8 +7,9 @@ import json
 import pytest
 
 import archspec
+from archspec.emit.arch import to_arch
 from archspec.spec import json_schema
-from archspec.syntax import parse_arch, parse_json, to_arch
+from archspec.syntax import parse_arch, parse_json
 
 from .conftest import COURSE_SPECS, ROOT, SPECS
 
@@ -160,7 +161,7 @@ FMT_CASES = sorted((ROOT / "tests" / "cases" / "fmt").glob("*.arch"))
 
 @pytest.mark.parametrize("path", FMT_CASES, ids=[p.stem for p in FMT_CASES])
 def test_fmt_golden_keeps_every_comment_and_is_idempotent(path, golden):
-    from archspec.syntax import _collect_comments
+    from archspec.syntax.arch import _collect_comments
 
     text = path.read_text(encoding="utf-8")
     formatted = archspec.parse(text, path.name).to_arch()

@@ -12,15 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .analysis import Budget, analyze
-from .api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
-from .emit.dot import render, to_dot
-from .emit.python import to_python
-from .errors import Diagnostic, SpecError, render_all
-from .files import save_keras_atomic, write_atomic
-from .spec import json_schema, load_spec
-from .syntax import parse_shape, parse_value, read_source
-from .version import __version__
+from ..analysis import Budget, analyze
+from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
+from ..emit.dot import render, to_dot
+from ..emit.python import to_python
+from ..errors import Diagnostic, SpecError, render_all
+from ..files import save_keras_atomic, write_atomic
+from ..source import JSON
+from ..spec import json_schema, load_spec
+from ..syntax import read_source
+from ..version import __version__
+from .values import parse_shape, parse_value
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -206,7 +208,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .emit.keras import to_keras  # imports Keras: only `build` pays for it
+    from ..emit.keras import to_keras  # imports Keras: only `build` pays for it
 
     architecture = load(args.spec)
     overrides, shape = _overrides(args), _input_shape(args)
@@ -259,7 +261,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import TrainOptions, train  # imports Keras: only training pays for it
+    from ..train import TrainOptions, train  # imports Keras: only training pays for it
 
     architecture = load(args.spec)
     out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
@@ -277,7 +279,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .train import predict
+    from ..train import predict
 
     for prediction in predict(Path(args.run), args.images, args.top):
         ranked = ", ".join(f"{name} {probability:.1%}" for name, probability in prediction.top)
@@ -310,7 +312,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             _print_errors(error)
             status = EXIT_ERRORS
             continue
-        formatted = architecture.to_json() if source.kind == "json" else architecture.to_arch()
+        formatted = architecture.to_json() if source.format == JSON else architecture.to_arch()
         if name == "-":
             if args.check:
                 status = max(status, EXIT_ERRORS if formatted != source.text else EXIT_OK)

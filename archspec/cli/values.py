@@ -1,0 +1,55 @@
+"""Values from the command line: `--set K=V` values and `--input` shapes.
+
+Takes the text after `=`; hands out a Python value of the kinds a spec's expressions hold (a
+number, true/false/none, a shape or list as a tuple, a word), or raises ValueError saying why not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..layers import MAX_DIMENSION
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value (`--set K=V`): a number, true/false/none, a shape, a list or a word."""
+    stripped = text.strip()
+    lowered = {"true": True, "false": False, "none": None, "null": None}
+    if stripped in lowered:
+        return lowered[stripped]
+    if re.fullmatch(r"-?[0-9][0-9_]*", stripped):
+        return int(stripped)
+    if re.fullmatch(r"[0-9]+(x[0-9]+)+", stripped):
+        return tuple(int(part) for part in stripped.split("x"))
+    try:
+        value = float(stripped)
+    except ValueError:
+        pass
+    else:
+        if value == value and abs(value) != float("inf"):
+            return value
+    if stripped.startswith("["):
+        try:
+            parsed = json.loads(stripped)
+        except json.JSONDecodeError:
+            raise ValueError(f"cannot read {text!r} as a list") from None
+        return _tuples(parsed)
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        return stripped[1:-1]
+    return stripped
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`HxWxC` or `N` from the command line."""
+    if not re.fullmatch(r"[0-9]+(x[0-9]+)*", text.strip()):
+        raise ValueError(f"expected a shape like 32x32x3; received {text!r}")
+    shape = tuple(int(part) for part in text.strip().split("x"))
+    if len(shape) not in (1, 3) or not all(1 <= n <= MAX_DIMENSION for n in shape):
+        raise ValueError(f"expected HxWxC (or one length) with sizes from 1 to {MAX_DIMENSION}; received {text!r}")
+    return shape

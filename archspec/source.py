@@ -1,0 +1,93 @@
+"""Source texts: the `Source` record every stage locates its faults in, and the lexical facts of
+the `.arch` language that both the front end and the `.arch` printer need.
+
+The front end (`archspec.syntax`) makes a `Source` from a file or text; later stages read its
+plain dict, ask it for the span of a JSON path, and make diagnostics through it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from .errors import DataPath, Diagnostic, Span, json_path_text
+
+KEYWORDS = frozenset(
+    "network input block repeat concat branch residual shortcut if else as true false none and or not".split()
+)
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ARCH, JSON = "arch", "json"  # the two source formats
+
+
+@dataclass(frozen=True)
+class Comment:
+    line: int
+    column: int
+    text: str
+    trailing: bool  # code precedes it on its line
+
+
+@dataclass
+class Source:
+    """One parsed spec: the plain dict, where each part came from, and the raw text."""
+
+    data: dict
+    text: str
+    file: str
+    format: str  # ARCH or JSON
+    comments: tuple[Comment, ...] = ()
+    _spans: dict[DataPath, Span] | None = field(default=None, repr=False)
+    schema_pointer: str | None = None  # a JSON spec's "$schema", which fmt writes back
+    # Finds the spans when first asked (JSON positions are needed only for diagnostics).
+    locate: Callable[[], dict[DataPath, Span]] | None = field(default=None, repr=False, compare=False)
+
+    def span(self, path: DataPath) -> Span | None:
+        """The span of `path`, or of its nearest ancestor that has one."""
+        spans = self.spans
+        path = tuple(path)
+        while path:
+            if path in spans:
+                return spans[path]
+            path = path[:-1]
+        return spans.get(())
+
+    @property
+    def spans(self) -> dict[DataPath, Span]:
+        if self._spans is None:
+            self._spans = self.locate() if self.locate is not None else {}
+        return self._spans
+
+    def diagnostic(self, severity: str, message: str, path: DataPath, hint: str | None = None, code: str | None = None) -> Diagnostic:
+        json_path = json_path_text(path) if self.format == JSON else None
+        return Diagnostic(severity, message, self.span(path), hint, code, json_path)
+
+
+def line_column(text: str | bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of `offset` in `text` (lines end at \\n, as lark counts)."""
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1
+    return line, offset - (text.rfind(newline, 0, offset) + 1) + 1  # type: ignore[arg-type]
+
+
+def point_span(file: str, text: str | bytes, offset: int) -> Span:
+    """A one-character span at `offset`."""
+    line, column = line_column(text, offset)
+    return Span(file, line, column, line, column + 1)
+
+
+def code_characters(line: str) -> Iterator[tuple[int, str]]:
+    """The characters of one `.arch` line outside string literals, with their indices, up to
+    and including a comment's `#` (strings end on their line and have no escapes)."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+            yield index, char
+        else:
+            yield index, char
+            if char == "#":
+                return
