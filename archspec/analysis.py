@@ -387,17 +387,15 @@ def _describe_field(value: ReceptiveField) -> str:
 
 
 def _describe_shift(node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> str:
-    layer = node.layer
     kernel = f"{window.kernel[0]}x{window.kernel[1]}"
     stride = _numbers(window.stride)
     stride_text = f", stride {stride[0]}" if stride[0] == stride[1] else f", stride {stride[0]}x{stride[1]}"
-    padding = getattr(layer, "padding", None)
-    padding_text = f", padding={padding}" if isinstance(padding, str) else ""
+    padding_text = f", padding={window.padding_mode}" if window.padding_mode else ""
     before, after = window.pad_before, window.pad_after
     pads = f"pads {before[0]} before and {after[0]} after" if before[0] == before[1] and after[0] == after[1] else f"pads {before} before and {after} after"
     moves = _numbers(shifts)
     move_text = str(moves[0]) if moves[0] == moves[1] else f"{moves[0]} (height), {moves[1]} (width)"
-    return (f"{layer.kind} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
+    return (f"{node.layer.kind} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
             f"{pads}, moving its path's centre by {move_text} px")
 
 

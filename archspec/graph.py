@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Mapping
 
 from pydantic import ValidationError
 
 from .errors import DataPath, Diagnostic, DiagnosticSink, Span, describe_validation_error, did_you_mean, show_value
 from .expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters, substitute
-from .layers import MAX_DIMENSION, REGISTRY, Add, Concat, Layer, Shape, ShapeError, format_shape
+from .layers import MAX_DIMENSION, REGISTRY, Layer, Shape, ShapeError, format_shape
 from .source import Source
 from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
 
@@ -32,6 +33,14 @@ class Limits:
     max_layers: int = 100_000
     max_block_depth: int = 64
     max_repeat: int = MAX_REPEAT
+
+
+class Role(str, Enum):
+    """What a node does in its construct, for diagrams (a shortcut's edges are dashed)."""
+
+    PLAIN = ""
+    SHORTCUT = "shortcut"  # on a residual's shortcut path
+    RESIDUAL_MERGE = "residual-merge"  # the add that ends a residual: its second input is the shortcut
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class Node:
     output_shape: Shape
     groups: tuple[str, ...]  # enclosing group ids, outermost first
     span: Span | None = None
-    role: str = ""  # "shortcut" for a layer on a residual's shortcut path
+    role: Role = Role.PLAIN
     # Arguments whose values come from network parameters: (field, expression over them).
     symbols: tuple[tuple[str, Any], ...] = ()
 
@@ -112,11 +121,11 @@ class _Scope:
     prefix: str
     groups: tuple[str, ...]
     counters: Counter = field(default_factory=Counter)
-    role: str = ""
+    role: Role = Role.PLAIN
     repeat_index: tuple[int, ...] = ()  # iteration numbers of the enclosing repeats, outermost first
     outer: tuple[str, ...] = ()  # prefixes of the enclosing scopes, outermost first (for taps)
 
-    def child(self, prefix: str, groups: tuple[str, ...], counters: Counter | None = None, role: str | None = None,
+    def child(self, prefix: str, groups: tuple[str, ...], counters: Counter | None = None, role: Role | None = None,
               repeat_index: tuple[int, ...] | None = None) -> "_Scope":
         outer = self.outer if prefix == self.prefix else self.outer + (self.prefix,)
         return _Scope(prefix, groups, Counter() if counters is None else counters, self.role if role is None else role,
@@ -386,15 +395,16 @@ class Expander:
                        "a single path needs no concat; write its layers directly")
             return self.unknown_output(group_id, path)
         shapes = [self.shapes[o] for o in outputs]
+        merge = REGISTRY[ConcatGroup.merge].build({})
         if UNKNOWN not in shapes:
             try:
-                Concat().output_shape(shapes)
+                merge.output_shape(shapes)
             except ShapeError as error:  # the registry's rule, said in terms of branches
                 described = ", ".join(f"branch {index + 1} outputs {format_shape(shape)}" for index, shape in enumerate(shapes))
                 self.error(f"concat: the branches cannot be concatenated: {described}; they must agree in everything but the channels",
                            path, error.hint)
                 return self.unknown_output(group_id, path)
-        merged = self.add_node(group_id, "concat", Concat(), tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
+        merged = self.add_node(group_id, ConcatGroup.merge, merge, tuple(outputs), scope.groups + (group_id,), path, role=scope.role)
         self.register_tap(group_id, merged)
         return merged
 
@@ -419,26 +429,23 @@ class Expander:
             use_shortcut = condition
         if use_shortcut:
             label = "shortcut" if number == 1 or statement.as_ else f"shortcut_{number}"
-            shortcut_scope = scope.child(f"{inner_prefix}{label}_", groups, role="shortcut")
+            shortcut_scope = scope.child(f"{inner_prefix}{label}_", groups, role=Role.SHORTCUT)
             shortcut = self.body(statement.shortcut, path + ("shortcut",), env, shortcut_scope, current)
         main_shape, shortcut_shape = self.shapes.get(main), self.shapes.get(shortcut)
+        merge = REGISTRY[Residual.merge].build({})
         if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN:
             try:
-                Add().output_shape([main_shape, shortcut_shape])
+                merge.output_shape([main_shape, shortcut_shape])
             except ShapeError:  # the registry's rule, said in terms of the body and the shortcut
-                hint = None
-                if len(main_shape) == 3 and len(shortcut_shape) == 3:
-                    stride = shortcut_shape[0] // max(main_shape[0], 1)
-                    hint = (f"project the shortcut: `shortcut {{ conv({main_shape[2]}, 1" + (f", stride={stride}" if stride > 1 else "")
-                            + ", bias=false) bn }`")
+                hint = merge.mismatch_hint([main_shape, shortcut_shape])
                 self.error(
                     f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
                     f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
                     path, hint,
                 )
                 return self.unknown_output(group_id, path)
-        name = group_id if statement.as_ else self.fresh_name(scope, "add")
-        merged = self.add_node(name, "add", Add(), (main, shortcut), groups, path, role="residual-merge")
+        name = group_id if statement.as_ else self.fresh_name(scope, Residual.merge)
+        merged = self.add_node(name, Residual.merge, merge, (main, shortcut), groups, path, role=Role.RESIDUAL_MERGE)
         self.register_tap(group_id, merged)
         return merged
 
@@ -587,7 +594,7 @@ class Expander:
         return name
 
     def add_node(self, name: str, entry: str, layer: Layer, inputs: tuple[str, ...], groups: tuple[str, ...], path: DataPath,
-                 call: Call | None = None, role: str = "", symbols: tuple = ()) -> str:
+                 call: Call | None = None, role: Role = Role.PLAIN, symbols: tuple = ()) -> str:
         if len(self.nodes) >= self.limits.max_layers:
             self.error(f"the network expands to more than {self.limits.max_layers:,} layers", path,
                        "reduce repeat counts; the limit guards against runaway expansion")
@@ -601,7 +608,7 @@ class Expander:
             shape = layer.output_shape(input_shapes)
         except ShapeError as error:
             where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
-            self.error(f"{layer.kind} '{name}': {_strip_kind(error.message, layer.kind)}", where, error.hint)
+            self.error(f"{layer.kind} '{name}': {error.message}", where, error.hint)
             self.shapes[name] = UNKNOWN
             return name
         self.shapes[name] = shape
@@ -650,14 +657,6 @@ LARGE = 10**15  # estimates saturate here
 
 def _hashable(value: Any) -> Any:
     return value if not isinstance(value, (list, dict)) else repr(value)
-
-
-def _strip_kind(message: str, kind: str) -> str:
-    """Layer messages start with their kind; the diagnostic already names the layer."""
-    for prefix in (kind + ": ", kind + " "):
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    return message
 
 
 UNION_PHRASES = {

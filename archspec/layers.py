@@ -72,6 +72,29 @@ class KerasCall:
 
 
 REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 fields
+REGULARIZER_FIELDS = ("l1", "l2")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A group of kinds drawn alike: its colour, its legend entry and its node's shape."""
+
+    name: str
+    colour: str
+    legend: str
+    shape: str = "box"
+    style: str = "filled,rounded"
+
+
+CONV = Family("conv", "#cfe2ff", "convolution")
+DENSE = Family("dense", "#e0d4f7", "dense")
+NORM = Family("norm", "#fff3cd", "normalization")
+ACTIVATION = Family("activation", "#d1e7dd", "activation")
+POOL = Family("pool", "#f8d7da", "pooling")
+DROPOUT = Family("dropout", "#e9ecef", "dropout")
+RESHAPE = Family("reshape", "#ffe5d0", "reshape / pad")
+MERGE = Family("merge", "#ffffff", "merge (add, concat)", shape="ellipse", style="filled,bold")
+FAMILIES = (CONV, DENSE, NORM, ACTIVATION, POOL, DROPOUT, RESHAPE, MERGE)  # the legend's order
 
 
 @dataclass(frozen=True)
@@ -82,16 +105,13 @@ class Window:
     stride: tuple[Fraction, Fraction]
     pad_before: tuple[int, int]
     pad_after: tuple[int, int]
+    padding_mode: str | None = None  # "same" or "valid" for kinds that take a padding mode
 
 
 @dataclass(frozen=True)
 class ParamCount:
     trainable: int = 0
     non_trainable: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.trainable + self.non_trainable
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,7 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 def spatial_input(layer: "Layer", shape: Shape) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise ShapeError(
-            f"{layer.kind} expects a spatial input (height x width x channels); received {format_shape(shape)}",
+            f"expects a spatial input (height x width x channels); received {format_shape(shape)}",
             hint="spatial layers must come before `flatten`, `dense` and global pooling",
         )
     return shape  # type: ignore[return-value]
@@ -149,13 +169,14 @@ class Layer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True, allow_inf_nan=False)
 
     kind: ClassVar[str]  # the family name used in reports ("conv", "activation", ...)
-    family: ClassVar[str]  # diagram colour group
+    family: ClassVar[Family]  # how diagrams draw it
     positional: ClassVar[tuple[str, ...]] = ()
     inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
     mixes_positions: ClassVar[bool] = False  # ends the spatial receptive field
     preserves_values: ClassVar[bool] = False  # passes values through unchanged at inference (dropout, reshape)
     starts_line: ClassVar[bool] = False  # fmt's layout without a source: a CBAPD row starts at this kind
     keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)
+    regularizer_fields: ClassVar[tuple[str, ...]] = ()  # fields that make a Keras regularizer exist or not
 
     # -- description
 
@@ -177,6 +198,16 @@ class Layer(BaseModel):
     def label(self) -> str:
         """A short text for diagrams and tables: the kind and its key arguments."""
         return self.kind
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        """Whether its outputs are class probabilities (a softmax ends it), not logits."""
+        return False
+
+    def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
+        """How to make the outputs of a construct this kind merges fit (a residual's body and
+        shortcut, for add); None when there is nothing to suggest."""
+        return None
 
     # -- rules
 
@@ -217,7 +248,7 @@ class Layer(BaseModel):
         arguments = []
         for keras_name, source in self.keras_arguments:
             if source == REGULARIZER:
-                value = _regularizer(getattr(self, "l1"), getattr(self, "l2"))
+                value = _regularizer(*(getattr(self, name) for name in self.regularizer_fields))
                 if value is not None or not explicit:
                     arguments.append(KerasArgument(keras_name, value))
             elif changed is None or source in changed:
@@ -257,8 +288,20 @@ def _dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
 
 
 class _Regularized(BaseModel):
+    """The l2 and l1 fields; a kind that has them also names them in `regularizer_fields`
+    (the class variable must be set below `Layer` in the bases, where it is looked up first)."""
+
     l2: StrictFloat | StrictInt | None = Field(default=None, ge=0)
     l1: StrictFloat | StrictInt | None = Field(default=None, ge=0)
+
+
+class _Activated:
+    """A kind with a fused `activation` field (conv, dense): softmax there makes it output
+    probabilities. (A plain mixin: each kind declares the field where its argument order wants it.)"""
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        return self.activation == "softmax"
 
 
 class _Windowed(Layer):
@@ -284,9 +327,9 @@ class _Windowed(Layer):
         if padding == "valid":
             for axis, size, k in (("height", height, kernel[0]), ("width", width, kernel[1])):
                 if k > size:
-                    what = "pool" if self.family == "pool" else "kernel"
+                    what = "pool" if self.family is POOL else "kernel"
                     raise ShapeError(
-                        f"{self.kind}: {what} {_extent(self)} exceeds its {height}x{width} input with padding=valid "
+                        f"{what} {_extent(self)} exceeds its {height}x{width} input with padding=valid "
                         f"({axis} {k} > {size})",
                         argument="pool" if what == "pool" else "kernel",
                         hint="use padding=same, a smaller window, or less downsampling before this layer",
@@ -301,11 +344,14 @@ class _Windowed(Layer):
             pads = [same_padding(n, k, s) for n, k, s in zip((height, width), kernel, stride)]
         else:
             pads = [(0, 0), (0, 0)]
-        return Window(kernel, (Fraction(stride[0]), Fraction(stride[1])), (pads[0][0], pads[1][0]), (pads[0][1], pads[1][1]))
+        return Window(kernel, (Fraction(stride[0]), Fraction(stride[1])), (pads[0][0], pads[1][0]), (pads[0][1], pads[1][1]),
+                      getattr(self, "padding"))
 
 
-class _Convolution(_Windowed, _Regularized):
+class _Convolution(_Activated, _Windowed, _Regularized):
     """Shared rules of the convolution kinds: kernel, stride and dilation pairs."""
+
+    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
     def _kernel(self) -> tuple[int, int]:
         return pair(getattr(self, "kernel"))
@@ -351,7 +397,7 @@ class Conv(_Convolution):
 
     kind: ClassVar[str] = "conv"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "conv"
+    family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.Conv2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -383,7 +429,7 @@ class Conv(_Convolution):
         self.check_stride_and_dilation()
         if channels % self.groups or self.filters % self.groups:
             raise ShapeError(
-                f"conv: groups={self.groups} must divide both the input channels ({channels}) and filters ({self.filters})",
+                f"groups={self.groups} must divide both the input channels ({channels}) and filters ({self.filters})",
                 argument="groups",
             )
         return (*self.spatial_output(inputs[0]), self.filters)
@@ -414,7 +460,7 @@ class DepthwiseConv(_Convolution):
 
     kind: ClassVar[str] = "depthwise_conv"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "conv"
+    family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
     keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -467,7 +513,7 @@ class SeparableConv(_Convolution):
 
     kind: ClassVar[str] = "separable_conv"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "conv"
+    family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.SeparableConv2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -528,12 +574,14 @@ class SeparableConv(_Convolution):
 # Dense, normalization, activations
 
 
-class Dense(Layer, _Regularized):
+class Dense(_Activated, Layer, _Regularized):
     """Fully connected layer (keras.layers.Dense) on a flat input."""
+
+    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
     kind: ClassVar[str] = "dense"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "dense"
+    family: ClassVar[Family] = DENSE
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
     mixes_positions: ClassVar[bool] = True
     keras_layer: ClassVar[str] = "layers.Dense"
@@ -555,7 +603,7 @@ class Dense(Layer, _Regularized):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         if len(inputs[0]) != 1:
             raise ShapeError(
-                f"dense expects a flat input; received {format_shape(inputs[0])}",
+                f"expects a flat input; received {format_shape(inputs[0])}",
                 hint="add `flatten` or `global_avg_pool` before it (Keras would apply dense to the last axis only)",
             )
         return (self.units,)
@@ -577,7 +625,7 @@ class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
 
     kind: ClassVar[str] = "bn"
-    family: ClassVar[str] = "norm"
+    family: ClassVar[Family] = NORM
     keras_layer: ClassVar[str] = "layers.BatchNormalization"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
         ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
@@ -609,7 +657,7 @@ class Activation(Layer):
     """An element-wise activation by Keras name (keras.layers.Activation)."""
 
     kind: ClassVar[str] = "activation"
-    family: ClassVar[str] = "activation"
+    family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("function",)
 
     # tf.profiler registers no FLOPs for Relu, Sigmoid, Tanh, Elu, Selu, LeakyRelu, Softplus...;
@@ -627,6 +675,10 @@ class Activation(Layer):
     def label(self) -> str:
         return self.function
 
+    @property
+    def outputs_probabilities(self) -> bool:
+        return self.function == "softmax"
+
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return _activation_flops(self.function, output)
 
@@ -635,7 +687,7 @@ class LeakyRelu(Layer):
     """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
 
     kind: ClassVar[str] = "leaky_relu"
-    family: ClassVar[str] = "activation"
+    family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("slope",)
     keras_layer: ClassVar[str] = "layers.LeakyReLU"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("negative_slope", "slope"),)
@@ -650,7 +702,7 @@ class Elu(Layer):
     """ELU with its alpha (keras.layers.ELU)."""
 
     kind: ClassVar[str] = "elu"
-    family: ClassVar[str] = "activation"
+    family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("alpha",)
     keras_layer: ClassVar[str] = "layers.ELU"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha", "alpha"),)
@@ -668,7 +720,7 @@ class Elu(Layer):
 
 
 class _Pool(_Windowed):
-    family: ClassVar[str] = "pool"
+    family: ClassVar[Family] = POOL
     positional: ClassVar[tuple[str, ...]] = ("pool", "stride")
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
     keras_required: ClassVar[tuple[str, ...]] = ("pool",)  # AveragePooling2D has no default pool size
@@ -714,7 +766,7 @@ class AvgPool(_Pool):
 
 
 class _GlobalPool(Layer):
-    family: ClassVar[str] = "pool"
+    family: ClassVar[Family] = POOL
     starts_line: ClassVar[bool] = True
     mixes_positions: ClassVar[bool] = True
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("keepdims", "keepdims"),)
@@ -752,7 +804,7 @@ class Dropout(Layer):
 
     kind: ClassVar[str] = "dropout"
     preserves_values: ClassVar[bool] = True
-    family: ClassVar[str] = "dropout"
+    family: ClassVar[Family] = DROPOUT
     positional: ClassVar[tuple[str, ...]] = ("rate",)
     keras_layer: ClassVar[str] = "layers.Dropout"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
@@ -770,7 +822,7 @@ class Flatten(Layer):
     kind: ClassVar[str] = "flatten"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "reshape"
+    family: ClassVar[Family] = RESHAPE
     mixes_positions: ClassVar[bool] = True
     keras_layer: ClassVar[str] = "layers.Flatten"
 
@@ -783,7 +835,7 @@ class ZeroPad(Layer):
 
     kind: ClassVar[str] = "zero_pad"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "reshape"
+    family: ClassVar[Family] = RESHAPE
     positional: ClassVar[tuple[str, ...]] = ("padding",)
     keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
@@ -823,7 +875,7 @@ class Upsample(Layer):
 
     kind: ClassVar[str] = "upsample"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "reshape"
+    family: ClassVar[Family] = RESHAPE
     positional: ClassVar[tuple[str, ...]] = ("size",)
     keras_layer: ClassVar[str] = "layers.UpSampling2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
@@ -855,7 +907,7 @@ class Reshape(Layer):
     kind: ClassVar[str] = "reshape"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "reshape"
+    family: ClassVar[Family] = RESHAPE
     positional: ClassVar[tuple[str, ...]] = ("shape",)
     mixes_positions: ClassVar[bool] = True
     keras_layer: ClassVar[str] = "layers.Reshape"
@@ -891,7 +943,7 @@ class Identity(Layer):
     kind: ClassVar[str] = "identity"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "reshape"
+    family: ClassVar[Family] = RESHAPE
     keras_layer: ClassVar[str] = "layers.Identity"
 
 
@@ -904,7 +956,7 @@ class Add(Layer):
 
     kind: ClassVar[str] = "add"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "merge"
+    family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
     keras_layer: ClassVar[str] = "layers.Add"
 
@@ -924,13 +976,21 @@ class Add(Layer):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return (len(inputs) - 1) * elements(output)
 
+    def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
+        """A residual's body and shortcut differ: project the shortcut to the body's shape."""
+        main, shortcut = shapes[0], shapes[-1]
+        if len(main) != 3 or len(shortcut) != 3:
+            return None
+        stride = shortcut[0] // max(main[0], 1)
+        return f"project the shortcut: `shortcut {{ conv({main[2]}, 1" + (f", stride={stride}" if stride > 1 else "") + ", bias=false) bn }`"
+
 
 class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
 
     kind: ClassVar[str] = "concat"
     starts_line: ClassVar[bool] = True
-    family: ClassVar[str] = "merge"
+    family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
     keras_layer: ClassVar[str] = "layers.Concatenate"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
@@ -941,13 +1001,13 @@ class Concat(Layer):
         rank = len(inputs[0])
         axis = self.axis + rank if self.axis < 0 else self.axis
         if not 0 <= axis < rank:
-            raise ShapeError(f"concat: axis {self.axis} is out of range for {rank}-axis inputs", argument="axis")
+            raise ShapeError(f"axis {self.axis} is out of range for {rank}-axis inputs", argument="axis")
         for index, shape in enumerate(inputs[1:], start=2):
             others = [n for i, n in enumerate(shape) if i != axis]
             expected = [n for i, n in enumerate(inputs[0]) if i != axis]
             if len(shape) != rank or others != expected:
                 raise ShapeError(
-                    f"concat needs inputs that agree except on axis {self.axis}; input 1 is {format_shape(inputs[0])} but input {index} is {format_shape(shape)}",
+                    f"needs inputs that agree except on axis {self.axis}; input 1 is {format_shape(inputs[0])} but input {index} is {format_shape(shape)}",
                     hint="give every branch the same stride and padding so their spatial sizes match",
                 )
         return tuple(sum(shape[axis] for shape in inputs) if i == axis else n for i, n in enumerate(inputs[0]))

@@ -8,7 +8,7 @@ arguments, arity, unknown parameters, recursive blocks), each located in the sou
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ClassVar, Union
 
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, model_serializer, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -73,12 +73,16 @@ class Repeat(Frozen):
 class ConcatGroup(Frozen):
     """Parallel branches from the same input, merged by channel concatenation (Inception)."""
 
+    merge: ClassVar[str] = "concat"  # the registry entry that merges the branches
+
     concat: tuple[tuple["Statement", ...], ...]
     as_: Name | None = Field(default=None, alias="as")
 
 
 class Residual(Frozen):
     """body(x) + shortcut(x); the shortcut is the identity when absent or when `shortcut_if` is false."""
+
+    merge: ClassVar[str] = "add"  # the registry entry that merges body and shortcut
 
     residual: tuple["Statement", ...]
     shortcut: tuple["Statement", ...] | None = None

@@ -22,7 +22,7 @@ from .api import Architecture
 from .emit.keras import to_keras
 from .errors import Diagnostic, SpecError
 from .files import atomic_target, save_keras_atomic, write_atomic
-from .graph import Graph
+from .graph import INPUT, Graph
 
 KERAS_DATASETS = ("cifar10", "mnist", "fashion_mnist")
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -211,10 +211,9 @@ def outputs_logits(graph: Graph) -> bool:
     """Whether the network ends without a softmax, so the loss must take logits. Layers that
     pass values through (dropout, identity, reshape) are looked past."""
     node = graph.node(graph.output)
-    while node.layer.preserves_values and node.inputs[0] != "input":
+    while node.layer.preserves_values and node.inputs[0] != INPUT:
         node = graph.node(node.inputs[0])
-    activation = getattr(node.layer, "activation", None) or getattr(node.layer, "function", None)
-    return activation != "softmax"
+    return not node.layer.outputs_probabilities
 
 
 def _optimizer(keras: Any, name: str, learning_rate: float | None) -> Any:

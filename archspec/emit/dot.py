@@ -15,17 +15,9 @@ from dataclasses import dataclass, field
 
 from ..analysis import LayerReport, Report
 from ..errors import Diagnostic, SpecError
-from ..graph import INPUT, Graph, Group
-from ..layers import format_shape
+from ..graph import INPUT, Graph, Group, Role
+from ..layers import FAMILIES, format_shape
 
-FAMILY_COLOURS = {
-    "conv": "#cfe2ff", "dense": "#e0d4f7", "norm": "#fff3cd", "activation": "#d1e7dd",
-    "pool": "#f8d7da", "dropout": "#e9ecef", "reshape": "#ffe5d0", "merge": "#ffffff",
-}
-FAMILY_NAMES = {
-    "conv": "convolution", "dense": "dense", "norm": "normalization", "activation": "activation",
-    "pool": "pooling", "dropout": "dropout", "reshape": "reshape / pad", "merge": "merge (add, concat)",
-}
 CLUSTER_COLOURS = {"block": "#6c757d", "residual": "#0d6efd", "concat": "#198754", "repeat": "#6c757d"}
 RENDER_FORMATS = ("svg", "png", "pdf")
 
@@ -89,10 +81,8 @@ class DotWriter:
             rows.append(f'<font point-size="9" color="#495057">{" · ".join(figures)}</font>')
         label = "<" + "<br/>".join(rows) + ">"
         family = node.layer.family
-        style = "filled,bold" if family == "merge" else "filled,rounded"
-        shape = "ellipse" if family == "merge" else "box"
-        return (f"{_quote(layer.name)} [label={label}, shape={shape}, style={_quote(style)}, "
-                f"fillcolor={_quote(FAMILY_COLOURS[family])}];")
+        return (f"{_quote(layer.name)} [label={label}, shape={family.shape}, style={_quote(family.style)}, "
+                f"fillcolor={_quote(family.colour)}];")
 
     def group_node(self, group_id: str, members: list[LayerReport]) -> str:
         group = self.groups[group_id]
@@ -151,7 +141,7 @@ class DotWriter:
                 seen.add((tail, head))
                 shape = format_shape(self.graph.shape_of(name))
                 # A residual's second input is its shortcut; so is the edge into a shortcut path.
-                shortcut = (node.role == "residual-merge" and index > 0) or (node.role == "shortcut" and self.roles.get(name) != "shortcut")
+                shortcut = (node.role is Role.RESIDUAL_MERGE and index > 0) or (node.role is Role.SHORTCUT and self.roles.get(name) is not Role.SHORTCUT)
                 attributes = [f"label={_quote(shape)}"]
                 if shortcut:
                     attributes += ['style="dashed"', 'color="#0d6efd"', "weight=1"]
@@ -161,10 +151,10 @@ class DotWriter:
         return lines
 
     def legend(self) -> list[str]:
-        families = [family for family in FAMILY_COLOURS if family in set(self.families.values())]
+        drawn = set(self.families.values())
         rows = "".join(
-            f'<tr><td bgcolor="{FAMILY_COLOURS[f]}" width="14" border="1"> </td><td align="left">{FAMILY_NAMES[f]}</td></tr>'
-            for f in families
+            f'<tr><td bgcolor="{family.colour}" width="14" border="1"> </td><td align="left">{family.legend}</td></tr>'
+            for family in FAMILIES if family in drawn
         )
         rows += '<tr><td><font color="#0d6efd">- -</font></td><td align="left">shortcut path</td></tr>'
         return [

@@ -69,7 +69,7 @@ class PythonWriter:
         found: set[str] = set()
         for node in self.graph.nodes:
             for field_name, symbol in node.symbols:
-                if field_name in ("l1", "l2"):
+                if field_name in node.layer.regularizer_fields:
                     found |= referenced_parameters(symbol)
         return found
 
