@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 from .errors import Diagnostic, Span
-from .graph import INPUT, Graph, Node
+from .graph import BLOCK_GROUP, INPUT, Graph, Node
 from .layers import Layer, Shape, Window, elements, format_shape
 
 REPORT_FORMAT = "archspec-report/1"
@@ -323,7 +323,7 @@ class Analyzer:
         """Which block call expanded the node, for diagnostics located inside a block body."""
         for group_id in reversed(node.groups):
             group = self.graph.group(group_id)
-            if group.kind == "block":
+            if group.kind == BLOCK_GROUP:
                 return f"in `{group.label}`" + (f" at {group.span.location()}" if group.span else "")
         return None
 

@@ -14,6 +14,7 @@ from ..errors import DataPath
 from ..expr import PRECEDENCE, render
 from ..layers import REGISTRY
 from ..source import ARCH, KEYWORDS, NAME_PATTERN, Source
+from ..spec import Call, ConcatGroup, Repeat, Residual, Tap, statement_tag
 
 LINE_STARTERS = frozenset(name for name, entry in REGISTRY.items() if entry.cls.starts_line)
 
@@ -138,18 +139,27 @@ class ArchPrinter:
     def continues_line(self, statement: dict, line: int | None, previous_line: int | None) -> bool:
         if self.source is not None:
             return line is not None and previous_line is not None and line == previous_line
-        callee = statement.get("call")
+        callee = statement.get(Call.key)
         return callee is not None and callee not in LINE_STARTERS and callee not in self.block_names
 
     def inline_text(self, statement: dict, scope: set[str]) -> str | None:
-        """One-line text of a call, a tap, or a repeated single call; None for groups."""
-        if "call" in statement:
-            return self.call_text(statement, scope)
-        if "tap" in statement:
-            return f"@{statement['tap']}"
-        if "repeat" in statement and len(statement["body"]) == 1 and "call" in statement["body"][0] and "as" not in statement:
-            count = self.expr(statement["repeat"], scope, PRECEDENCE["neg"] + 1)
-            return f"{self.call_text(statement['body'][0], scope)} * {count}"
+        """One-line text of a statement by its kind's `inline_<key>` rule; None for a statement
+        that prints as a group."""
+        rule = getattr(self, f"inline_{statement_tag(statement)}", None)
+        return rule(statement, scope) if rule is not None else None
+
+    def inline_call(self, statement: dict, scope: set[str]) -> str:
+        return self.call_text(statement, scope)
+
+    def inline_tap(self, statement: dict, scope: set[str]) -> str:
+        return f"@{statement[Tap.key]}"
+
+    def inline_repeat(self, statement: dict, scope: set[str]) -> str | None:
+        """A repeated single call reads `call * n`."""
+        body = statement["body"]
+        if len(body) == 1 and statement_tag(body[0]) == Call.key and "as" not in statement:
+            count = self.expr(statement[Repeat.key], scope, PRECEDENCE["neg"] + 1)
+            return f"{self.call_text(body[0], scope)} * {count}"
         return None
 
     def call_text(self, call: dict, scope: set[str]) -> str:
@@ -162,38 +172,46 @@ class ArchPrinter:
         return text
 
     def group(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
-        alias = f" as {statement['as']}" if "as" in statement else ""
-        line = self.start_line(path)
-        if "repeat" in statement:
-            opening = self.emit(indent, f"repeat {self.expr(statement['repeat'], scope)} {{", line, blank)
-            self.body(statement["body"], path + ("body",), indent + 1, scope)
-            self.close(indent, path, opening, "}" + alias)
-        elif "concat" in statement:
-            opening = self.emit(indent, "concat {", line, blank)
-            for index, branch in enumerate(statement["concat"]):
-                branch_path = path + ("concat", index)
-                one_line = self.one_line_body(branch, branch_path, scope)
-                if one_line is not None:
-                    self.emit(indent + 1, f"branch {{ {one_line} }}" if one_line else "branch { }", self.start_line(branch_path))
-                    continue
-                branch_open = self.emit(indent + 1, "branch {", self.start_line(branch_path))
-                self.body(branch, branch_path, indent + 2, scope)
-                self.close(indent + 1, branch_path, branch_open)
-            self.close(indent, path, opening, "}" + alias)
-        elif "residual" in statement:
-            opening = self.emit(indent, "residual {", line, blank)
-            self.body(statement["residual"], path + ("residual",), indent + 1, scope)
-            if "shortcut" in statement:
-                condition = f" if {self.expr(statement['shortcut_if'], scope)}" if "shortcut_if" in statement else ""
-                closing = self.close(indent, path + ("shortcut",), opening, f"}} shortcut{condition} {{", self.start_line(path + ("shortcut",)))
-                self.body(statement["shortcut"], path + ("shortcut",), indent + 1, scope)
-                self.close(indent, path, closing, "}" + alias)
-            else:
-                self.close(indent, path, opening, "}" + alias)
-        elif "if" in statement:
-            self.if_chain(statement, path, indent, scope, f"if {self.expr(statement['if'], scope)} {{", blank)
-        else:
+        """A statement over several lines, by its kind's `print_<key>` rule."""
+        rule = getattr(self, f"print_{statement_tag(statement)}", None)
+        if rule is None:
             raise ValueError(f"not a statement: {statement!r}")
+        rule(statement, path, indent, scope, blank)
+
+    @staticmethod
+    def alias(statement: dict) -> str:
+        return f" as {statement['as']}" if "as" in statement else ""
+
+    def print_repeat(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
+        opening = self.emit(indent, f"repeat {self.expr(statement[Repeat.key], scope)} {{", self.start_line(path), blank)
+        self.body(statement["body"], path + ("body",), indent + 1, scope)
+        self.close(indent, path, opening, "}" + self.alias(statement))
+
+    def print_concat(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
+        opening = self.emit(indent, "concat {", self.start_line(path), blank)
+        for index, branch in enumerate(statement[ConcatGroup.key]):
+            branch_path = path + (ConcatGroup.key, index)
+            one_line = self.one_line_body(branch, branch_path, scope)
+            if one_line is not None:
+                self.emit(indent + 1, f"branch {{ {one_line} }}" if one_line else "branch { }", self.start_line(branch_path))
+                continue
+            branch_open = self.emit(indent + 1, "branch {", self.start_line(branch_path))
+            self.body(branch, branch_path, indent + 2, scope)
+            self.close(indent + 1, branch_path, branch_open)
+        self.close(indent, path, opening, "}" + self.alias(statement))
+
+    def print_residual(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
+        opening = self.emit(indent, "residual {", self.start_line(path), blank)
+        self.body(statement[Residual.key], path + (Residual.key,), indent + 1, scope)
+        if "shortcut" in statement:
+            condition = f" if {self.expr(statement['shortcut_if'], scope)}" if "shortcut_if" in statement else ""
+            closing = self.close(indent, path + ("shortcut",), opening, f"}} shortcut{condition} {{", self.start_line(path + ("shortcut",)))
+            self.body(statement["shortcut"], path + ("shortcut",), indent + 1, scope)
+            opening = closing
+        self.close(indent, path, opening, "}" + self.alias(statement))
+
+    def print_if(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
+        self.if_chain(statement, path, indent, scope, f"if {self.expr(statement['if'], scope)} {{", blank)
 
     def one_line_body(self, statements: list[dict], path: DataPath, scope: set[str]) -> str | None:
         """A branch body on one line: as written in the source, or when short and simple."""

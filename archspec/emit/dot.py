@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from ..analysis import LayerReport, Report
 from ..errors import Diagnostic, SpecError
-from ..graph import INPUT, Graph, Group, Role
+from ..graph import BLOCK_GROUP, INPUT, Graph, Group, Role
 from ..layers import FAMILIES, format_shape
+from ..spec import ConcatGroup, Residual
 
-CLUSTER_COLOURS = {"block": "#6c757d", "residual": "#0d6efd", "concat": "#198754", "repeat": "#6c757d"}
+GROUP_COLOUR = "#6c757d"  # blocks, repeats and any group without a colour of its own
+CLUSTER_COLOURS = {Residual.key: "#0d6efd", ConcatGroup.key: "#198754"}
 RENDER_FORMATS = ("svg", "png", "pdf")
 
 
@@ -122,9 +124,9 @@ class DotWriter:
                 continue
             group = item.group
             assert group is not None
-            colour = CLUSTER_COLOURS.get(group.kind, "#6c757d")
+            colour = CLUSTER_COLOURS.get(group.kind, GROUP_COLOUR)
             lines.append(f"{indent}subgraph {_quote('cluster_' + group.id)} {{")
-            lines.append(f"{indent}  label={_quote(group.label if group.kind == 'block' else group.id)}; "
+            lines.append(f"{indent}  label={_quote(group.label if group.kind == BLOCK_GROUP else group.id)}; "
                          f"color={_quote(colour)}; fontcolor={_quote(colour)}; style=rounded;")
             lines += self.write_cluster(item, node_text, indent + "  ")
             lines.append(f"{indent}}}")

@@ -12,104 +12,31 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .errors import DataPath, Diagnostic, DiagnosticSink, Span, describe_validation_error, did_you_mean, show_value
-from .expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters, substitute
-from .layers import MAX_DIMENSION, REGISTRY, Layer, Shape, ShapeError, format_shape
-from .source import Source
-from .spec import MAX_REPEAT, Block, Call, ConcatGroup, If, Repeat, Residual, Spec, Tap, check_spec, repeat_count_message
-
-INPUT = "input"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds that keep hostile or mistaken specs from exhausting time or memory."""
-
-    max_layers: int = 100_000
-    max_block_depth: int = 64
-    max_repeat: int = MAX_REPEAT
-
-
-class Role(str, Enum):
-    """What a node does in its construct, for diagrams (a shortcut's edges are dashed)."""
-
-    PLAIN = ""
-    SHORTCUT = "shortcut"  # on a residual's shortcut path
-    RESIDUAL_MERGE = "residual-merge"  # the add that ends a residual: its second input is the shortcut
-
-
-@dataclass(frozen=True)
-class Group:
-    """A block instance or a named/structural group of layers, for `--depth` and diagrams."""
-
-    id: str
-    kind: str  # "block", "residual", "concat", "repeat"
-    label: str  # what the user wrote: `basic(128, stride=2, project=true)`
-    parents: tuple[str, ...]
-    span: Span | None = None
-
-
-@dataclass(frozen=True)
-class Node:
-    name: str
-    entry: str  # the language name the user wrote (`relu`, `conv`)
-    layer: Layer
-    inputs: tuple[str, ...]
-    output_shape: Shape
-    groups: tuple[str, ...]  # enclosing group ids, outermost first
-    span: Span | None = None
-    role: Role = Role.PLAIN
-    # Arguments whose values come from network parameters: (field, expression over them).
-    symbols: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Graph:
-    network: str
-    parameters: tuple[tuple[str, Any], ...]
-    input_shape: Shape
-    nodes: tuple[Node, ...]
-    output: str
-    groups: tuple[Group, ...]
-    file: str = ""
-    structural: frozenset[str] = frozenset()  # network parameters that change the layer structure
-    input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
-    warnings: tuple[Diagnostic, ...] = ()
-
-    def node(self, name: str) -> Node:
-        return self._index[name]
-
-    @property
-    def _index(self) -> dict[str, Node]:
-        index = self.__dict__.get("_cached_index")
-        if index is None:
-            index = {node.name: node for node in self.nodes}
-            object.__setattr__(self, "_cached_index", index)
-        return index
-
-    def shape_of(self, name: str) -> Shape:
-        return self.input_shape if name == INPUT else self.node(name).output_shape
-
-    def group(self, group_id: str) -> Group:
-        return next(group for group in self.groups if group.id == group_id)
-
-
-class Env(dict):
-    """Parameter values in scope, and for each the expression over network parameters it
-    stands for (None for a constant); the emitter uses those to keep parameters symbolic."""
-
-    def __init__(self, values: Mapping[str, Any] = (), symbols: Mapping[str, Any] | None = None):
-        super().__init__(values)
-        self.symbols: dict[str, Any] = dict(symbols or {})
-
-    def substitute(self, expr: Any) -> Any:
-        """`expr` over network parameters (see `expr.substitute`), or None for a constant."""
-        return substitute(expr, self.symbols, self)
+from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, did_you_mean, show_value
+from ..expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters
+from ..layers import MAX_DIMENSION, REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
+from ..source import Source
+from ..spec import (
+    Block,
+    Call,
+    ConcatGroup,
+    If,
+    Repeat,
+    Residual,
+    Spec,
+    StatementModel,
+    Tap,
+    check_spec,
+    is_repeat_count,
+    repeat_count_message,
+)
+from .estimate import refuse_oversized
+from .hints import argument_faults, word_hint
+from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block
 
 
 class _Abort(Exception):
@@ -176,7 +103,8 @@ class Expander:
         if input_shape is None:  # nothing downstream can be checked
             self.sink.raise_if_errors({self.source.file: self.source.text})
         self.shapes[INPUT] = input_shape
-        self.refuse_oversized(env)
+        if refuse_oversized(self.spec, env, self.limits, self.error):
+            self.sink.raise_if_errors({self.source.file: self.source.text})
         scope = _Scope("", ())
         try:
             current = self.body(self.spec.body, ("body",), env, scope, INPUT)
@@ -216,84 +144,6 @@ class Expander:
                                      code="unused-layers"))
         return tuple(node for node in self.nodes if node.name in needed)
 
-    # -- size estimate: refuse runaway expansion before doing it
-
-    def refuse_oversized(self, env: Env) -> None:
-        """Count the layers the body would expand to (no nodes are built, so this is fast even
-        for specs that would expand to billions) and refuse it when over the limit."""
-        memo: dict[tuple, int] = {}
-        total = 0
-        for index, statement in enumerate(self.spec.body):
-            total += self.estimate(statement, env, memo, 0)
-            if total > self.limits.max_layers:
-                self.error(f"the network would expand to {'at least ' if total >= LARGE else ''}{min(total, LARGE):,} layers "
-                           f"and steps, more than the limit of {self.limits.max_layers:,}", ("body", index),
-                           "reduce repeat counts; the limit guards against runaway expansion")
-                self.sink.raise_if_errors({self.source.file: self.source.text})
-
-    def estimate(self, statement: Any, env: Mapping[str, Any], memo: dict, depth: int) -> int:
-        # Counts the work of expansion: a layer, a tap or an empty repeat body each cost one step,
-        # so repeats of nothing are bounded too.
-        if depth > self.limits.max_block_depth:
-            return 0  # reported by the expansion itself
-        if isinstance(statement, Call):
-            block = self.spec.block(statement.call)
-            if block is None:
-                return 1
-            local = self.quiet_bind(block, statement, env)
-            key = (block.name, tuple(sorted((k, _hashable(v)) for k, v in local.items())))
-            if key not in memo:
-                memo[key] = min(LARGE, max(1, sum(self.estimate(s, local, memo, depth + 1) for s in block.body)))
-            return memo[key]
-        if isinstance(statement, Repeat):
-            count = self.quietevaluate(statement.repeat, env)
-            valid = isinstance(count, int) and not isinstance(count, bool) and 0 < count <= self.limits.max_repeat
-            count = count if valid else 0  # an invalid count is reported on its own
-            body = max(1, sum(self.estimate(s, env, memo, depth + 1) for s in statement.body))
-            return min(LARGE, count * body)
-        if isinstance(statement, ConcatGroup):
-            return 1 + sum(self.estimate(s, env, memo, depth + 1) for branch in statement.concat for s in branch)
-        if isinstance(statement, Residual):
-            parts = list(statement.residual) + list(statement.shortcut or ())
-            return 1 + sum(self.estimate(s, env, memo, depth + 1) for s in parts)
-        if isinstance(statement, If):
-            condition = self.quietevaluate(statement.if_, env)
-            branches = ((statement.then,) if condition is True else (statement.else_,) if condition is False
-                        else (statement.then, statement.else_))
-            return max(1, max(sum(self.estimate(s, env, memo, depth + 1) for s in branch) for branch in branches))
-        return 1  # a tap
-
-    def quietevaluate(self, expr: Any, env: Mapping[str, Any]) -> Any:
-        try:
-            return evaluate(expr, env, ())
-        except EvalError:
-            return UNKNOWN
-
-    def quiet_bind(self, block: Block, call: Call, env: Mapping[str, Any]) -> Env:
-        names = [p.name for p in block.params]
-        exprs = dict(zip(names, call.args)) | dict(call.kwargs)
-        given = {name: self.quietevaluate(expr, env) for name, expr in exprs.items() if name in names}
-        return self.bind_block(block, call, given, env, lambda expr, local, path: self.quietevaluate(expr, local))
-
-    def bind_block(self, block: Block, call: Call, given: Mapping[str, Any], env: Mapping[str, Any], evaluate: Any) -> Env:
-        """A block call's scope: the network's parameters, then the block's own, as the call gave
-        them or as their defaults say (defaults see the earlier parameters)."""
-        network = {p.name for p in self.spec.params}
-        symbols = getattr(env, "symbols", {})
-        local = Env({n: v for n, v in env.items() if n in network}, {n: v for n, v in symbols.items() if n in network})
-        exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
-        block_path = ("blocks", self.spec.blocks.index(block))
-        for index, param in enumerate(block.params):
-            if param.name in given:
-                local[param.name] = given[param.name]
-                local.symbols[param.name] = env.substitute(exprs[param.name]) if isinstance(env, Env) else None
-            elif not param.required:
-                local[param.name] = evaluate(param.default, local, block_path + ("params", index, "default"))
-                local.symbols[param.name] = local.substitute(param.default)
-            else:
-                local[param.name] = UNKNOWN  # reported by the static checks
-        return local
-
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
         for name in self.overrides:
@@ -332,41 +182,37 @@ class Expander:
             current = self.statement(statement, path + (index,), env, scope, current)
         return current
 
-    def statement(self, statement: Any, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
-        if isinstance(statement, Call):
-            return self.call(statement, path, env, scope, current)
-        if isinstance(statement, Repeat):
-            return self.repeat(statement, path, env, scope, current)
-        if isinstance(statement, ConcatGroup):
-            return self.concat(statement, path, env, scope, current)
-        if isinstance(statement, Residual):
-            return self.residual(statement, path, env, scope, current)
-        if isinstance(statement, If):
-            condition = self.evaluate(statement.if_, env, path + ("if",))
-            self.note_structural(statement.if_, env)
-            if condition is UNKNOWN:
-                return current
-            if not isinstance(condition, bool):
-                self.error(f"an `if` condition must be true or false; received {show_value(condition)}", path + ("if",))
-                return current
-            branch, key = (statement.then, "then") if condition else (statement.else_, "else")
-            return self.body(branch, path + (key,), env, scope, current)
-        if isinstance(statement, Tap):
-            return self.resolve_tap(statement.tap, scope, path + ("tap",)) or current
-        raise AssertionError(statement)
+    def statement(self, statement: StatementModel, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+        """Expand one statement by its kind's rule, `expand_<key>`; hands out the new current tensor."""
+        rule = getattr(self, f"expand_{statement.key}")
+        return rule(statement, path, env, scope, current)
 
-    def repeat(self, statement: Repeat, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_if(self, statement: If, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+        condition = self.evaluate(statement.if_, env, path + ("if",))
+        self.note_structural(statement.if_, env)
+        if condition is UNKNOWN:
+            return current
+        if not isinstance(condition, bool):
+            self.error(f"an `if` condition must be true or false; received {show_value(condition)}", path + ("if",))
+            return current
+        branch, key = (statement.then, "then") if condition else (statement.else_, "else")
+        return self.body(branch, path + (key,), env, scope, current)
+
+    def expand_tap(self, statement: Tap, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+        return self.resolve_tap(statement.tap, scope, path + ("tap",)) or current
+
+    def expand_repeat(self, statement: Repeat, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         count = self.evaluate(statement.repeat, env, path + ("repeat",))
         self.note_structural(statement.repeat, env)
         if count is UNKNOWN:
             return current
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= self.limits.max_repeat:
+        if not is_repeat_count(count, self.limits.max_repeat):
             self.error(repeat_count_message(show_value(count), self.limits.max_repeat), path + ("repeat",))
             return current
         inner, group_id = scope, None
         if statement.as_:
-            group_id = self.group_id(scope, statement.as_, "repeat", path)
-            self.add_group(group_id, "repeat", f"repeat {count}", scope, path)
+            group_id = self.group_id(scope, statement.as_, Repeat.key, path)
+            self.add_group(group_id, Repeat.key, f"{Repeat.key} {count}", scope, path)
             inner = scope.child(group_id + "_", scope.groups + (group_id,))
         for iteration in range(count):
             iteration_scope = inner.child(inner.prefix, inner.groups, inner.counters, repeat_index=scope.repeat_index + (iteration + 1,))
@@ -381,15 +227,15 @@ class Expander:
         self.group_names.add(name)
         return name
 
-    def concat(self, statement: ConcatGroup, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
-        group_id = self.group_id(scope, statement.as_, "concat", path)
-        self.add_group(group_id, "concat", statement.as_ or "concat", scope, path)
-        first = not statement.as_ and group_id == f"{scope.prefix}concat_1"
+    def expand_concat(self, statement: ConcatGroup, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+        group_id = self.group_id(scope, statement.as_, ConcatGroup.key, path)
+        self.add_group(group_id, ConcatGroup.key, statement.as_ or ConcatGroup.key, scope, path)
+        first = not statement.as_ and group_id == f"{scope.prefix}{ConcatGroup.key}_1"
         prefix = scope.prefix if first else group_id + "_"  # the first group's branches read b1, b2, ...
         outputs = []
         for index, branch in enumerate(statement.concat):
             branch_scope = scope.child(f"{prefix}b{index + 1}_", scope.groups + (group_id,))
-            outputs.append(self.body(branch, path + ("concat", index), env, branch_scope, current))
+            outputs.append(self.body(branch, path + (ConcatGroup.key, index), env, branch_scope, current))
         if len(outputs) < 2:
             self.error(f"concat needs at least two branches; received {len(outputs)}", path,
                        "a single path needs no concat; write its layers directly")
@@ -408,10 +254,10 @@ class Expander:
         self.register_tap(group_id, merged)
         return merged
 
-    def residual(self, statement: Residual, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
-        group_id = self.group_id(scope, statement.as_, "residual", path)
+    def expand_residual(self, statement: Residual, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+        group_id = self.group_id(scope, statement.as_, Residual.key, path)
         number = int(group_id.rsplit("_", 1)[1]) if not statement.as_ else 1
-        self.add_group(group_id, "residual", statement.as_ or "residual", scope, path)
+        self.add_group(group_id, Residual.key, statement.as_ or Residual.key, scope, path)
         inner_prefix = group_id + "_" if statement.as_ else scope.prefix
         groups = scope.groups + (group_id,)
         main_scope = scope.child(inner_prefix, groups, None if statement.as_ else scope.counters)
@@ -457,7 +303,7 @@ class Expander:
         self.register_tap(group_id, name)
         return name
 
-    def call(self, call: Call, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_call(self, call: Call, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
         args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
         kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
         block = self.spec.block(call.call)
@@ -482,28 +328,9 @@ class Expander:
         symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
         return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role, symbols=symbols)
 
-    def argument_errors(self, call: Call, entry: Any, error: ValidationError, path: DataPath, env: Mapping[str, Any]) -> None:
-        """One message per faulty argument (a union type fails once per alternative)."""
-        by_argument: dict[str, list[dict]] = {}
-        for item in error.errors():
-            if item["type"] == "missing" and len(item["loc"]) == 1:
-                continue  # a missing argument: reported by the static checks
-            by_argument.setdefault(str(item["loc"][0]) if item["loc"] else "", []).append(item)
-        for argument, items in by_argument.items():
-            message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
-            value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
-            expr = _argument_value(call, entry, argument)
-            hint = self.override_hint(expr, env) or _word_hint(value, env) or _shadow_hint(expr, env) or hint
+    def argument_errors(self, call: Call, entry: Entry, error: ValidationError, path: DataPath, env: Mapping[str, Any]) -> None:
+        for argument, message, hint in argument_faults(call, entry, error, env, self.overrides):
             self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
-
-    def override_hint(self, expr: Any, env: Mapping[str, Any]) -> str | None:
-        """A bad value that came from the command line is the command line's fault."""
-        symbol = env.substitute(expr) if isinstance(env, Env) and expr is not None else None
-        names = referenced_parameters(symbol) & set(self.overrides) if symbol is not None else set()
-        if not names:
-            return None
-        shown = ", ".join(f"--set {name}={show_value(self.overrides[name])}" for name in sorted(names))
-        return f"the value comes from {shown}"
 
     def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: DataPath, current: str) -> tuple[str, ...] | None:
         taps = []
@@ -530,10 +357,10 @@ class Expander:
             raise _Abort
         block_path = ("blocks", self.spec.blocks.index(block))
         given = dict(zip((p.name for p in block.params), args)) | kwargs
-        local = self.bind_block(block, call, given, env, self.evaluate)
+        local = bind_block(self.spec, block, call, given, env, self.evaluate)
         group_id = self.group_id(scope, call.as_, call.call, path)
         label = self.call_label(call, args, kwargs)
-        self.add_group(group_id, "block", label, scope, path)
+        self.add_group(group_id, BLOCK_GROUP, label, scope, path)
         inner = scope.child(group_id + "_", scope.groups + (group_id,))
         self.block_depth += 1
         self.call_stack.append((label, self.source.span(path)))
@@ -648,65 +475,8 @@ class Expander:
         try:
             return evaluate(expr, env, path)
         except EvalError as error:
-            self.error(error.message, error.path, _word_hint(error.operand, env))
+            self.error(error.message, error.path, word_hint(error.operand, env))
             return UNKNOWN
-
-
-LARGE = 10**15  # estimates saturate here
-
-
-def _hashable(value: Any) -> Any:
-    return value if not isinstance(value, (list, dict)) else repr(value)
-
-
-UNION_PHRASES = {
-    "int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "a word",
-    "literal_error": "one of the listed words", "none_required": "none",
-}
-
-
-def _word_hint(value: Any, env: Mapping[str, Any]) -> str | None:
-    """A word where a number was wanted is often a misspelt or quoted parameter."""
-    if not isinstance(value, str):
-        return None
-    if value in env:
-        return f"\"{value}\" is quoted, so it is a word, not the parameter `{value}`; write it without quotes"
-    suggestion = did_you_mean(value, env)
-    return f"`{value}` is not a parameter here; {suggestion}" if suggestion else None
-
-
-def _shadow_hint(expr: Any, env: Mapping[str, Any]) -> str | None:
-    """`padding=same` where `same` is also a parameter passes the parameter's value."""
-    if isinstance(expr, Ref) and expr.ref in env:
-        return (f"`{expr.ref}` is a parameter here, so this passes its value {show_value(env[expr.ref])}; "
-                f"write the word in quotes: \"{expr.ref}\"")
-    return None
-
-
-def _union_message(items: list[dict]) -> tuple[str, str | None]:
-    """`expected an integer or a pair [h, w]; received [3]` for an argument of a union type."""
-    phrases: list[str] = []
-    for item in items:
-        nested = len(item["loc"]) > 1 and not isinstance(item["loc"][1], str) or item["type"] in ("tuple_type", "too_short", "too_long")
-        phrase = "a pair [h, w]" if nested or "tuple" in str(item["loc"]) else UNION_PHRASES.get(item["type"])
-        if phrase is None:
-            return describe_validation_error(item)
-        if phrase not in phrases:
-            phrases.append(phrase)
-    if "a number" in phrases and "an integer" in phrases:
-        phrases.remove("an integer")
-    top_level = [item for item in items if not any(isinstance(part, int) for part in item["loc"])]
-    received = show_value(top_level[0].get("input")) if top_level else None
-    return f"expected {' or '.join(phrases)}" + (f"; received {received}" if received is not None else ""), None
-
-
-def _argument_value(call: Call, entry: Any, argument: str) -> Any:
-    if argument in call.kwargs:
-        return call.kwargs[argument]
-    positional = entry.positional
-    if argument in positional and positional.index(argument) < len(call.args):
-        return call.args[positional.index(argument)]
-    return None
 
 
 def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,

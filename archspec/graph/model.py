@@ -1,0 +1,127 @@
+"""The expanded network: a frozen `Graph` of layer `Node`s in topological order, the `Group`s
+(block instances, named and structural groups) they sit in, and the `Env` of parameter values
+that expansion evaluates in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable, Mapping
+
+from ..errors import Diagnostic, Span
+from ..expr import UNKNOWN, substitute
+from ..layers import Layer, Shape
+from ..spec import MAX_REPEAT, Block, Call, Spec
+
+# How a binding evaluates a default: (expression, scope, where it is written) -> value.
+Evaluator = Callable[[Any, Mapping[str, Any], tuple], Any]
+
+INPUT = "input"
+BLOCK_GROUP = "block"  # the group kind of a block call; other groups are named by their statement key
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile or mistaken specs from exhausting time or memory."""
+
+    max_layers: int = 100_000
+    max_block_depth: int = 64
+    max_repeat: int = MAX_REPEAT
+
+
+class Role(str, Enum):
+    """What a node does in its construct, for diagrams (a shortcut's edges are dashed)."""
+
+    PLAIN = ""
+    SHORTCUT = "shortcut"  # on a residual's shortcut path
+    RESIDUAL_MERGE = "residual-merge"  # the add that ends a residual: its second input is the shortcut
+
+
+@dataclass(frozen=True)
+class Group:
+    """A block instance or a named/structural group of layers, for `--depth` and diagrams."""
+
+    id: str
+    kind: str  # BLOCK_GROUP, or the key of the statement that made it (`residual`, `concat`, `repeat`)
+    label: str  # what the user wrote: `basic(128, stride=2, project=true)`
+    parents: tuple[str, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    entry: str  # the language name the user wrote (`relu`, `conv`)
+    layer: Layer
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    groups: tuple[str, ...]  # enclosing group ids, outermost first
+    span: Span | None = None
+    role: Role = Role.PLAIN
+    # Arguments whose values come from network parameters: (field, expression over them).
+    symbols: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Graph:
+    network: str
+    parameters: tuple[tuple[str, Any], ...]
+    input_shape: Shape
+    nodes: tuple[Node, ...]
+    output: str
+    groups: tuple[Group, ...]
+    file: str = ""
+    structural: frozenset[str] = frozenset()  # network parameters that change the layer structure
+    input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def node(self, name: str) -> Node:
+        return self._index[name]
+
+    @property
+    def _index(self) -> dict[str, Node]:
+        index = self.__dict__.get("_cached_index")
+        if index is None:
+            index = {node.name: node for node in self.nodes}
+            object.__setattr__(self, "_cached_index", index)
+        return index
+
+    def shape_of(self, name: str) -> Shape:
+        return self.input_shape if name == INPUT else self.node(name).output_shape
+
+    def group(self, group_id: str) -> Group:
+        return next(group for group in self.groups if group.id == group_id)
+
+
+class Env(dict):
+    """Parameter values in scope, and for each the expression over network parameters it
+    stands for (None for a constant); the emitter uses those to keep parameters symbolic."""
+
+    def __init__(self, values: Mapping[str, Any] = (), symbols: Mapping[str, Any] | None = None):
+        super().__init__(values)
+        self.symbols: dict[str, Any] = dict(symbols or {})
+
+    def substitute(self, expr: Any) -> Any:
+        """`expr` over network parameters (see `expr.substitute`), or None for a constant."""
+        return substitute(expr, self.symbols, self)
+
+
+def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], env: Mapping[str, Any], evaluate: Evaluator) -> Env:
+    """A block call's scope: the network's parameters, then the block's own, as the call gave
+    them or as their defaults say (defaults see the earlier parameters)."""
+    network = {p.name for p in spec.params}
+    symbols = getattr(env, "symbols", {})
+    local = Env({n: v for n, v in env.items() if n in network}, {n: v for n, v in symbols.items() if n in network})
+    exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
+    block_path = ("blocks", spec.blocks.index(block))
+    for index, param in enumerate(block.params):
+        if param.name in given:
+            local[param.name] = given[param.name]
+            local.symbols[param.name] = env.substitute(exprs[param.name]) if isinstance(env, Env) else None
+        elif not param.required:
+            local[param.name] = evaluate(param.default, local, block_path + ("params", index, "default"))
+            local.symbols[param.name] = local.substitute(param.default)
+        else:
+            local[param.name] = UNKNOWN  # reported by the static checks
+    return local

@@ -1,0 +1,274 @@
+"""The models of the JSON form: parameters, the statement kinds (each describing its own parts,
+its static faults and its size bound), blocks and the whole `Spec`, and the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, ClassVar, Iterator, Protocol, Union
+
+from pydantic import Discriminator, Field, Tag, model_serializer, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypeAliasType
+
+from ..errors import DataPath
+from ..expr import Expr, Frozen, Name
+
+MAX_REPEAT = 10_000
+
+
+def repeat_count_message(count: Any, limit: int) -> str:
+    return f"a repeat count must be an integer from 0 to {limit:,}; received {count}"
+
+
+class Param(Frozen):
+    """A parameter; it is required when the JSON form gives it no `default` key."""
+
+    name: Name
+    default: Expr = None
+    required: SkipJsonSchema[bool] = Field(default=True, exclude=True)  # derived from the keys, never written
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_from_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "required" in data:
+                raise ValueError("`required` is implied: a parameter without `default` is required")
+            data = {**data, "required": "default" not in data}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict:
+        dumped = handler(self)
+        dumped.pop("required", None)
+        if self.required:
+            dumped.pop("default", None)
+        else:
+            dumped["default"] = dumped.get("default")
+        return dumped
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements: each kind is one model that describes its own parts, so the checker, the size
+# estimate, the expander and the printer walk every kind the same way.
+
+BODY = "body"  # a tuple of statements
+BRANCHES = "branches"  # a tuple of statement tuples (concat's branches)
+EXPRESSION = "expression"  # one parameter expression
+EXPRESSIONS = "expressions"  # a tuple of expressions (a call's positional arguments)
+NAMED_EXPRESSIONS = "named expressions"  # a mapping of names to expressions (a call's keyword arguments)
+# What a statement's fault or part is located by: a path relative to the statement.
+Fault = tuple[str, DataPath, Union[str, None]]  # (message, relative path, hint)
+
+
+class StatementModel(Frozen):
+    """A statement kind. `key` is the JSON key that marks it (the grammar's rule is `<key>_stmt`,
+    the expander's rule `expand_<key>`, the printer's `print_<key>` or `inline_<key>`); `parts`
+    are its fields in source order, each a JSON key and what it holds."""
+
+    key: ClassVar[str]
+    parts: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @classmethod
+    def attribute(cls, key: str) -> str:
+        """The model's attribute for a JSON key (`else` is `else_`)."""
+        return next(name for name, info in cls.model_fields.items() if (info.alias or name) == key)
+
+    def part(self, key: str) -> Any:
+        return getattr(self, self.attribute(key))
+
+    def bodies(self) -> Iterator[tuple[DataPath, tuple]]:
+        """Each statement list inside it, with its path relative to the statement."""
+        for key, holds in self.parts:
+            value = self.part(key)
+            if holds == BODY and value is not None:
+                yield (key,), value
+            elif holds == BRANCHES:
+                for index, branch in enumerate(value):
+                    yield (key, index), branch
+
+    def walk(self) -> Iterator[tuple[DataPath, str, Any]]:
+        """Every part in source order, expression lists taken apart: (path, what, value)."""
+        for key, holds in self.parts:
+            value = self.part(key)
+            if holds == EXPRESSIONS:
+                yield from (((key, index), EXPRESSION, item) for index, item in enumerate(value))
+            elif holds == NAMED_EXPRESSIONS:
+                yield from (((key, name), EXPRESSION, item) for name, item in value.items())
+            elif holds == BRANCHES:
+                yield from (((key, index), BODY, branch) for index, branch in enumerate(value))
+            elif value is not None or holds != BODY:
+                yield (key,), holds, value
+
+    def static_faults(self) -> Iterator[Fault]:
+        """Faults seen without evaluating anything (names are the checker's)."""
+        return iter(())
+
+    def expansion_steps(self, walk: "SizeWalk") -> int:
+        """An upper bound on the steps expanding it takes: one for the statement itself, plus
+        its bodies (kinds that repeat or choose say otherwise)."""
+        return 1 + sum(walk.size(body) for _, body in self.bodies())
+
+
+class SizeWalk(Protocol):
+    """What `expansion_steps` may ask of the size estimate."""
+
+    def size(self, body: tuple) -> int: ...
+    def value(self, expr: Any) -> Any: ...  # UNKNOWN when it cannot be evaluated
+
+
+class Call(StatementModel):
+    """A layer or a block applied to the current tensor (or to named taps)."""
+
+    key: ClassVar[str] = "call"
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (("args", EXPRESSIONS), ("kwargs", NAMED_EXPRESSIONS))
+
+    call: Name
+    inputs: tuple[Name, ...] = ()
+    args: tuple[Expr, ...] = ()
+    kwargs: dict[Name, Expr] = Field(default_factory=dict)
+    as_: Name | None = Field(default=None, alias="as")
+
+
+def is_repeat_count(count: Any, limit: int = MAX_REPEAT) -> bool:
+    return isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= limit
+
+
+class Repeat(StatementModel):
+    """The body, applied `repeat` times in sequence."""
+
+    key: ClassVar[str] = "repeat"
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (("repeat", EXPRESSION), ("body", BODY))
+
+    repeat: Expr
+    body: tuple["Statement", ...]
+    as_: Name | None = Field(default=None, alias="as")
+
+    def static_faults(self) -> Iterator[Fault]:
+        count = self.repeat
+        if isinstance(count, int) and not isinstance(count, bool) and not is_repeat_count(count):
+            yield repeat_count_message(count, MAX_REPEAT), ("repeat",), None
+
+    def expansion_steps(self, walk: SizeWalk) -> int:
+        count = walk.value(self.repeat)
+        count = count if is_repeat_count(count) else 0  # an invalid count is reported on its own
+        return count * max(1, walk.size(self.body))  # an empty body costs a step per copy too
+
+
+class ConcatGroup(StatementModel):
+    """Parallel branches from the same input, merged by channel concatenation (Inception)."""
+
+    key: ClassVar[str] = "concat"
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (("concat", BRANCHES),)
+    merge: ClassVar[str] = "concat"  # the registry entry that merges the branches
+
+    concat: tuple[tuple["Statement", ...], ...]
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class Residual(StatementModel):
+    """body(x) + shortcut(x); the shortcut is the identity when absent or when `shortcut_if` is false."""
+
+    key: ClassVar[str] = "residual"
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (("residual", BODY), ("shortcut_if", EXPRESSION), ("shortcut", BODY))
+    merge: ClassVar[str] = "add"  # the registry entry that merges body and shortcut
+
+    residual: tuple["Statement", ...]
+    shortcut: tuple["Statement", ...] | None = None
+    shortcut_if: Expr = True
+    as_: Name | None = Field(default=None, alias="as")
+
+    def static_faults(self) -> Iterator[Fault]:
+        if not self.residual:
+            yield "a residual body is empty: it would add the input to itself", (), "put the layers of F(x) in `residual { ... }`"
+
+
+class If(StatementModel):
+    """Statements chosen by a condition on parameters, at expansion time."""
+
+    key: ClassVar[str] = "if"
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (("if", EXPRESSION), ("then", BODY), ("else", BODY))
+
+    if_: Expr = Field(alias="if")
+    then: tuple["Statement", ...]
+    else_: tuple["Statement", ...] = Field(default=(), alias="else")
+
+    def expansion_steps(self, walk: SizeWalk) -> int:
+        condition = walk.value(self.if_)
+        chosen = (self.then,) if condition is True else (self.else_,) if condition is False else (self.then, self.else_)
+        return max(1, max(walk.size(body) for body in chosen))
+
+
+class Tap(StatementModel):
+    """Continue from a named earlier layer or group (`@name`), or from `input`."""
+
+    key: ClassVar[str] = "tap"
+
+    tap: Name
+
+
+STATEMENT_MODELS: tuple[type[StatementModel], ...] = (Call, Repeat, ConcatGroup, Residual, If, Tap)
+STATEMENT_KEYS: dict[str, type[StatementModel]] = {model.key: model for model in STATEMENT_MODELS}
+# The JSON keys whose values are statement lists (or lists of them), for locating faults.
+STATEMENT_LISTS = frozenset({"body"} | {key for model in STATEMENT_MODELS for key, holds in model.parts if holds in (BODY, BRANCHES)})
+
+
+def statement_tag(value: Any) -> str | None:
+    """The statement key of a model or of its JSON dict (the first statement key it has)."""
+    if isinstance(value, StatementModel):
+        return value.key
+    if isinstance(value, dict):
+        return next((key for key in STATEMENT_KEYS if key in value), None)
+    return None
+
+
+Statement = TypeAliasType(
+    "Statement",
+    Annotated[
+        Union[tuple(Annotated[model, Tag(model.key)] for model in STATEMENT_MODELS)],  # type: ignore[valid-type]
+        Discriminator(
+            statement_tag,
+            custom_error_type="statement",
+            custom_error_message=f"expected a statement: an object with one of the keys {', '.join(STATEMENT_KEYS)}",
+        ),
+    ],
+)
+
+
+class Block(Frozen):
+    """A reusable, parametric group of statements, called like a layer."""
+
+    name: Name
+    params: tuple[Param, ...] = ()
+    body: tuple[Statement, ...] = ()
+
+
+class Spec(Frozen):
+    """A whole network: its parameters, input shape, blocks and body."""
+
+    network: Name
+    params: tuple[Param, ...] = ()
+    input: Expr
+    blocks: tuple[Block, ...] = ()
+    body: tuple[Statement, ...]
+
+    def to_dict(self) -> dict:
+        """The canonical JSON form (what `.json` specs hold)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def block(self, name: str) -> Block | None:
+        return next((block for block in self.blocks if block.name == name), None)
+
+
+for _model in (*STATEMENT_MODELS, Block, Spec):
+    _model.model_rebuild()
+
+
+def json_schema() -> dict:
+    schema = Spec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "archspec network spec"
+    schema.setdefault("properties", {})["$schema"] = {"type": "string", "description": "ignored: a pointer to this schema for editors"}
+    return schema
