@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import DataPath, Diagnostic, Span, json_path_text
 
-KEYWORDS = frozenset(
-    "network input block repeat concat branch residual shortcut if else as true false none and or not".split()
-)
+GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
+# The language's keywords are the words the grammar spells out, so a new statement's keyword
+# is reserved by writing its grammar rule.
+KEYWORDS = frozenset(re.findall(r'"([a-z_]+)"', GRAMMAR_FILE.read_text(encoding="utf-8")))
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 ARCH, JSON = "arch", "json"  # the two source formats
 

@@ -17,7 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from ..errors import DataPath, Diagnostic, Span, SpecError
-from ..source import ARCH, Comment, Source, code_characters, point_span
+from ..source import ARCH, GRAMMAR_FILE, Comment, Source, code_characters, point_span
 from .diagnostics import syntax_diagnostic
 
 MAX_NESTING = 64
@@ -26,7 +26,7 @@ BINARY_OPS = {
     "add_op": "+", "sub_op": "-", "mul_op": "*", "div_op": "/", "floordiv_op": "//",
     "mod_op": "%", "and_op": "and", "or_op": "or",
 }
-GRAMMAR = Path(__file__).resolve().parent.parent / "grammar.lark"
+GRAMMAR = GRAMMAR_FILE
 
 
 @lru_cache(maxsize=1)
