@@ -1,0 +1,319 @@
+"""The base of every layer kind: `Layer` with its rules' defaults, the pure description of a
+Keras call, families (how diagrams draw kinds), windows, weights, shape arithmetic, and the
+tables of Keras names (activations, initializers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, prod
+from typing import Any, ClassVar, Literal, Sequence, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+Shape = tuple[int, ...]
+
+MAX_DIMENSION = 1 << 20  # filters, units, kernel and input sizes above this are refused
+
+PositiveInt = Field(strict=True, ge=1, le=MAX_DIMENSION)
+
+@dataclass(frozen=True)
+class ActivationFunction:
+    """A Keras 3 activation name (keras.activations.get accepts each): what tf.profiler counts
+    per element for it, and whether the name is also a layer of the language (`relu`)."""
+
+    tfprof_per_element: int = 0
+    preset: bool = False
+
+
+# tf.profiler registers no FLOPs for Relu, Sigmoid, Tanh, Elu, Selu, LeakyRelu, Softplus...;
+# Softmax counts 5 per element, and activations Keras composes from Mul/Add/Erf ops count those
+# ops (measured with TensorFlow 2.21 and Keras 3.15, pinned by a test).
+ACTIVATIONS: dict[str, ActivationFunction] = {
+    "celu": ActivationFunction(5), "elu": ActivationFunction(), "exponential": ActivationFunction(),
+    "gelu": ActivationFunction(4, preset=True), "hard_sigmoid": ActivationFunction(2, preset=True),
+    "hard_silu": ActivationFunction(3), "hard_swish": ActivationFunction(3), "leaky_relu": ActivationFunction(),
+    "linear": ActivationFunction(preset=True), "log_softmax": ActivationFunction(), "mish": ActivationFunction(1, preset=True),
+    "relu": ActivationFunction(preset=True), "relu6": ActivationFunction(preset=True), "selu": ActivationFunction(preset=True),
+    "sigmoid": ActivationFunction(preset=True), "silu": ActivationFunction(2, preset=True),
+    "softmax": ActivationFunction(5, preset=True), "softplus": ActivationFunction(preset=True),
+    "softsign": ActivationFunction(preset=True), "swish": ActivationFunction(2, preset=True), "tanh": ActivationFunction(preset=True),
+}
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+INITIALIZERS = (
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+    "ones", "orthogonal", "random_normal", "random_uniform", "truncated_normal", "zeros",
+)
+InitializerName = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Padding = Literal["valid", "same"]
+Pair = Union[StrictInt, tuple[StrictInt, StrictInt]]
+
+
+class ShapeError(Exception):
+    """A layer cannot take the shapes it is given; `argument` names the culprit, if one is."""
+
+    def __init__(self, message: str, argument: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.argument = argument
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class KerasArgument:
+    """One keyword of a Keras constructor call: its value, and the layer field it comes from."""
+
+    name: str
+    value: Any
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class KerasCall:
+    """A pure description of one Keras constructor call: `keras.<path>(**kwargs)`.
+
+    `positional` says how many leading arguments read well without their keyword.
+    """
+
+    path: str  # e.g. "layers.Conv2D", "regularizers.L2"
+    arguments: tuple[KerasArgument, ...] = ()
+    positional: int = 0
+
+
+REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 fields
+REGULARIZER_FIELDS = ("l1", "l2")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A group of kinds drawn alike: its colour, its legend entry and its node's shape."""
+
+    name: str
+    colour: str
+    legend: str
+    shape: str = "box"
+    style: str = "filled,rounded"
+
+
+CONV = Family("conv", "#cfe2ff", "convolution")
+DENSE = Family("dense", "#e0d4f7", "dense")
+NORM = Family("norm", "#fff3cd", "normalization")
+ACTIVATION = Family("activation", "#d1e7dd", "activation")
+POOL = Family("pool", "#f8d7da", "pooling")
+DROPOUT = Family("dropout", "#e9ecef", "dropout")
+RESHAPE = Family("reshape", "#ffe5d0", "reshape / pad")
+MERGE = Family("merge", "#ffffff", "merge (add, concat)", shape="ellipse", style="filled,bold")
+FAMILIES = (CONV, DENSE, NORM, ACTIVATION, POOL, DROPOUT, RESHAPE, MERGE)  # the legend's order
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a layer slides over each spatial axis: the receptive-field recurrence's inputs."""
+
+    kernel: tuple[int, int]  # effective (dilated) kernel extent
+    stride: tuple[Fraction, Fraction]
+    pad_before: tuple[int, int]
+    pad_after: tuple[int, int]
+    padding_mode: str | None = None  # "same" or "valid" for kinds that take a padding mode
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    trainable: int = 0
+    non_trainable: int = 0
+
+
+@dataclass(frozen=True)
+class Weight:
+    name: str
+    shape: Shape
+    trainable: bool = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape arithmetic shared by the windowed kinds (Keras semantics)
+
+
+def pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def window_output(size: int, kernel: int, stride: int, padding: str) -> int:
+    """Keras: `valid` floors, `same` gives ceil(n / s) whatever the kernel."""
+    if padding == "same":
+        return ceil(size / stride)
+    return (size - kernel) // stride + 1
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's `same`: the total padding, with the odd pixel after (asymmetric when strided)."""
+    total = max((ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def spatial_input(layer: "Layer", shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise ShapeError(
+            f"expects a spatial input (height x width x channels); received {format_shape(shape)}",
+            hint="spatial layers must come before `flatten`, `dense` and global pooling",
+        )
+    return shape  # type: ignore[return-value]
+
+
+def format_shape(shape: Shape) -> str:
+    return "x".join(str(n) for n in shape) if shape else "a scalar"
+
+
+def elements(shape: Shape) -> int:
+    return prod(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The base class
+
+
+class Layer(BaseModel):
+    """One layer kind. Subclasses declare fields (the language's arguments) and override rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True, allow_inf_nan=False)
+
+    kind: ClassVar[str]  # the kind's name in reports ("conv", "activation", ...); a class that sets it is a kind
+    entry: ClassVar[str | None] = None  # its name in the language when that is not `kind` (`act`)
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}  # more names of the language, each with preset arguments
+    family: ClassVar[Family]  # how diagrams draw it
+    positional: ClassVar[tuple[str, ...]] = ()
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
+    mixes_positions: ClassVar[bool] = False  # ends the spatial receptive field
+    preserves_values: ClassVar[bool] = False  # passes values through unchanged at inference (dropout, reshape)
+    starts_line: ClassVar[bool] = False  # fmt's layout without a source: a CBAPD row starts at this kind
+    keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)
+    regularizer_fields: ClassVar[tuple[str, ...]] = ()  # fields that make a Keras regularizer exist or not
+
+    # -- description
+
+    @classmethod
+    def argument_names(cls) -> tuple[str, ...]:
+        """In reading order: the positional ones, the others as declared, regularizers last."""
+        rest = [name for name in cls.model_fields if name not in cls.positional and name not in cls.regularizer_fields]
+        return (*cls.positional, *rest, *(name for name in cls.model_fields if name in cls.regularizer_fields))
+
+    @classmethod
+    def required_arguments(cls) -> tuple[str, ...]:
+        return tuple(name for name in cls.argument_names() if cls.model_fields[name].is_required())
+
+    def arguments(self) -> dict[str, Any]:
+        """The arguments that differ from the defaults, in reading order."""
+        fields = type(self).model_fields
+        return {name: getattr(self, name) for name in self.argument_names()
+                if fields[name].is_required() or getattr(self, name) != fields[name].default}
+
+    def label(self) -> str:
+        """A short text for diagrams and tables: the kind and its key arguments."""
+        return self.kind
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        """Whether its outputs are class probabilities (a softmax ends it), not logits."""
+        return False
+
+    def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
+        """How to make the outputs of a construct this kind merges fit (a residual's body and
+        shortcut, for add); None when there is nothing to suggest."""
+        return None
+
+    # -- rules
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return inputs[0]
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        return ()
+
+    def params(self, inputs: Sequence[Shape], convention: str = "keras") -> ParamCount:
+        trainable = sum(elements(w.shape) for w in self.weights(inputs) if w.trainable)
+        frozen = sum(elements(w.shape) for w in self.weights(inputs) if not w.trainable)
+        if convention == "torch":
+            frozen = 0  # PyTorch counts only parameters; running statistics are buffers
+        return ParamCount(trainable, frozen)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 0
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """What tf.profiler's float_operation() counts for the emitted Keras layer at batch 1."""
+        return 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        """The sliding window, or None for a layer that maps each position to itself."""
+        return None
+
+    # -- Keras: the class and how its keyword arguments come from the fields
+
+    keras_layer: ClassVar[str]
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = ()  # (Keras keyword, field or REGULARIZER)
+    keras_positional: ClassVar[int] = 0
+
+    def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
+        """The Keras constructor call; with `explicit`, only arguments that differ from the
+        defaults (which equal Keras' own), as a person would write it, and the fields in `keep`."""
+        changed = (set(self.arguments()) | set(self.keras_required) | set(keep)) if explicit else None
+        arguments = []
+        for keras_name, source in self.keras_arguments:
+            if source == REGULARIZER:
+                value = _regularizer(*(getattr(self, name) for name in self.regularizer_fields))
+                if value is not None or not explicit:
+                    arguments.append(KerasArgument(keras_name, value))
+            elif changed is None or source in changed:
+                arguments.append(KerasArgument(keras_name, getattr(self, source), source))
+        positional = 0
+        for argument, (keras_name, _) in zip(arguments, self.keras_arguments[: self.keras_positional]):
+            if argument.name != keras_name:
+                break
+            positional += 1
+        return KerasCall(self.keras_layer, tuple(arguments), positional)
+
+
+def _regularizer(l1: float | None, l2: float | None) -> KerasCall | None:
+    if l1 is not None and l2 is not None:
+        return KerasCall("regularizers.L1L2", (KerasArgument("l1", l1, "l1"), KerasArgument("l2", l2, "l2")))
+    if l2 is not None:
+        return KerasCall("regularizers.L2", (KerasArgument("l2", l2, "l2"),))
+    if l1 is not None:
+        return KerasCall("regularizers.L1", (KerasArgument("l1", l1, "l1"),))
+    return None
+
+
+def activation_flops(activation: str | None, shape: Shape) -> int:
+    return ACTIVATIONS[activation or "linear"].tfprof_per_element * elements(shape)
+
+
+def epilogue_flops(bias: bool, activation: str | None, output: Shape) -> int:
+    """What a conv or dense layer adds after its products: BiasAdd (one operation per output
+    element for tf.profiler) and its fused activation."""
+    return (elements(output) if bias else 0) + activation_flops(activation, output)
+
+
+def dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
+    """Output positions tf.profiler sees: Keras' TF backend runs a dilated convolution as
+    space-to-batch on a grid padded up to a multiple of the dilation on each axis."""
+    return (dilation[0] * ceil(output[0] / dilation[0])) * (dilation[1] * ceil(output[1] / dilation[1]))
+
+
+class Regularized(BaseModel):
+    """The l2 and l1 fields; a kind that has them also names them in `regularizer_fields`
+    (the class variable must be set below `Layer` in the bases, where it is looked up first)."""
+
+    l2: StrictFloat | StrictInt | None = Field(default=None, ge=0)
+    l1: StrictFloat | StrictInt | None = Field(default=None, ge=0)
+
+
+class Activated:
+    """A kind with a fused `activation` field (conv, dense): softmax there makes it output
+    probabilities. (A plain mixin: each kind declares the field where its argument order wants it.)"""
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        return self.activation == "softmax"
+
+

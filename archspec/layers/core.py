@@ -1,0 +1,171 @@
+"""Dense, batch normalization and the activations."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from pydantic import Field, StrictBool, StrictFloat, StrictInt
+
+from .base import (
+    ACTIVATION,
+    ACTIVATIONS,
+    DENSE,
+    NORM,
+    REGULARIZER,
+    REGULARIZER_FIELDS,
+    Activated,
+    ActivationName,
+    Family,
+    InitializerName,
+    Layer,
+    PositiveInt,
+    Regularized,
+    Shape,
+    ShapeError,
+    Weight,
+    activation_flops,
+    elements,
+    epilogue_flops,
+    format_shape,
+)
+
+
+class Dense(Activated, Layer, Regularized):
+    """Fully connected layer (keras.layers.Dense) on a flat input."""
+
+    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
+
+    kind: ClassVar[str] = "dense"
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = DENSE
+    positional: ClassVar[tuple[str, ...]] = ("units", "activation")
+    mixes_positions: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Dense"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
+        ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
+    )
+    keras_positional: ClassVar[int] = 1
+
+    units: int = PositiveInt
+    activation: ActivationName | None = None
+    bias: StrictBool = True
+    kernel_init: InitializerName = "glorot_uniform"
+    bias_init: InitializerName = "zeros"
+
+    def label(self) -> str:
+        return f"dense {self.units}" + (f", {self.activation}" if self.activation else "")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise ShapeError(
+                f"expects a flat input; received {format_shape(inputs[0])}",
+                hint="add `flatten` or `global_avg_pool` before it (Keras would apply dense to the last axis only)",
+            )
+        return (self.units,)
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        result = [Weight("kernel", (inputs[0][-1], self.units))]
+        if self.bias:
+            result.append(Weight("bias", (self.units,)))
+        return tuple(result)
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return inputs[0][-1] * self.units
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 2 * self.macs(inputs, output) + epilogue_flops(self.bias, self.activation, output)
+
+
+class BatchNorm(Layer):
+    """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
+
+    kind: ClassVar[str] = "bn"
+    family: ClassVar[Family] = NORM
+    keras_layer: ClassVar[str] = "layers.BatchNormalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
+    )
+
+    momentum: StrictFloat | StrictInt = Field(default=0.99, ge=0, le=1)
+    epsilon: StrictFloat | StrictInt = Field(default=0.001, gt=0)
+    center: StrictBool = True
+    scale: StrictBool = True
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        channels = (inputs[0][-1],)
+        result = []
+        if self.scale:
+            result.append(Weight("gamma", channels))
+        if self.center:
+            result.append(Weight("beta", channels))
+        return (*result, Weight("moving_mean", channels, False), Weight("moving_variance", channels, False))
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # Keras 3 never fuses it: rsqrt(var + eps) (Rsqrt counts 2 per element), * gamma,
+        # mean * inv, beta - that: 6 per channel (5 without gamma; `center` adds no op), then
+        # x * inv + offset: 2 per element.
+        per_channel = 6 if self.scale else 5
+        return per_channel * inputs[0][-1] + 2 * elements(inputs[0])
+
+
+class Activation(Layer):
+    """An element-wise activation by Keras name (keras.layers.Activation)."""
+
+    kind: ClassVar[str] = "activation"
+    family: ClassVar[Family] = ACTIVATION
+    positional: ClassVar[tuple[str, ...]] = ("function",)
+
+    entry: ClassVar[str | None] = "act"  # `act(gelu)`; the common functions are names of their own
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        name: {"function": name} for name, function in ACTIVATIONS.items() if function.preset
+    }
+    keras_layer: ClassVar[str] = "layers.Activation"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("activation", "function"),)
+    keras_positional: ClassVar[int] = 1
+
+    function: ActivationName
+
+    def label(self) -> str:
+        return self.function
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        return self.function == "softmax"
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return activation_flops(self.function, output)
+
+
+class LeakyRelu(Layer):
+    """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
+
+    kind: ClassVar[str] = "leaky_relu"
+    family: ClassVar[Family] = ACTIVATION
+    positional: ClassVar[tuple[str, ...]] = ("slope",)
+    keras_layer: ClassVar[str] = "layers.LeakyReLU"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("negative_slope", "slope"),)
+
+    slope: StrictFloat | StrictInt = Field(default=0.3, ge=0)
+
+    def label(self) -> str:
+        return f"leaky_relu {self.slope}"
+
+
+class Elu(Layer):
+    """ELU with its alpha (keras.layers.ELU)."""
+
+    kind: ClassVar[str] = "elu"
+    family: ClassVar[Family] = ACTIVATION
+    positional: ClassVar[tuple[str, ...]] = ("alpha",)
+    keras_layer: ClassVar[str] = "layers.ELU"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha", "alpha"),)
+
+    alpha: StrictFloat | StrictInt = 1.0
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # keras.layers.ELU with alpha 1 is one Elu op (no FLOPs registered); any other alpha
+        # scales the negative part: a Mul and a Select-like op per element.
+        return 0 if self.alpha == 1 else 2 * elements(output)
+
+

@@ -1,0 +1,178 @@
+"""Dropout and the kinds that move values without arithmetic: flatten, padding, upsampling,
+reshape and identity."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import prod
+from typing import Any, ClassVar, Literal, Sequence
+
+from pydantic import Field, StrictFloat, StrictInt, field_validator
+
+from ..errors import show_value
+from .base import (
+    DROPOUT,
+    MAX_DIMENSION,
+    RESHAPE,
+    Family,
+    Layer,
+    Pair,
+    Shape,
+    ShapeError,
+    Window,
+    elements,
+    format_shape,
+    pair,
+    spatial_input,
+)
+from .window import positive_pair
+
+
+class Dropout(Layer):
+    """Dropout (keras.layers.Dropout); the identity at inference."""
+
+    kind: ClassVar[str] = "dropout"
+    preserves_values: ClassVar[bool] = True
+    family: ClassVar[Family] = DROPOUT
+    positional: ClassVar[tuple[str, ...]] = ("rate",)
+    keras_layer: ClassVar[str] = "layers.Dropout"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_positional: ClassVar[int] = 1
+
+    rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
+
+    def label(self) -> str:
+        return f"dropout {self.rate}"
+
+
+class Flatten(Layer):
+    """Flattens to one axis (keras.layers.Flatten)."""
+
+    kind: ClassVar[str] = "flatten"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    mixes_positions: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Flatten"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (elements(inputs[0]),)
+
+
+class ZeroPad(Layer):
+    """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
+
+    kind: ClassVar[str] = "zero_pad"
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    positional: ClassVar[tuple[str, ...]] = ("padding",)
+    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
+    keras_positional: ClassVar[int] = 1
+
+    padding: StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]] = 1
+
+    @field_validator("padding")
+    @classmethod
+    def _non_negative(cls, value: Any) -> Any:
+        flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
+        if any(v < 0 or v > MAX_DIMENSION for v in flat):
+            raise ValueError(f"expected padding sizes between 0 and {MAX_DIMENSION}; received {show_value(value)}")
+        return value
+
+    def amounts(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((top, bottom), (left, right))."""
+        value = self.padding
+        if isinstance(value, int):
+            return ((value, value), (value, value))
+        if isinstance(value[0], int):
+            return ((value[0], value[0]), (value[1], value[1]))  # type: ignore[return-value]
+        return (tuple(value[0]), tuple(value[1]))  # type: ignore[return-value]
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        height, width, channels = spatial_input(self, inputs[0])
+        (top, bottom), (left, right) = self.amounts()
+        return (height + top + bottom, width + left + right, channels)
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        (top, bottom), (left, right) = self.amounts()
+        return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
+
+
+class Upsample(Layer):
+    """Repeats rows and columns (keras.layers.UpSampling2D)."""
+
+    kind: ClassVar[str] = "upsample"
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    positional: ClassVar[tuple[str, ...]] = ("size",)
+    keras_layer: ClassVar[str] = "layers.UpSampling2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
+    keras_positional: ClassVar[int] = 1
+
+    size: Pair = 2
+    interpolation: Literal["nearest", "bilinear"] = "nearest"
+
+    _pairs = field_validator("size")(positive_pair)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        height, width, channels = spatial_input(self, inputs[0])
+        size = pair(self.size)
+        return (height * size[0], width * size[1], channels)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # nearest: Keras repeats rows and columns, and tf.profiler counts the two scalar Muls
+        # that compute the repeated sizes; bilinear's ResizeBilinear has no registered FLOPs.
+        return 2 if self.interpolation == "nearest" else 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        size = pair(self.size)
+        return Window((1, 1), (Fraction(1, size[0]), Fraction(1, size[1])), (0, 0), (0, 0))
+
+
+class Reshape(Layer):
+    """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
+
+    kind: ClassVar[str] = "reshape"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    positional: ClassVar[tuple[str, ...]] = ("shape",)
+    mixes_positions: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Reshape"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("target_shape", "shape"),)
+    keras_positional: ClassVar[int] = 1
+
+    shape: tuple[StrictInt, ...]  # always a list, so Keras gets a tuple even when sizes are parameters
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, value: Any) -> Any:
+        sizes = value
+        if not 1 <= len(sizes) <= 3 or any(n == 0 or n < -1 or n > MAX_DIMENSION for n in sizes) or list(sizes).count(-1) > 1:
+            raise ValueError(f"expected one to three positive sizes, at most one of them -1; received {show_value(value)}")
+        return value
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        sizes = tuple(self.shape)
+        total = elements(inputs[0])
+        known = prod(n for n in sizes if n != -1)
+        if -1 in sizes:
+            if total % known:
+                raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {show_value(self.shape)}", argument="shape")
+            sizes = tuple(total // known if n == -1 else n for n in sizes)
+        elif known != total:
+            raise ShapeError(f"cannot reshape {format_shape(inputs[0])} ({total} values) to {format_shape(sizes)} ({known} values)", argument="shape")
+        return sizes
+
+
+class Identity(Layer):
+    """Passes its input through (keras.layers.Identity)."""
+
+    kind: ClassVar[str] = "identity"
+    preserves_values: ClassVar[bool] = True
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    keras_layer: ClassVar[str] = "layers.Identity"
+
+
