@@ -1,0 +1,216 @@
+"""The walk: a `Graph` to a `Report`, in one pass in topological order, asking each layer's
+class for its shape, parameters, MACs, FLOPs and window; receptive fields and their alignment
+warnings; and the build budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import Diagnostic
+from ..graph import BLOCK_GROUP, INPUT, Graph, Node
+from ..layers import Layer, Shape, Window, elements, format_shape
+from .render import format_bytes
+from .report import BYTES_PER_VALUE, FLOP_PROFILES, MAX_ALIGNMENT_WARNINGS, LayerReport, ReceptiveField, Report, Totals, numbers
+
+# ---------------------------------------------------------------------------------------------
+# The walk
+
+
+@dataclass
+class _FieldState:
+    field: ReceptiveField | None
+    via: str | None = None  # the input whose field was carried on (the largest at a merge)
+
+
+@dataclass
+class Analyzer:
+    graph: Graph
+    convention: str = "keras"
+    fields: dict[str, _FieldState] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    aligned: bool = True
+    misaligned: int = 0
+
+    def run(self) -> Report:
+        graph = self.graph
+        spatial = len(graph.input_shape) == 3
+        self.fields[INPUT] = _FieldState(ReceptiveField.of_input() if spatial else None)
+        layers = [self.layer_report(node) for node in graph.nodes]
+        if self.misaligned > MAX_ALIGNMENT_WARNINGS:
+            self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
+                                            f"({self.misaligned} in all); the first {MAX_ALIGNMENT_WARNINGS} are explained above",
+                                            code="rf-misaligned"))
+        totals = self.totals(layers)
+        return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
+                      graph.warnings + tuple(self.warnings), graph.groups, self.convention)
+
+    def layer_report(self, node: Node) -> LayerReport:
+        layer = node.layer
+        input_shapes = [self.graph.shape_of(name) for name in node.inputs]
+        count = layer.params(input_shapes, self.convention)
+        macs = layer.macs(input_shapes, node.output_shape)
+        flops = {"tfprof": layer.tfprof_flops(input_shapes, node.output_shape), "2mac": 2 * macs}
+        field_ = self.receptive_field(node, layer, input_shapes)
+        block = node.groups[-1] if node.groups else None
+        return LayerReport(node.name, node.entry, layer.label(), block, node.groups, node.inputs, node.output_shape,
+                           count.trainable, count.non_trainable, macs, flops, field_, node.span)
+
+    def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape]) -> ReceptiveField | None:
+        states = [self.fields[name] for name in node.inputs]
+        if layer.mixes_positions or len(node.output_shape) != 3 or any(s.field is None for s in states):
+            self.fields[node.name] = _FieldState(None)
+            return None
+        chosen = 0
+        if len(states) > 1:
+            chosen = max(range(len(states)), key=lambda i: (states[i].field.size[0] * states[i].field.size[1], -i))
+            self.check_alignment(node, [s.field for s in states])
+        current = states[chosen].field
+        window = layer.window(input_shapes)
+        if window is not None:
+            current = current.through(window)
+        self.fields[node.name] = _FieldState(current, node.inputs[chosen])
+        return current
+
+    # -- alignment at merges
+
+    def check_alignment(self, node: Node, fields: list[ReceptiveField]) -> None:
+        reference = fields[0]
+        for index in range(1, len(fields)):
+            if fields[index].aligned_with(reference):
+                continue
+            self.aligned = False
+            self.misaligned += 1
+            if self.misaligned > MAX_ALIGNMENT_WARNINGS:
+                return  # summarized once in the totals
+            first, other = node.inputs[0], node.inputs[index]
+            message = (
+                f"{node.layer.kind} '{node.name}' merges receptive fields that are not aligned: "
+                f"input 1 '{first}' {_describe_field(reference)} and input {index + 1} '{other}' {_describe_field(fields[index])}"
+            )
+            first_path, other_path = self.fork(first, other)
+            causes = self.causes(first_path) + self.causes(other_path)
+            if causes:
+                message += "; cause: " + "; ".join(causes)
+            hint = "Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a valid conv on both paths keeps them aligned"
+            self.warnings.append(Diagnostic("warning", message, node.span, hint, code="rf-misaligned", note=self.block_note(node)))
+            return
+
+    def block_note(self, node: Node) -> str | None:
+        """Which block call expanded the node, for diagnostics located inside a block body."""
+        for group_id in reversed(node.groups):
+            group = self.graph.group(group_id)
+            if group.kind == BLOCK_GROUP:
+                return f"in `{group.label}`" + (f" at {group.span.location()}" if group.span else "")
+        return None
+
+    def previous(self, name: str) -> str:
+        """The input whose receptive field a layer carried on (the largest, at a merge)."""
+        return self.fields[name].via or self.graph.node(name).inputs[0]
+
+    def fork(self, first: str, second: str) -> tuple[list[str], list[str]]:
+        """Walk both paths back together until they meet; each path's layers after the fork.
+        Costs the length of the two paths, not of the graph."""
+        chains = ([first], [second])
+        seen = ({first}, {second})
+        while True:
+            for side in (0, 1):
+                last = chains[side][-1]
+                if last in seen[1 - side]:
+                    other = chains[1 - side]
+                    return (chains[0][:-1], other[: other.index(last)]) if side == 0 else (other[: other.index(last)], chains[1][:-1])
+            if chains[0][-1] == INPUT and chains[1][-1] == INPUT:
+                return chains[0][:-1], chains[1][:-1]
+            for side in (0, 1):
+                if chains[side][-1] != INPUT:
+                    step = self.previous(chains[side][-1])
+                    chains[side].append(step)
+                    seen[side].add(step)
+
+    def causes(self, path: list[str]) -> list[str]:
+        """The layers of a path that shift its centre, first to last."""
+        found = []
+        for name in reversed(path):
+            node = self.graph.node(name)
+            state = self.fields[self.previous(name)]
+            input_shapes = [self.graph.shape_of(i) for i in node.inputs]
+            window = node.layer.window(input_shapes)
+            if window is not None and state.field is not None:
+                shifts = [(Fraction(k - 1, 2) - q) * j for k, q, j in zip(window.kernel, window.pad_before, state.field.stride)]
+                if any(shifts):
+                    found.append(_describe_shift(node, window, input_shapes[0], shifts))
+        return found
+
+    # -- totals
+
+    def totals(self, layers: list[LayerReport]) -> Totals:
+        trainable = sum(layer.trainable_params for layer in layers)
+        frozen = sum(layer.non_trainable_params for layer in layers)
+        last_spatial = next((layer for layer in reversed(layers) if layer.receptive_field is not None), None)
+        return Totals(
+            trainable + frozen, trainable, frozen, sum(layer.macs for layer in layers),
+            {profile: sum(layer.flops[profile] for layer in layers) for profile in FLOP_PROFILES},
+            sum(elements(layer.output_shape) for layer in layers), (trainable + frozen) * BYTES_PER_VALUE,
+            last_spatial.receptive_field if last_spatial else None, last_spatial.name if last_spatial else None, self.aligned,
+        )
+
+
+def _describe_field(value: ReceptiveField) -> str:
+    size, stride, centre = numbers(value.size), numbers(value.stride), numbers(value.centre)
+    size_text = f"{size[0]}x{size[1]}"
+    stride_text = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
+    centre_text = str(centre[0]) if centre[0] == centre[1] else f"{centre[0]}, {centre[1]}"
+    return f"(size {size_text}, stride {stride_text}, centre offset {centre_text} px)"
+
+
+def _describe_shift(node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> str:
+    kernel = f"{window.kernel[0]}x{window.kernel[1]}"
+    stride = numbers(window.stride)
+    stride_text = f", stride {stride[0]}" if stride[0] == stride[1] else f", stride {stride[0]}x{stride[1]}"
+    padding_text = f", padding={window.padding_mode}" if window.padding_mode else ""
+    before, after = window.pad_before, window.pad_after
+    pads = f"pads {before[0]} before and {after[0]} after" if before[0] == before[1] and after[0] == after[1] else f"pads {before} before and {after} after"
+    moves = numbers(shifts)
+    move_text = str(moves[0]) if moves[0] == moves[1] else f"{moves[0]} (height), {moves[1]} (width)"
+    return (f"{node.layer.kind} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
+            f"{pads}, moving its path's centre by {move_text} px")
+
+
+def analyze(graph: Graph, param_convention: str = "keras") -> Report:
+    """Analyze an expanded graph; `param_convention` is "keras" (4 per BN channel) or "torch"."""
+    if param_convention not in ("keras", "torch"):
+        raise ValueError(f"unknown parameter convention {param_convention!r}; expected keras or torch")
+    return Analyzer(graph, param_convention).run()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How large a network `build` may allocate: parameters, and float32 memory for the
+    parameters plus one sample's activations. Checked on the report, before Keras allocates."""
+
+    max_params: int = 1_000_000_000
+    max_memory_bytes: int = 8 << 30
+
+
+def check_budget(report: Report, budget: Budget) -> list[Diagnostic]:
+    totals = report.totals
+    problems = []
+    heaviest = max(report.layers, key=lambda layer: layer.params)
+    if totals.params > budget.max_params:
+        problems.append(Diagnostic(
+            "error",
+            f"the network has {totals.params:,} parameters ({format_bytes(totals.param_bytes)} at float32), over the "
+            f"build budget of {budget.max_params:,}; the largest layer is {heaviest.kind} '{heaviest.name}' with {heaviest.params:,}",
+            heaviest.span, "shrink the network, or raise the budget with --max-params", code="budget",
+        ))
+    memory = totals.param_bytes + totals.activation_bytes
+    if memory > budget.max_memory_bytes:
+        widest = max(report.layers, key=lambda layer: elements(layer.output_shape))
+        problems.append(Diagnostic(
+            "error",
+            f"building needs {format_bytes(memory)} (parameters and one sample's activations at float32), over the "
+            f"build budget of {format_bytes(budget.max_memory_bytes)}; the largest output is {widest.kind} '{widest.name}' "
+            f"({format_shape(widest.output_shape)})",
+            widest.span, "shrink the input or the network, or raise the budget with --max-memory", code="budget",
+        ))
+    return problems

@@ -1,0 +1,89 @@
+"""Text renderings of a `Report`: the table, Markdown, and the number formats they share."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..layers import format_shape
+from .report import ReceptiveField, Report, Row, pair_text
+
+
+def format_count(value: int) -> str:
+    return f"{value:,}"
+
+
+def format_bytes(value: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.2f} {unit}"
+    return f"{value} B"
+
+
+def field_text(value: ReceptiveField | None) -> str:
+    return value.text() if value else "-"
+
+
+def describe_totals(report: Report) -> list[tuple[str, str]]:
+    """The totals as (label, text) pairs, shared by the table and Markdown renderers."""
+    totals = report.totals
+    pairs = [
+        ("params", f"{format_count(totals.params)} (trainable {format_count(totals.trainable_params)}, "
+                   f"non-trainable {format_count(totals.non_trainable_params)}; {report.param_convention} convention)"),
+        ("MACs", format_count(totals.macs)),
+        ("FLOPs (tfprof)", format_count(totals.flops["tfprof"])),
+        ("FLOPs (2mac)", format_count(totals.flops["2mac"])),
+        ("activations", f"{format_count(totals.activation_elements)} values per sample ({format_bytes(totals.activation_bytes)} at float32)"),
+        ("parameter memory", f"{format_bytes(totals.param_bytes)} at float32"),
+    ]
+    if totals.receptive_field is not None:
+        field_ = totals.receptive_field
+        alignment = "aligned" if totals.aligned else "NOT aligned at every merge (see warnings)"
+        pairs.append(("receptive field", f"{pair_text(field_.size)}, stride {pair_text(field_.stride)}, "
+                                         f"padding {pair_text(field_.padding)} at '{totals.receptive_field_layer}'; {alignment}"))
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# Text renderings
+
+TABLE_HEADER = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs (tfprof)", "RF")
+NUMERIC_COLUMNS = {3, 4, 5, 6}
+
+
+def _row_cells(row: Row, indent: bool) -> tuple[str, ...]:
+    name = ("  " * row.level if indent else "") + row.name
+    kind = row.kind if row.layers == 1 else f"{row.kind} [{row.layers} layers]"
+    return (name, kind, format_shape(row.output_shape), format_count(row.params), format_count(row.macs),
+            format_count(row.flops["tfprof"]), field_text(row.receptive_field))
+
+
+def render_table(report: Report, depth: int | None = None) -> str:
+    """An aligned text table with totals and warnings, for terminals."""
+    rows = [_row_cells(row, indent=depth is not None) for row in report.rows(depth)]
+    widths = [max(len(cells[i]) for cells in [TABLE_HEADER, *rows]) for i in range(len(TABLE_HEADER))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [cell.rjust(widths[i]) if i in NUMERIC_COLUMNS else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
+        return "  ".join(parts).rstrip()
+
+    rule = "-" * len(line(["x" * w for w in widths]))
+    title = f"{report.network}: input {format_shape(report.input_shape)} -> output {format_shape(report.output_shape)}"
+    out = [title, rule, line(TABLE_HEADER), rule, *(line(cells) for cells in rows), rule]
+    label_width = max(len(label) for label, _ in describe_totals(report))
+    out += [f"{label.ljust(label_width)}  {text}" for label, text in describe_totals(report)]
+    if report.diagnostics:
+        out.append("")
+        out += [f"warning[{d.code}]: {d.message}" + (f"\n  at {d.location()}" if d.location() else "")
+                + (f" ({d.note})" if d.note else "") for d in report.diagnostics]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(report: Report, depth: int | None = None) -> str:
+    """A GitHub-flavoured Markdown table with the totals beneath."""
+    header = "| " + " | ".join(TABLE_HEADER) + " |"
+    align = "|" + "|".join("---:" if i in NUMERIC_COLUMNS else "---" for i in range(len(TABLE_HEADER))) + "|"
+    body = ["| " + " | ".join(cell.replace("|", "\\|") for cell in _row_cells(row, indent=False)) + " |" for row in report.rows(depth)]
+    out = [f"### {report.network}", "", header, align, *body, ""]
+    out += [f"- **{label}**: {text}" for label, text in describe_totals(report)]
+    out += [f"- **warning** `{d.code}`: {d.message}" for d in report.diagnostics]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,235 @@
+"""What analysis hands out: the frozen `Report` (per-layer rows, totals, receptive fields), its
+JSON (`archspec-report/1`) and CSV forms, and its rows collapsed to block depth."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from ..errors import Diagnostic, Span
+from ..layers import Shape, Window, format_shape
+
+REPORT_FORMAT = "archspec-report/1"
+FLOP_PROFILES = ("tfprof", "2mac")
+BYTES_PER_VALUE = 4  # float32
+MAX_ALIGNMENT_WARNINGS = 20  # past this, one summary: a deep network repeats the same cause
+
+
+# ---------------------------------------------------------------------------------------------
+# Receptive fields (Araujo, Norris & Sim, Distill 2019), per spatial axis
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    size: tuple[Fraction, Fraction]
+    stride: tuple[Fraction, Fraction]
+    padding: tuple[Fraction, Fraction]
+
+    @staticmethod
+    def of_input() -> "ReceptiveField":
+        one, zero = Fraction(1), Fraction(0)
+        return ReceptiveField((one, one), (one, one), (zero, zero))
+
+    def through(self, window: Window) -> "ReceptiveField":
+        size = tuple(r + (k - 1) * j for r, k, j in zip(self.size, window.kernel, self.stride))
+        padding = tuple(p + q * j for p, q, j in zip(self.padding, window.pad_before, self.stride))
+        stride = tuple(j * s for j, s in zip(self.stride, window.stride))
+        return ReceptiveField(size, stride, padding)  # type: ignore[arg-type]
+
+    @property
+    def centre(self) -> tuple[Fraction, Fraction]:
+        """Where the first output's field is centred, in input pixels: (r - 1) / 2 - p."""
+        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding))  # type: ignore[return-value]
+
+    def aligned_with(self, other: "ReceptiveField") -> bool:
+        return self.stride == other.stride and self.centre == other.centre
+
+    def to_dict(self) -> dict:
+        return {"size": numbers(self.size), "stride": numbers(self.stride), "padding": numbers(self.padding)}
+
+    def text(self) -> str:
+        size = [str(value) for value in self.size]  # Fractions print as 3 or 1/3
+        stride = [str(value) for value in self.stride]
+        size_text = size[0] if size[0] == size[1] else f"{size[0]}x{size[1]}"
+        stride_text = stride[0] if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
+        return f"{size_text} s{stride_text}"
+
+
+def _number(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def numbers(values: Iterable[Fraction]) -> list:
+    return [_number(v) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    name: str
+    kind: str
+    label: str
+    block: str | None
+    groups: tuple[str, ...]
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: dict[str, int]
+    receptive_field: ReceptiveField | None
+    span: Span | None = None
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "kind": self.kind, "block": self.block, "inputs": list(self.inputs),
+            "output_shape": list(self.output_shape), "params": self.params, "trainable_params": self.trainable_params,
+            "macs": self.macs, "flops": dict(self.flops),
+            "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: dict[str, int]
+    activation_elements: int
+    param_bytes: int
+    receptive_field: ReceptiveField | None
+    receptive_field_layer: str | None
+    aligned: bool
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.activation_elements * BYTES_PER_VALUE
+
+    def to_dict(self) -> dict:
+        field_dict = self.receptive_field.to_dict() if self.receptive_field else {"size": None, "stride": None, "padding": None}
+        field_dict["layer"] = self.receptive_field_layer
+        return {
+            "params": self.params, "trainable_params": self.trainable_params, "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs, "flops": dict(self.flops), "activation_elements": self.activation_elements,
+            "param_bytes": self.param_bytes, "receptive_field": {**field_dict, "aligned": self.aligned},
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    network: str
+    input_shape: Shape
+    output_shape: Shape
+    layers: tuple[LayerReport, ...]
+    totals: Totals
+    diagnostics: tuple[Diagnostic, ...]
+    groups: tuple = ()
+    param_convention: str = "keras"
+
+    def layer(self, name: str) -> LayerReport:
+        return next(layer for layer in self.layers if layer.name == name)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": REPORT_FORMAT, "network": self.network, "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape), "param_convention": self.param_convention,
+            "totals": self.totals.to_dict(), "layers": [layer.to_dict() for layer in self.layers],
+            "diagnostics": [
+                {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note}
+                for d in self.diagnostics
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def rows(self, depth: int | None = None) -> list["Row"]:
+        return collapse(self, depth)
+
+    def to_table(self, depth: int | None = None) -> str:
+        from .render import render_table  # the renderings sit above the report they render
+
+        return render_table(self, depth)
+
+    def to_markdown(self, depth: int | None = None) -> str:
+        from .render import render_markdown
+
+        return render_markdown(self, depth)
+
+    def to_csv(self, depth: int | None = None) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["name", "kind", "block", "output_shape", "params", "trainable_params", "non_trainable_params",
+                         "macs", "flops_tfprof", "flops_2mac", "rf_size", "rf_stride", "rf_padding"])
+        for row in self.rows(depth):
+            field_ = row.receptive_field
+            writer.writerow([
+                row.name, row.kind, row.block or "", format_shape(row.output_shape), row.params, row.trainable_params,
+                row.params - row.trainable_params, row.macs, row.flops["tfprof"], row.flops["2mac"],
+                pair_text(field_.size) if field_ else "", pair_text(field_.stride) if field_ else "",
+                pair_text(field_.padding) if field_ else "",
+            ])
+        return buffer.getvalue()
+
+
+def pair_text(values: Sequence[Fraction]) -> str:
+    """`3x3`, or exact fractions such as `5/3x5/3` (upsampling), as the table prints them."""
+    return "x".join(str(value) for value in values)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table row: one layer, or a group of layers collapsed by `--depth`."""
+
+    name: str
+    kind: str
+    block: str | None
+    level: int
+    output_shape: Shape
+    params: int
+    trainable_params: int
+    macs: int
+    flops: dict[str, int]
+    receptive_field: ReceptiveField | None
+    layers: int = 1
+
+
+def collapse(report: Report, depth: int | None) -> list[Row]:
+    """Rows at `depth` levels of grouping (None: every layer), like torchinfo's depth."""
+    rows: list[Row] = []
+    open_group: str | None = None
+    labels = {group.id: group for group in report.groups}
+    for layer in report.layers:
+        if depth is None or len(layer.groups) < depth:
+            rows.append(Row(layer.name, layer.kind, layer.block, len(layer.groups), layer.output_shape, layer.params,
+                            layer.trainable_params, layer.macs, dict(layer.flops), layer.receptive_field))
+            open_group = None
+            continue
+        group_id = layer.groups[depth - 1]
+        if open_group == group_id:
+            last = rows[-1]
+            rows[-1] = Row(
+                last.name, last.kind, last.block, last.level, layer.output_shape, last.params + layer.params,
+                last.trainable_params + layer.trainable_params, last.macs + layer.macs,
+                {k: last.flops[k] + layer.flops[k] for k in last.flops},
+                layer.receptive_field or last.receptive_field, last.layers + 1,
+            )
+            continue
+        group = labels.get(group_id)
+        parent = layer.groups[depth - 2] if depth >= 2 else None
+        rows.append(Row(group_id, group.label if group else "group", parent, depth - 1, layer.output_shape, layer.params,
+                        layer.trainable_params, layer.macs, dict(layer.flops), layer.receptive_field))
+        open_group = group_id
+    return rows
