@@ -10,8 +10,6 @@ registry and infers its output shape. Hands out a frozen `Graph` in topological 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pydantic import ValidationError
@@ -36,35 +34,12 @@ from ..spec import (
 )
 from .estimate import refuse_oversized
 from .hints import argument_faults, word_hint
-from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block
+from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused
+from .scope import Scope
 
 
 class _Abort(Exception):
     """Stops expansion after a fault that makes going on pointless (a limit was hit)."""
-
-
-@dataclass
-class _Scope:
-    prefix: str
-    groups: tuple[str, ...]
-    counters: Counter = field(default_factory=Counter)
-    role: Role = Role.PLAIN
-    repeat_index: tuple[int, ...] = ()  # iteration numbers of the enclosing repeats, outermost first
-    outer: tuple[str, ...] = ()  # prefixes of the enclosing scopes, outermost first (for taps)
-
-    def child(self, prefix: str, groups: tuple[str, ...], counters: Counter | None = None, role: Role | None = None,
-              repeat_index: tuple[int, ...] | None = None) -> "_Scope":
-        outer = self.outer if prefix == self.prefix else self.outer + (self.prefix,)
-        return _Scope(prefix, groups, Counter() if counters is None else counters, self.role if role is None else role,
-                      self.repeat_index if repeat_index is None else repeat_index, outer)
-
-    def aliased(self, alias: str) -> str:
-        """An `as` name inside repeats gets the iteration numbers, so each copy is unique."""
-        return "_".join([alias, *map(str, self.repeat_index)])
-
-    def next_name(self, base: str) -> str:
-        self.counters[base] += 1
-        return f"{self.prefix}{base}_{self.counters[base]}"
 
 
 class Expander:
@@ -105,7 +80,7 @@ class Expander:
         self.shapes[INPUT] = input_shape
         if refuse_oversized(self.spec, env, self.limits, self.error):
             self.sink.raise_if_errors({self.source.file: self.source.text})
-        scope = _Scope("", ())
+        scope = Scope("", ())
         try:
             current = self.body(self.spec.body, ("body",), env, scope, INPUT)
         except _Abort:
@@ -117,32 +92,13 @@ class Expander:
             self.error("the network's output is its input: no layer reaches it", ("body", len(self.spec.body) - 1),
                        "the last statement switched to `@input`; end with a layer")
             self.sink.raise_if_errors({self.source.file: self.source.text})
-        nodes = self.prune_unused(current)
+        nodes, warning = prune_unused(self.nodes, current)
+        if warning is not None:
+            self.sink.add(warning)
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
         input_symbol = None if self.input_override is not None else env.substitute(self.spec.input)
         return Graph(self.spec.network, parameters, input_shape, nodes, current, tuple(self.groups),
                      self.source.file, frozenset(self.structural), input_symbol, tuple(self.sink.items))
-
-    def prune_unused(self, output: str) -> tuple[Node, ...]:
-        """Drop layers whose result never reaches the output (left behind by a tap), with a
-        warning: the Keras model cannot hold them, so the report must not count them."""
-        needed, stack = set(), [output]
-        index = {node.name: node for node in self.nodes}
-        while stack:
-            name = stack.pop()
-            if name in needed or name not in index:
-                continue
-            needed.add(name)
-            stack.extend(index[name].inputs)
-        unused = [node for node in self.nodes if node.name not in needed]
-        if unused:
-            names = ", ".join(f"'{node.name}'" for node in unused[:4]) + (f" and {len(unused) - 4} more" if len(unused) > 4 else "")
-            verbs = "never reach the output and are" if len(unused) > 1 else "never reaches the output and is"
-            self.sink.add(Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} {verbs} "
-                                     f"left out of the network: {names}", unused[0].span,
-                                     "a tap (`@name`) switched away from them; merge them back with add(@...) or concat(@...), or delete them",
-                                     code="unused-layers"))
-        return tuple(node for node in self.nodes if node.name in needed)
 
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
@@ -177,17 +133,17 @@ class Expander:
 
     # -- statements
 
-    def body(self, statements: tuple, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def body(self, statements: tuple, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         for index, statement in enumerate(statements):
             current = self.statement(statement, path + (index,), env, scope, current)
         return current
 
-    def statement(self, statement: StatementModel, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def statement(self, statement: StatementModel, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         """Expand one statement by its kind's rule, `expand_<key>`; hands out the new current tensor."""
         rule = getattr(self, f"expand_{statement.key}")
         return rule(statement, path, env, scope, current)
 
-    def expand_if(self, statement: If, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_if(self, statement: If, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         condition = self.evaluate(statement.if_, env, path + ("if",))
         self.note_structural(statement.if_, env)
         if condition is UNKNOWN:
@@ -198,10 +154,10 @@ class Expander:
         branch, key = (statement.then, "then") if condition else (statement.else_, "else")
         return self.body(branch, path + (key,), env, scope, current)
 
-    def expand_tap(self, statement: Tap, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_tap(self, statement: Tap, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         return self.resolve_tap(statement.tap, scope, path + ("tap",)) or current
 
-    def expand_repeat(self, statement: Repeat, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_repeat(self, statement: Repeat, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         count = self.evaluate(statement.repeat, env, path + ("repeat",))
         self.note_structural(statement.repeat, env)
         if count is UNKNOWN:
@@ -221,13 +177,13 @@ class Expander:
             self.register_tap(group_id, current)
         return current
 
-    def group_id(self, scope: _Scope, alias: str | None, base: str, path: DataPath) -> str:
+    def group_id(self, scope: Scope, alias: str | None, base: str, path: DataPath) -> str:
         """A group's name: its `as` name (unique, or an error at the alias) or the next free generated one."""
         name = self.unique_name(scope.prefix + scope.aliased(alias), path + ("as",)) if alias else self.fresh_name(scope, base)
         self.group_names.add(name)
         return name
 
-    def expand_concat(self, statement: ConcatGroup, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_concat(self, statement: ConcatGroup, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         group_id = self.group_id(scope, statement.as_, ConcatGroup.key, path)
         self.add_group(group_id, ConcatGroup.key, statement.as_ or ConcatGroup.key, scope, path)
         first = not statement.as_ and group_id == f"{scope.prefix}{ConcatGroup.key}_1"
@@ -254,7 +210,7 @@ class Expander:
         self.register_tap(group_id, merged)
         return merged
 
-    def expand_residual(self, statement: Residual, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_residual(self, statement: Residual, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         group_id = self.group_id(scope, statement.as_, Residual.key, path)
         number = int(group_id.rsplit("_", 1)[1]) if not statement.as_ else 1
         self.add_group(group_id, Residual.key, statement.as_ or Residual.key, scope, path)
@@ -303,7 +259,7 @@ class Expander:
         self.register_tap(group_id, name)
         return name
 
-    def expand_call(self, call: Call, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def expand_call(self, call: Call, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
         kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
         block = self.spec.block(call.call)
@@ -332,7 +288,7 @@ class Expander:
         for argument, message, hint in argument_faults(call, entry, error, env, self.overrides):
             self.error(f"{call.call}: argument `{argument}`: {message}", self.argument_path(call, entry.positional, argument, path), hint)
 
-    def call_inputs(self, call: Call, entry: Any, scope: _Scope, path: DataPath, current: str) -> tuple[str, ...] | None:
+    def call_inputs(self, call: Call, entry: Any, scope: Scope, path: DataPath, current: str) -> tuple[str, ...] | None:
         taps = []
         for index, tap in enumerate(call.inputs):
             resolved = self.resolve_tap(tap, scope, path + ("inputs", index))
@@ -351,7 +307,7 @@ class Expander:
             return None
         return inputs
 
-    def block_call(self, call: Call, block: Block, args: list, kwargs: dict, path: DataPath, env: dict, scope: _Scope, current: str) -> str:
+    def block_call(self, call: Call, block: Block, args: list, kwargs: dict, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         if self.block_depth >= self.limits.max_block_depth:
             self.error(f"blocks are nested more than {self.limits.max_block_depth} calls deep", path + ("call",))
             raise _Abort
@@ -378,7 +334,7 @@ class Expander:
 
     # -- nodes and names
 
-    def layer_name(self, call: Call, scope: _Scope, path: DataPath) -> str:
+    def layer_name(self, call: Call, scope: Scope, path: DataPath) -> str:
         if call.as_:
             return self.unique_name(scope.prefix + scope.aliased(call.as_), path + ("as",))
         return self.fresh_name(scope, call.call)
@@ -386,7 +342,7 @@ class Expander:
     def taken(self, name: str) -> bool:
         return name in self.names or name in self.taps or name in self.group_names
 
-    def fresh_name(self, scope: _Scope, base: str) -> str:
+    def fresh_name(self, scope: Scope, base: str) -> str:
         """The next generated name, skipping any that an `as` name already took."""
         name = scope.next_name(base)
         while self.taken(name):
@@ -411,10 +367,10 @@ class Expander:
     def register_tap(self, tap: str, node: str) -> None:
         self.taps.setdefault(tap, node)
 
-    def add_group(self, group_id: str, kind: str, label: str, scope: _Scope, path: DataPath) -> None:
+    def add_group(self, group_id: str, kind: str, label: str, scope: Scope, path: DataPath) -> None:
         self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
 
-    def poisoned(self, call: Call, scope: _Scope, path: DataPath) -> str:
+    def poisoned(self, call: Call, scope: Scope, path: DataPath) -> str:
         name = self.layer_name(call, scope, path)
         self.register(name, path)
         self.shapes[name] = UNKNOWN
@@ -449,7 +405,7 @@ class Expander:
             return path + ("args", positional.index(argument))
         return path
 
-    def resolve_tap(self, tap: str, scope: _Scope, path: DataPath) -> str | None:
+    def resolve_tap(self, tap: str, scope: Scope, path: DataPath) -> str | None:
         """A tap names a layer or group of this scope, else of the enclosing ones, outwards."""
         candidates = [scope.prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` in this repeat copy
         candidates += [prefix + tap for prefix in (scope.prefix, *reversed(scope.outer))]

@@ -125,3 +125,27 @@ def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], e
         else:
             local[param.name] = UNKNOWN  # reported by the static checks
     return local
+
+
+def prune_unused(nodes: list[Node], output: str) -> tuple[tuple[Node, ...], Diagnostic | None]:
+    """Drop layers whose result never reaches the output (left behind by a tap), with a
+    warning: the Keras model cannot hold them, so the report must not count them."""
+    needed, stack = set(), [output]
+    index = {node.name: node for node in nodes}
+    while stack:
+        name = stack.pop()
+        if name in needed or name not in index:
+            continue
+        needed.add(name)
+        stack.extend(index[name].inputs)
+    unused = [node for node in nodes if node.name not in needed]
+    warning = None
+    if unused:
+        names = ", ".join(f"'{node.name}'" for node in unused[:4]) + (f" and {len(unused) - 4} more" if len(unused) > 4 else "")
+        verbs = "never reach the output and are" if len(unused) > 1 else "never reaches the output and is"
+        warning = Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} {verbs} "
+                             f"left out of the network: {names}", unused[0].span,
+                             "a tap (`@name`) switched away from them; merge them back with add(@...) or concat(@...), or delete them",
+                             code="unused-layers")
+    return tuple(node for node in nodes if node.name in needed), warning
+
