@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import DataPath, Diagnostic, SpecError, describe_validation_error, did_you_mean
 from ..expr import Op, Ref, expression_tag
 from ..source import Source
-from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, Param, Spec, statement_tag
+from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, ConcatGroup, Param, Spec, statement_tag
 
 
 def load_spec(source: Source) -> Spec:
@@ -149,7 +149,7 @@ def _describe_path(path: DataPath) -> str:
         return f"parameter {last + 1}"
     if isinstance(last, int) and path[-2] == "blocks":
         return f"block {last + 1}"
-    if isinstance(last, int) and last_key == "concat" and path[-2] == "concat":
+    if isinstance(last, int) and last_key == ConcatGroup.key and path[-2] == ConcatGroup.key:
         return f"branch {last + 1}"
     if isinstance(last, int):
         return f"statement {last + 1} of {names.get(str(path[-2]), '`' + str(path[-2]) + '`')}"
