@@ -27,7 +27,7 @@ def test_as_names_inside_repeats_carry_every_iteration():
 def test_taps_resolve_inside_repeat_copies_and_blocks():
     text = "network N\ninput 8x8x3\nrepeat 2 { conv(3, 1) as r relu add(@r) }\n"
     graph = archspec.parse(text).graph()
-    adds = [node for node in graph.nodes if node.layer.kind == "add"]
+    adds = [node for node in graph.nodes if node.layer.op == "add"]
     assert [node.inputs for node in adds] == [("relu_1", "r_1"), ("relu_2", "r_2")]
     dense = "network N\ninput 8x8x4\nblock d { conv(2, 1) as x concat(@input) }\nd\n"
     assert archspec.parse(dense).graph().nodes[-1].inputs == ("d_1_x", "input")

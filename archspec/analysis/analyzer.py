@@ -85,7 +85,7 @@ class Analyzer:
                 return  # summarized once in the totals
             first, other = node.inputs[0], node.inputs[index]
             message = (
-                f"{node.layer.kind} '{node.name}' merges receptive fields that are not aligned: "
+                f"{node.layer.op} '{node.name}' merges receptive fields that are not aligned: "
                 f"input 1 '{first}' {_describe_field(reference)} and input {index + 1} '{other}' {_describe_field(fields[index])}"
             )
             first_path, other_path = self.fork(first, other)
@@ -172,7 +172,7 @@ def _describe_shift(node: Node, window: Window, input_shape: Shape, shifts: list
     pads = f"pads {before[0]} before and {after[0]} after" if before[0] == before[1] and after[0] == after[1] else f"pads {before} before and {after} after"
     moves = numbers(shifts)
     move_text = str(moves[0]) if moves[0] == moves[1] else f"{moves[0]} (height), {moves[1]} (width)"
-    return (f"{node.layer.kind} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
+    return (f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
             f"{pads}, moving its path's centre by {move_text} px")
 
 

@@ -74,7 +74,7 @@ def numbers(values: Iterable[Fraction]) -> list:
 @dataclass(frozen=True)
 class LayerReport:
     name: str
-    kind: str
+    kind: str  # the language name the spec wrote (the node's `entry`), as the JSON report's "kind"
     label: str
     block: str | None
     groups: tuple[str, ...]

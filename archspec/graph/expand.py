@@ -391,7 +391,7 @@ class Expander:
             shape = layer.output_shape(input_shapes)
         except ShapeError as error:
             where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
-            self.error(f"{layer.kind} '{name}': {error.message}", where, error.hint)
+            self.error(f"{layer.op} '{name}': {error.message}", where, error.hint)
             self.shapes[name] = UNKNOWN
             return name
         self.shapes[name] = shape

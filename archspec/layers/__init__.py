@@ -4,7 +4,7 @@ Each class validates its arguments (pydantic fields), and answers, from input sh
 its output shape, parameter counts (Keras and torch conventions), MACs, FLOPs under the
 `tfprof` profile, its sliding window for receptive fields, and a pure description of its Keras
 call (`KerasCall`), from which both the Keras and the Python emitters work. It also declares
-its names in the language (`kind`, `entry`, `presets`), its family (colour, legend, node shape)
+its names (`op`, and in the language `entry` and `presets`), its family (colour, legend, node shape)
 and its label. `REGISTRY` (in `registry`) is derived from the classes.
 """
 

@@ -178,8 +178,8 @@ class Layer(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True, allow_inf_nan=False)
 
-    kind: ClassVar[str]  # the kind's name in reports ("conv", "activation", ...); a class that sets it is a kind
-    entry: ClassVar[str | None] = None  # its name in the language when that is not `kind` (`act`)
+    op: ClassVar[str]  # the kind's own name in messages and labels ("conv", "activation"); a class that sets it is a kind
+    entry: ClassVar[str | None] = None  # its name in the language (a report's `kind`) when that is not `op` (`act`)
     presets: ClassVar[dict[str, dict[str, Any]]] = {}  # more names of the language, each with preset arguments
     family: ClassVar[Family]  # how diagrams draw it
     positional: ClassVar[tuple[str, ...]] = ()
@@ -210,7 +210,7 @@ class Layer(BaseModel):
 
     def label(self) -> str:
         """A short text for diagrams and tables: the kind and its key arguments."""
-        return self.kind
+        return self.op
 
     @property
     def outputs_probabilities(self) -> bool:

@@ -27,7 +27,7 @@ from .window import Convolution, Multiplier
 class Conv(Convolution):
     """2-D convolution (keras.layers.Conv2D), with dilation and groups."""
 
-    kind: ClassVar[str] = "conv"
+    op: ClassVar[str] = "conv"
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.Conv2D"
@@ -79,7 +79,7 @@ class Conv(Convolution):
 class DepthwiseConv(Convolution):
     """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
 
-    kind: ClassVar[str] = "depthwise_conv"
+    op: ClassVar[str] = "depthwise_conv"
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
     keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
@@ -121,7 +121,7 @@ class DepthwiseConv(Convolution):
 class SeparableConv(Convolution):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
 
-    kind: ClassVar[str] = "separable_conv"
+    op: ClassVar[str] = "separable_conv"
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.SeparableConv2D"

@@ -35,7 +35,7 @@ class Dense(Activated, Layer, Regularized):
 
     regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
-    kind: ClassVar[str] = "dense"
+    op: ClassVar[str] = "dense"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = DENSE
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
@@ -80,7 +80,7 @@ class Dense(Activated, Layer, Regularized):
 class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
 
-    kind: ClassVar[str] = "bn"
+    op: ClassVar[str] = "bn"
     family: ClassVar[Family] = NORM
     keras_layer: ClassVar[str] = "layers.BatchNormalization"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -112,7 +112,7 @@ class BatchNorm(Layer):
 class Activation(Layer):
     """An element-wise activation by Keras name (keras.layers.Activation)."""
 
-    kind: ClassVar[str] = "activation"
+    op: ClassVar[str] = "activation"
     family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("function",)
 
@@ -140,7 +140,7 @@ class Activation(Layer):
 class LeakyRelu(Layer):
     """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
 
-    kind: ClassVar[str] = "leaky_relu"
+    op: ClassVar[str] = "leaky_relu"
     family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("slope",)
     keras_layer: ClassVar[str] = "layers.LeakyReLU"
@@ -155,7 +155,7 @@ class LeakyRelu(Layer):
 class Elu(Layer):
     """ELU with its alpha (keras.layers.ELU)."""
 
-    kind: ClassVar[str] = "elu"
+    op: ClassVar[str] = "elu"
     family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("alpha",)
     keras_layer: ClassVar[str] = "layers.ELU"

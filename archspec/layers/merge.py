@@ -12,7 +12,7 @@ from .base import MERGE, Family, Layer, Shape, ShapeError, elements, format_shap
 class Add(Layer):
     """Element-wise sum of equal shapes (keras.layers.Add)."""
 
-    kind: ClassVar[str] = "add"
+    op: ClassVar[str] = "add"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
@@ -46,7 +46,7 @@ class Add(Layer):
 class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
 
-    kind: ClassVar[str] = "concat"
+    op: ClassVar[str] = "concat"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)

@@ -30,7 +30,7 @@ class _Pool(Windowed):
 
     def label(self) -> str:
         pool, stride = pair(self.pool), self._stride()
-        text = f"{self.kind} {pool[0]}x{pool[1]}"
+        text = f"{self.op} {pool[0]}x{pool[1]}"
         return text + (f", /{stride[0]}" if stride[0] == stride[1] else f", /{stride[0]}x{stride[1]}") if stride != (1, 1) else text
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -44,14 +44,14 @@ class _Pool(Windowed):
 class MaxPool(_Pool):
     """Max pooling (keras.layers.MaxPooling2D)."""
 
-    kind: ClassVar[str] = "maxpool"
+    op: ClassVar[str] = "maxpool"
     keras_layer: ClassVar[str] = "layers.MaxPooling2D"
 
 
 class AvgPool(_Pool):
     """Average pooling (keras.layers.AveragePooling2D)."""
 
-    kind: ClassVar[str] = "avgpool"
+    op: ClassVar[str] = "avgpool"
     keras_layer: ClassVar[str] = "layers.AveragePooling2D"
 
 
@@ -71,7 +71,7 @@ class _GlobalPool(Layer):
 class GlobalAvgPool(_GlobalPool):
     """Global average pooling (keras.layers.GlobalAveragePooling2D)."""
 
-    kind: ClassVar[str] = "global_avg_pool"
+    op: ClassVar[str] = "global_avg_pool"
     keras_layer: ClassVar[str] = "layers.GlobalAveragePooling2D"
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
@@ -81,7 +81,7 @@ class GlobalAvgPool(_GlobalPool):
 class GlobalMaxPool(_GlobalPool):
     """Global max pooling (keras.layers.GlobalMaxPooling2D)."""
 
-    kind: ClassVar[str] = "global_max_pool"
+    op: ClassVar[str] = "global_max_pool"
     keras_layer: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
 
 

@@ -1,5 +1,5 @@
 """THE registry: each name of the language mapped to its layer class and preset arguments,
-derived from the classes (each declares its `kind`, its spec name and its presets)."""
+derived from the classes (each declares its `op`, its language name `entry` and its presets)."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ class Entry:
 
 def _kinds(base: type[Layer]) -> Iterator[type[Layer]]:
     """Every layer kind below `base`, in the order the classes were defined: a class that sets
-    its own `kind` is a kind (the underscored bases set none)."""
+    its own `op` is a kind (the bases set none)."""
     for cls in base.__subclasses__():
-        if "kind" in cls.__dict__:
+        if "op" in cls.__dict__:
             yield cls
         yield from _kinds(cls)
 
@@ -59,7 +59,7 @@ def _kinds(base: type[Layer]) -> Iterator[type[Layer]]:
 def _entries() -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     for cls in _kinds(Layer):
-        for entry in (Entry(cls.entry or cls.kind, cls), *(Entry(name, cls, presets) for name, presets in cls.presets.items())):
+        for entry in (Entry(cls.entry or cls.op, cls), *(Entry(name, cls, presets) for name, presets in cls.presets.items())):
             if entry.name in entries:
                 raise AssertionError(f"two layer kinds claim the name `{entry.name}`")
             entries[entry.name] = entry

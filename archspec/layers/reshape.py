@@ -31,7 +31,7 @@ from .window import positive_pair
 class Dropout(Layer):
     """Dropout (keras.layers.Dropout); the identity at inference."""
 
-    kind: ClassVar[str] = "dropout"
+    op: ClassVar[str] = "dropout"
     preserves_values: ClassVar[bool] = True
     family: ClassVar[Family] = DROPOUT
     positional: ClassVar[tuple[str, ...]] = ("rate",)
@@ -48,7 +48,7 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Flattens to one axis (keras.layers.Flatten)."""
 
-    kind: ClassVar[str] = "flatten"
+    op: ClassVar[str] = "flatten"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
@@ -62,7 +62,7 @@ class Flatten(Layer):
 class ZeroPad(Layer):
     """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
 
-    kind: ClassVar[str] = "zero_pad"
+    op: ClassVar[str] = "zero_pad"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
     positional: ClassVar[tuple[str, ...]] = ("padding",)
@@ -102,7 +102,7 @@ class ZeroPad(Layer):
 class Upsample(Layer):
     """Repeats rows and columns (keras.layers.UpSampling2D)."""
 
-    kind: ClassVar[str] = "upsample"
+    op: ClassVar[str] = "upsample"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
     positional: ClassVar[tuple[str, ...]] = ("size",)
@@ -133,7 +133,7 @@ class Upsample(Layer):
 class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
 
-    kind: ClassVar[str] = "reshape"
+    op: ClassVar[str] = "reshape"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
@@ -169,7 +169,7 @@ class Reshape(Layer):
 class Identity(Layer):
     """Passes its input through (keras.layers.Identity)."""
 
-    kind: ClassVar[str] = "identity"
+    op: ClassVar[str] = "identity"
     preserves_values: ClassVar[bool] = True
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
