@@ -98,6 +98,11 @@ LAYER_KIND_SPECS = {
     "identity": "input 5x5x2\nidentity",
     "keepdims_reshape": "input 4x4x8\nglobal_avg_pool(keepdims=true) conv(10, 1) reshape([10]) softmax reshape([2, -1])",
     "add_concat_taps": "input 8x8x4\nconv(4, 1) as a\nconv(4, 3, padding=same)\nadd(@a, @input) as s\nconcat(@a) concat(@s, axis=-1)",
+    "elementwise_merges": (
+        "input 6x5x4\nconv(4, 1) as a\nrelu as b\nmultiply(@a) as m\nsubtract(@b) as s\naverage(@a, @m)\n"
+        "maximum(@s) minimum(@a, @b) as low\nglobal_avg_pool(keepdims=true) conv(4, 1, activation=sigmoid)\n"
+        "multiply(@low) as gated\navgpool([1, 5])\nadd(@gated)"
+    ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -266,7 +271,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
 
 @pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
-                                  "upsample", "add_concat_taps"])
+                                  "upsample", "add_concat_taps", "elementwise_merges"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

@@ -222,6 +222,23 @@ CASES = [
          (8, 8, 3), (0, 0), 0, 192, rf(5, 1, 2)),
     case("add_input_tap", "input 8x8x3\nconv(3, 3, padding=same)\nadd(@input)",
          (8, 8, 3), (0, 0), 0, 192, rf(3, 1, 1)),
+    # Element-wise merges broadcast as Keras 3 does; tf.profiler counts one binary op per output
+    # element for each input after the first (Average adds one division per element).
+    case("multiply_gate", "input 4x5x3\nidentity as x\nglobal_avg_pool(keepdims=true)\nmultiply(@x)",
+         # a 1x1x3 gate times a 4x5x3 map; the gate's RF ended at the global pool, so the product's does too
+         (4, 5, 3), (0, 0), 0, 60, None),
+    case("multiply_same", "input 4x5x3\nidentity as x\nrelu\nmultiply(@x)", (4, 5, 3), (0, 0), 0, 60, RF1),
+    case("subtract_tap", "input 4x5x3\nidentity as x\nrelu\nsubtract(@x)", (4, 5, 3), (0, 0), 0, 60, RF1),
+    case("subtract_row_broadcast", "input 4x5x3\nidentity as x\navgpool([1, 5])\nsubtract(@x)",
+         # 4x1x3 minus 4x5x3 broadcasts to 4x5x3: every column sees the same pooled row, so no
+         # single window describes an output position and the spatial field ends
+         (4, 5, 3), (0, 0), 0, 60, None),
+    case("average_three", "input 4x5x3\nidentity as a\nrelu as b\nsigmoid\naverage(@a, @b)",
+         (4, 5, 3), (0, 0), 0, 3 * 60, RF1),
+    case("maximum_tap", "input 4x5x3\nidentity as a\nrelu\nmaximum(@a)", (4, 5, 3), (0, 0), 0, 60, RF1),
+    case("minimum_three", "input 4x5x3\nidentity as a\nidentity as b\nrelu\nminimum(@a, @b)",
+         (4, 5, 3), (0, 0), 0, 2 * 60, RF1),
+    case("add_broadcast", "input 4x5x3\nidentity as x\nglobal_max_pool(keepdims=true)\nadd(@x)", (4, 5, 3), (0, 0), 0, 60, None),
     case("concat_tap", "input 5x7x4\nconv(2, 1) as a\n@input\nconv(3, 1)\nconcat(@a)",
          (5, 7, 2 + 3), (0, 0), 0, 0, rf(1, 1, 0)),
     case("concat_three", "input 5x7x4\nidentity as a\nrelu as b\n@input\nsigmoid\nconcat(@a, @b)",

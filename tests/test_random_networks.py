@@ -31,7 +31,12 @@ UNIT = st.sampled_from([
     "residual {{ conv({c}, 3, stride={s}, padding=same) bn }} shortcut {{ conv({c}, 1, stride={s}) }}",
     "residual {{ bn relu }}",
     "concat {{ branch {{ conv({c}, 1) }} branch {{ conv({c}, {k}, padding=same) }} branch {{ }} }}",
+    # element-wise merges: a squeeze-and-excitation gate (broadcast, or refused when its channels
+    # differ) and a same-shape merge with a tap
+    "identity as x{n}\nglobal_avg_pool(keepdims=true) conv({c}, 1, activation=sigmoid)\n{merge}(@x{n})",
+    "relu as y{n}\nsigmoid\n{merge}(@y{n})",
 ])
+MERGES = st.sampled_from(["add", "multiply", "subtract", "average", "maximum", "minimum"])
 
 
 @st.composite
@@ -39,11 +44,12 @@ def networks(draw):
     size = draw(st.integers(4, 24))
     channels = draw(st.integers(1, 8))
     lines = ["network Random", f"input {size}x{size}x{channels}"]
-    for _ in range(draw(st.integers(1, 6))):
+    for index in range(draw(st.integers(1, 6))):
         template = draw(UNIT)
         lines.append(template.format(
             c=draw(st.integers(1, 12)), k=draw(st.sampled_from([1, 2, 3, 5])),
             s=draw(st.sampled_from([1, 2])), p=draw(st.sampled_from(["same", "valid"])),
+            n=index, merge=draw(MERGES),
         ))
     head = draw(st.sampled_from(["global_avg_pool dense(3, softmax)", "flatten dense(4)", "global_max_pool", ""]))
     if head:
@@ -88,3 +94,23 @@ def test_windowed_shape_rules_agree_with_keras(size, channels, kernel, stride, d
         assert any(n is not None and n <= 0 for n in theirs[1:3]), theirs
         return
     assert tuple(keras_layer.compute_output_shape((1, *input_shape))[1:]) == ours
+
+
+@settings(max_examples=200, deadline=None)
+@given(shapes=st.lists(st.tuples(st.sampled_from([1, 3]), st.sampled_from([1, 4]), st.sampled_from([1, 2, 5])),
+                       min_size=2, max_size=3),
+       merge=MERGES)
+def test_elementwise_broadcast_agrees_with_keras(shapes, merge):
+    if merge == "subtract":
+        shapes = shapes[:2]
+    layer = REGISTRY[merge].build({})
+    from archspec.emit.keras import instantiate
+
+    keras_layer = instantiate(keras, layer.keras_call())
+    try:
+        ours = layer.output_shape(shapes)
+    except ShapeError:  # archspec refuses: so must Keras
+        with pytest.raises(ValueError):
+            keras_layer.compute_output_shape([(1, *shape) for shape in shapes])
+        return
+    assert tuple(keras_layer.compute_output_shape([(1, *shape) for shape in shapes])[1:]) == ours

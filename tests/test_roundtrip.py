@@ -171,3 +171,11 @@ def test_fmt_golden_keeps_every_comment_and_is_idempotent(path, golden):
     kept = " ".join(comment.text for comment in _collect_comments(formatted))
     for comment in _collect_comments(text):
         assert comment.text in kept, comment
+
+
+def test_schema_names_every_layer_kind(cli):
+    from archspec.layers import REGISTRY
+
+    schema = json.loads(cli("schema").out)
+    assert schema["$defs"]["Call"]["properties"]["call"]["examples"] == sorted(REGISTRY)
+    assert {"multiply", "subtract", "average", "maximum", "minimum"} <= set(REGISTRY)

@@ -58,7 +58,10 @@ class Analyzer:
 
     def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape]) -> ReceptiveField | None:
         states = [self.fields[name] for name in node.inputs]
-        if layer.mixes_positions or len(node.output_shape) != 3 or any(s.field is None for s in states):
+        # An input broadcast across positions (a 1x1xC gate) reaches every output position with
+        # the same window, so no single field describes the output: the spatial field ends.
+        broadcast = len(input_shapes) > 1 and any(tuple(shape[:2]) != tuple(node.output_shape[:2]) for shape in input_shapes)
+        if layer.mixes_positions or len(node.output_shape) != 3 or broadcast or any(s.field is None for s in states):
             self.fields[node.name] = _FieldState(None)
             return None
         chosen = 0

@@ -1,4 +1,5 @@
-"""Merges of several inputs: element-wise add and concatenation."""
+"""Merges of several inputs: the element-wise ones (add, multiply, subtract, average, maximum,
+minimum; broadcasting as Keras 3 does) and concatenation."""
 
 from __future__ import annotations
 
@@ -9,30 +10,63 @@ from pydantic import Field, StrictInt
 from .base import MERGE, Family, Layer, Shape, ShapeError, elements, format_shape
 
 
-class Add(Layer):
-    """Element-wise sum of equal shapes (keras.layers.Add)."""
+def broadcast(inputs: Sequence[Shape]) -> Shape:
+    """Keras 3's element-wise broadcasting for inputs of one rank: on each axis the sizes agree,
+    or all but one are 1 (a 1x1xC gate times an HxWxC map)."""
+    first = inputs[0]
+    result = list(first)
+    for index, shape in enumerate(inputs[1:], start=2):
+        if len(shape) != len(first):
+            raise ShapeError(
+                f"needs inputs of one rank; input 1 is {format_shape(first)} but input {index} is {format_shape(shape)}",
+                hint=_rank_hint(first, shape),
+            )
+        for axis, (have, size) in enumerate(zip(result, shape)):
+            if have != size and 1 not in (have, size):
+                raise ShapeError(
+                    f"needs inputs of equal shape (or size 1 on an axis, to broadcast); input 1 is {format_shape(first)} "
+                    f"but input {index} is {format_shape(shape)}",
+                    hint=_match_hint(first, shape),
+                )
+            result[axis] = max(have, size)
+    return tuple(result)
 
-    op: ClassVar[str] = "add"
+
+def _rank_hint(first: Shape, other: Shape) -> str | None:
+    flat = first if len(first) == 1 else other if len(other) == 1 else None
+    if flat is None or 3 not in (len(first), len(other)):
+        return None
+    return f"give the vector a 1x1 grid to broadcast over the map: `reshape([1, 1, {flat[0]}])`, or `global_avg_pool(keepdims=true)`"
+
+
+def _match_hint(first: Shape, other: Shape) -> str | None:
+    if len(other) == len(first) == 3 and other[:2] == first[:2]:
+        return f"match the channels with a 1x1 conv on one path, e.g. `conv({first[2]}, 1)`"
+    if len(other) == len(first) == 3:
+        return "downsample the other path too, e.g. a strided 1x1 conv"
+    return None
+
+
+class _Elementwise(Layer):
+    """Merges that combine inputs value by value, broadcasting as Keras 3 does; tf.profiler counts
+    one binary op per output element for each input after the first."""
+
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
-    keras_layer: ClassVar[str] = "layers.Add"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        first = inputs[0]
-        for index, shape in enumerate(inputs[1:], start=2):
-            if shape != first:
-                if len(shape) == len(first) == 3 and shape[:2] == first[:2]:
-                    hint = f"match the channels with a 1x1 conv on one path, e.g. `conv({first[2]}, 1)`"
-                elif len(shape) == len(first) == 3:
-                    hint = "downsample the other path too, e.g. a strided 1x1 conv"
-                else:
-                    hint = None
-                raise ShapeError(f"needs inputs of equal shape; input 1 is {format_shape(first)} but input {index} is {format_shape(shape)}", hint=hint)
-        return first
+        return broadcast(inputs)
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return (len(inputs) - 1) * elements(output)
+
+
+class Add(_Elementwise):
+    """Element-wise sum (keras.layers.Add)."""
+
+    op: ClassVar[str] = "add"
+    keras_layer: ClassVar[str] = "layers.Add"
 
     def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
         """A residual's body and shortcut differ: project the shortcut to the body's shape."""
@@ -41,6 +75,45 @@ class Add(Layer):
             return None
         stride = shortcut[0] // max(main[0], 1)
         return f"project the shortcut: `shortcut {{ conv({main[2]}, 1" + (f", stride={stride}" if stride > 1 else "") + ", bias=false) bn }`"
+
+
+class Multiply(_Elementwise):
+    """Element-wise product (keras.layers.Multiply): squeeze-and-excitation's gate."""
+
+    op: ClassVar[str] = "multiply"
+    keras_layer: ClassVar[str] = "layers.Multiply"
+
+
+class Subtract(_Elementwise):
+    """The first input minus the second (keras.layers.Subtract): exactly two inputs."""
+
+    op: ClassVar[str] = "subtract"
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, 2)
+    keras_layer: ClassVar[str] = "layers.Subtract"
+
+
+class Average(_Elementwise):
+    """Element-wise mean (keras.layers.Average)."""
+
+    op: ClassVar[str] = "average"
+    keras_layer: ClassVar[str] = "layers.Average"
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return len(inputs) * elements(output)  # the sums, then one division per element
+
+
+class Maximum(_Elementwise):
+    """Element-wise maximum (keras.layers.Maximum)."""
+
+    op: ClassVar[str] = "maximum"
+    keras_layer: ClassVar[str] = "layers.Maximum"
+
+
+class Minimum(_Elementwise):
+    """Element-wise minimum (keras.layers.Minimum)."""
+
+    op: ClassVar[str] = "minimum"
+    keras_layer: ClassVar[str] = "layers.Minimum"
 
 
 class Concat(Layer):

@@ -12,6 +12,7 @@ from typing_extensions import TypeAliasType
 
 from ..errors import DataPath
 from ..expr import Expr, Frozen, Name
+from ..layers import REGISTRY
 
 MAX_REPEAT = 10_000
 
@@ -271,4 +272,8 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "archspec network spec"
     schema.setdefault("properties", {})["$schema"] = {"type": "string", "description": "ignored: a pointer to this schema for editors"}
+    # Name every layer kind where a call names one, so an editor can offer them.
+    callee = schema["$defs"]["Call"]["properties"]["call"]
+    callee["description"] = "a block of the spec, or a layer kind: " + ", ".join(sorted(REGISTRY))
+    callee["examples"] = sorted(REGISTRY)
     return schema

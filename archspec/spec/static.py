@@ -107,8 +107,13 @@ class StaticChecker:
         entry = REGISTRY.get(call.call)
         if entry is not None:
             self.check_arguments(call, path, f"{call.call}", entry.positional, entry.argument_names, entry.required)
-            if call.inputs and entry.cls.inputs_allowed[1] == 1 and len(call.inputs) > 1:
+            most = entry.cls.inputs_allowed[1]
+            if call.inputs and most == 1 and len(call.inputs) > 1:
                 self.error(f"{call.call} takes one input; received {len(call.inputs)} taps", path + ("inputs", 1))
+            elif most is not None and most > 1 and len(call.inputs) + 1 > most:  # a merge also takes the current tensor
+                self.error(f"{call.call} merges exactly {most} inputs, the current tensor and {most - 1} tap"
+                           f"{'s' if most > 2 else ''}; received {len(call.inputs)} taps", path + ("inputs", most - 1),
+                           f"chain it, one tap at a time: `{call.call}(@{call.inputs[0]}) {call.call}(@{call.inputs[1]})`")
             return
         target = self.blocks.get(call.call)
         if target is None:
