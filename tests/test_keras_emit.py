@@ -103,6 +103,10 @@ LAYER_KIND_SPECS = {
         "maximum(@s) minimum(@a, @b) as low\nglobal_avg_pool(keepdims=true) conv(4, 1, activation=sigmoid)\n"
         "multiply(@low) as gated\navgpool([1, 5])\nadd(@gated)"
     ),
+    "residual_merges": (
+        "input 6x6x4\nresidual(merge=multiply) { global_avg_pool(keepdims=true) conv(2, 1, activation=relu) conv(4, 1, activation=sigmoid) }\n"
+        "residual(merge=subtract) { conv(4, 3, padding=same) } shortcut { identity }\nresidual(merge=average) { relu } as mean"
+    ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -271,7 +275,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
 
 @pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
-                                  "upsample", "add_concat_taps", "elementwise_merges"])
+                                  "upsample", "add_concat_taps", "elementwise_merges", "residual_merges"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

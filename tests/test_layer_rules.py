@@ -239,6 +239,11 @@ CASES = [
     case("minimum_three", "input 4x5x3\nidentity as a\nidentity as b\nrelu\nminimum(@a, @b)",
          (4, 5, 3), (0, 0), 0, 2 * 60, RF1),
     case("add_broadcast", "input 4x5x3\nidentity as x\nglobal_max_pool(keepdims=true)\nadd(@x)", (4, 5, 3), (0, 0), 0, 60, None),
+    # A residual can merge with any element-wise kind: squeeze-and-excitation as x * gate(x).
+    case("residual_multiply_gate", "input 4x5x3\nresidual(merge=multiply) { global_avg_pool(keepdims=true) conv(3, 1, activation=sigmoid) }",
+         # the merge: 4x5x3 outputs, one Mul each; the gate broadcasts, so the field ends
+         (4, 5, 3), (0, 0), 0, 60, None),
+    case("residual_maximum", "input 4x5x3\nresidual(merge=maximum) { relu }", (4, 5, 3), (0, 0), 0, 60, RF1),
     case("concat_tap", "input 5x7x4\nconv(2, 1) as a\n@input\nconv(3, 1)\nconcat(@a)",
          (5, 7, 2 + 3), (0, 0), 0, 0, rf(1, 1, 0)),
     case("concat_three", "input 5x7x4\nidentity as a\nrelu as b\n@input\nsigmoid\nconcat(@a, @b)",

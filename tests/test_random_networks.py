@@ -35,6 +35,7 @@ UNIT = st.sampled_from([
     # differ) and a same-shape merge with a tap
     "identity as x{n}\nglobal_avg_pool(keepdims=true) conv({c}, 1, activation=sigmoid)\n{merge}(@x{n})",
     "relu as y{n}\nsigmoid\n{merge}(@y{n})",
+    "residual(merge={merge}) {{ conv({c}, 1) }}",
 ])
 MERGES = st.sampled_from(["add", "multiply", "subtract", "average", "maximum", "minimum"])
 

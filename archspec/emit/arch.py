@@ -201,7 +201,8 @@ class ArchPrinter:
         self.close(indent, path, opening, "}" + self.alias(statement))
 
     def print_residual(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
-        opening = self.emit(indent, "residual {", self.start_line(path), blank)
+        merge = f"(merge={statement['merge']})" if "merge" in statement else ""
+        opening = self.emit(indent, f"residual{merge} {{", self.start_line(path), blank)
         self.body(statement[Residual.key], path + (Residual.key,), indent + 1, scope)
         if "shortcut" in statement:
             condition = f" if {self.expr(statement['shortcut_if'], scope)}" if "shortcut_if" in statement else ""

@@ -211,6 +211,9 @@ class Expander:
         return merged
 
     def expand_residual(self, statement: Residual, path: DataPath, env: dict, scope: Scope, current: str) -> str:
+        entry = REGISTRY.get(statement.merge)
+        if entry is None or not entry.cls.elementwise:  # reported by the static checks
+            return self.unknown_output(self.group_id(scope, statement.as_, Residual.key, path), path)
         group_id = self.group_id(scope, statement.as_, Residual.key, path)
         number = int(group_id.rsplit("_", 1)[1]) if not statement.as_ else 1
         self.add_group(group_id, Residual.key, statement.as_ or Residual.key, scope, path)
@@ -234,7 +237,7 @@ class Expander:
             shortcut_scope = scope.child(f"{inner_prefix}{label}_", groups, role=Role.SHORTCUT)
             shortcut = self.body(statement.shortcut, path + ("shortcut",), env, shortcut_scope, current)
         main_shape, shortcut_shape = self.shapes.get(main), self.shapes.get(shortcut)
-        merge = REGISTRY[Residual.merge].build({})
+        merge = REGISTRY[statement.merge].build({})
         if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN:
             try:
                 merge.output_shape([main_shape, shortcut_shape])
@@ -242,12 +245,12 @@ class Expander:
                 hint = merge.mismatch_hint([main_shape, shortcut_shape])
                 self.error(
                     f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
-                    f"{' (identity)' if shortcut == current else ''}; an add needs equal shapes",
+                    f"{' (identity)' if shortcut == current else ''}; {_article(statement.merge)} {statement.merge} needs equal shapes",
                     path, hint,
                 )
                 return self.unknown_output(group_id, path)
-        name = group_id if statement.as_ else self.fresh_name(scope, Residual.merge)
-        merged = self.add_node(name, Residual.merge, merge, (main, shortcut), groups, path, role=Role.RESIDUAL_MERGE)
+        name = group_id if statement.as_ else self.fresh_name(scope, statement.merge)
+        merged = self.add_node(name, statement.merge, merge, (main, shortcut), groups, path, role=Role.RESIDUAL_MERGE)
         self.register_tap(group_id, merged)
         return merged
 
@@ -433,6 +436,10 @@ class Expander:
         except EvalError as error:
             self.error(error.message, error.path, word_hint(error.operand, env))
             return UNKNOWN
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,

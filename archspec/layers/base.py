@@ -185,6 +185,7 @@ class Layer(BaseModel):
     positional: ClassVar[tuple[str, ...]] = ()
     inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
     mixes_positions: ClassVar[bool] = False  # ends the spatial receptive field
+    elementwise: ClassVar[bool] = False  # merges inputs value by value (can join a residual's body and shortcut)
     preserves_values: ClassVar[bool] = False  # passes values through unchanged at inference (dropout, reshape)
     starts_line: ClassVar[bool] = False  # fmt's layout without a source: a CBAPD row starts at this kind
     keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)

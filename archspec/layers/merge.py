@@ -54,6 +54,7 @@ class _Elementwise(Layer):
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = MERGE
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
+    elementwise: ClassVar[bool] = True
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return broadcast(inputs)

@@ -10,7 +10,7 @@ from pydantic import Discriminator, Field, Tag, model_serializer, model_validato
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
-from ..errors import DataPath
+from ..errors import DataPath, did_you_mean
 from ..expr import Expr, Frozen, Name
 from ..layers import REGISTRY
 
@@ -171,16 +171,20 @@ class Residual(StatementModel):
 
     key: ClassVar[str] = "residual"
     parts: ClassVar[tuple[tuple[str, str], ...]] = (("residual", BODY), ("shortcut_if", EXPRESSION), ("shortcut", BODY))
-    merge: ClassVar[str] = "add"  # the registry entry that merges body and shortcut
 
     residual: tuple["Statement", ...]
     shortcut: tuple["Statement", ...] | None = None
     shortcut_if: Expr = True
+    merge: Name = "add"  # the element-wise merge kind that joins body and shortcut
     as_: Name | None = Field(default=None, alias="as")
 
     def static_faults(self) -> Iterator[Fault]:
         if not self.residual:
             yield "a residual body is empty: it would add the input to itself", (), "put the layers of F(x) in `residual { ... }`"
+        merges = [name for name, entry in REGISTRY.items() if entry.cls.elementwise]
+        if self.merge not in merges:
+            yield (f"a residual merges with an element-wise merge kind; received `{self.merge}`", ("merge",),
+                   did_you_mean(self.merge, merges) or f"one of {', '.join(merges)}")
 
 
 class If(StatementModel):

@@ -64,6 +64,8 @@ def parse_arch(text: str, file: str = "<text>") -> Source:
     except _NestingTooDeep as error:
         raise SpecError([Diagnostic("error", f"braces are nested more than {MAX_NESTING} levels deep", error.span,
                                         "flatten the nesting, or move inner parts into blocks")], {file: text}) from None
+    except SpecError as error:  # the transformer's own faults: give them the source for their excerpt
+        raise SpecError(error.diagnostics, {file: text}) from None
     return Source(data, text, file, ARCH, tuple(comments), builder.spans)
 
 
@@ -221,7 +223,7 @@ class _TreeToDict:
         return statement
 
     def _body_of(self, tree: Tree) -> list:
-        return [c for c in tree.children if isinstance(c, Tree) and c.data not in ("alias", "shortcut", "branch")]
+        return [c for c in tree.children if isinstance(c, Tree) and c.data not in ("alias", "shortcut", "branch", "merge_option")]
 
     def repeat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         count, *rest = tree.children
@@ -241,6 +243,13 @@ class _TreeToDict:
     def residual_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         body = self._body_of(tree)
         statement: dict[str, Any] = {"residual": self.statements(body, path + ("residual",), scope, depth)}
+        for option in (c for c in tree.children if isinstance(c, Tree) and c.data == "merge_option"):
+            key, value = option.children
+            if str(key) != "merge":
+                raise SpecError([Diagnostic("error", f"residual has no option `{key}`", self.span_of(option),
+                                            "its one option is the merge: `residual(merge=multiply) { ... }`")])
+            self.mark(path + ("merge",), value)
+            statement["merge"] = str(value)
         for shortcut in (c for c in tree.children if isinstance(c, Tree) and c.data == "shortcut"):
             self.mark(path + ("shortcut",), shortcut)
             children = list(shortcut.children)
