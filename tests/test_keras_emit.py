@@ -103,6 +103,10 @@ LAYER_KIND_SPECS = {
         "maximum(@s) minimum(@a, @b) as low\nglobal_avg_pool(keepdims=true) conv(4, 1, activation=sigmoid)\n"
         "multiply(@low) as gated\navgpool([1, 5])\nadd(@gated)"
     ),
+    "features_preprocessing": (
+        "input 6x5x4\nrescaling(1 / 127.5, -1) layer_norm(epsilon=0.000001) dense(8, gelu) layer_norm(center=false)\n"
+        "dense(4, bias=false) layer_norm(scale=false) rescaling(2) global_avg_pool dense(3) layer_norm"
+    ),
     "residual_merges": (
         "input 6x6x4\nresidual(merge=multiply) { global_avg_pool(keepdims=true) conv(2, 1, activation=relu) conv(4, 1, activation=sigmoid) }\n"
         "residual(merge=subtract) { conv(4, 3, padding=same) } shortcut { identity }\nresidual(merge=average) { relu } as mean"
@@ -275,7 +279,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
 
 @pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
-                                  "upsample", "add_concat_taps", "elementwise_merges", "residual_merges"])
+                                  "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

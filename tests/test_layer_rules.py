@@ -244,6 +244,18 @@ CASES = [
          # the merge: 4x5x3 outputs, one Mul each; the gate broadcasts, so the field ends
          (4, 5, 3), (0, 0), 0, 60, None),
     case("residual_maximum", "input 4x5x3\nresidual(merge=maximum) { relu }", (4, 5, 3), (0, 0), 0, 60, RF1),
+    # ---------------------------------------------------------------- features and preprocessing
+    # dense on a map: the last axis, position by position (4*5 positions * 3*6 products); like a
+    # 1x1 conv, it keeps the receptive field
+    case("dense_on_map", "input 4x5x3\ndense(6)", (4, 5, 6), (3 * 6 + 6, 0), 20 * 3 * 6, 2 * 360 + 120, RF1),
+    case("dense_on_map_gelu", "input 28\nreshape([7, 4])\ndense(6, gelu, bias=false)", (7, 6), (4 * 6, 0), 7 * 4 * 6, 2 * 168 + 4 * 42, None),
+    # layer_norm: N = 60 values, P = 20 positions: 6N + 5P, + (2N - P) for gamma, + N for beta
+    case("layer_norm", "input 4x5x3\nlayer_norm", (4, 5, 3), (6, 0), 0, 6 * 60 + 5 * 20 + (120 - 20) + 60, RF1),
+    case("layer_norm_bare", "input 4x5x3\nlayer_norm(center=false, scale=false, epsilon=0.000001)", (4, 5, 3), (0, 0), 0, 460, RF1),
+    case("layer_norm_flat", "input 7\nlayer_norm(center=false)", (7,), (7, 0), 0, 6 * 7 + 5 + (14 - 1), None),
+    # rescaling: a Mul and an AddV2 per element, offset or not
+    case("rescaling", "input 4x5x3\nrescaling(1 / 255)", (4, 5, 3), (0, 0), 0, 120, RF1),
+    case("rescaling_offset", "input 4x5x3\nrescaling(1 / 127.5, -1)", (4, 5, 3), (0, 0), 0, 120, RF1),
     case("concat_tap", "input 5x7x4\nconv(2, 1) as a\n@input\nconv(3, 1)\nconcat(@a)",
          (5, 7, 2 + 3), (0, 0), 0, 0, rf(1, 1, 0)),
     case("concat_three", "input 5x7x4\nidentity as a\nrelu as b\n@input\nsigmoid\nconcat(@a, @b)",

@@ -41,9 +41,26 @@ class Analyzer:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
                                             f"({self.misaligned} in all); the first {MAX_ALIGNMENT_WARNINGS} are explained above",
                                             code="rf-misaligned"))
+        self.check_flat_output()
         totals = self.totals(layers)
         return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
                       graph.warnings + tuple(self.warnings), graph.groups, self.convention)
+
+    def check_flat_output(self) -> None:
+        """A head written for a flat vector but given a map outputs a map: say so once."""
+        graph = self.graph
+        output = graph.shape_of(graph.output)
+        if len(output) == 1:
+            return
+        for node in graph.nodes:
+            inputs = [graph.shape_of(name) for name in node.inputs]
+            if node.layer.on_map(inputs):
+                self.warnings.append(Diagnostic(
+                    "warning", f"{node.layer.op} '{node.name}' applies to the last axis of its {format_shape(inputs[0])} input, "
+                    f"position by position (as Keras does), so the network outputs {format_shape(output)}, not a flat vector",
+                    node.span, f"if `{node.name}` starts a classifier head, put `flatten` or `global_avg_pool` before it",
+                    code="map-output", note=self.block_note(node)))
+                return
 
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer

@@ -30,15 +30,16 @@ from .base import (
 )
 from .conv import Conv, DepthwiseConv, SeparableConv
 from .core import Activation, BatchNorm, Dense, Elu, LeakyRelu
-from .merge import Add, Concat
+from .merge import Add, Average, Concat, Maximum, Minimum, Multiply, Subtract
+from .norm import LayerNorm, Rescaling
 from .pool import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from .registry import REGISTRY, Entry
 from .reshape import Dropout, Flatten, Identity, Reshape, Upsample, ZeroPad
 
 __all__ = [
     "ACTIVATIONS", "FAMILIES", "INITIALIZERS", "MAX_DIMENSION", "REGISTRY", "REGULARIZER", "ActivationFunction", "Activation",
-    "Add", "AvgPool", "BatchNorm", "Concat", "Conv", "Dense", "DepthwiseConv", "Dropout", "Elu", "Entry", "Family", "Flatten",
-    "GlobalAvgPool", "GlobalMaxPool", "Identity", "KerasArgument", "KerasCall", "Layer", "LeakyRelu", "MaxPool", "ParamCount",
-    "Reshape", "SeparableConv", "Shape", "ShapeError", "Upsample", "Weight", "Window", "ZeroPad", "elements", "format_shape",
+    "Add", "Average", "AvgPool", "BatchNorm", "Concat", "Conv", "Dense", "DepthwiseConv", "Dropout", "Elu", "Entry", "Family", "Flatten",
+    "GlobalAvgPool", "GlobalMaxPool", "Identity", "KerasArgument", "KerasCall", "Layer", "LayerNorm", "LeakyRelu", "MaxPool", "Maximum", "Minimum", "Multiply", "ParamCount",
+    "Reshape", "Rescaling", "SeparableConv", "Subtract", "Shape", "ShapeError", "Upsample", "Weight", "Window", "ZeroPad", "elements", "format_shape",
     "pair",
 ]

@@ -218,6 +218,11 @@ class Layer(BaseModel):
         """Whether its outputs are class probabilities (a softmax ends it), not logits."""
         return False
 
+    def on_map(self, inputs: Sequence[Shape]) -> bool:
+        """Whether a kind that usually takes a flat vector is applied here to each position of a
+        map (dense on HxWxC): fine inside a network, a forgotten `flatten` when it reaches the output."""
+        return False
+
     def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
         """How to make the outputs of a construct this kind merges fit (a residual's body and
         shortcut, for add); None when there is nothing to suggest."""

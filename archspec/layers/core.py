@@ -21,17 +21,16 @@ from .base import (
     PositiveInt,
     Regularized,
     Shape,
-    ShapeError,
     Weight,
     activation_flops,
     elements,
     epilogue_flops,
-    format_shape,
 )
 
 
 class Dense(Activated, Layer, Regularized):
-    """Fully connected layer (keras.layers.Dense) on a flat input."""
+    """Fully connected layer (keras.layers.Dense); on a map it applies to the last axis, as Keras
+    does (a pointwise MLP, as ConvNeXt's)."""
 
     regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
@@ -39,7 +38,6 @@ class Dense(Activated, Layer, Regularized):
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = DENSE
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
-    mixes_positions: ClassVar[bool] = True
     keras_layer: ClassVar[str] = "layers.Dense"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
         ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
@@ -57,12 +55,10 @@ class Dense(Activated, Layer, Regularized):
         return f"dense {self.units}" + (f", {self.activation}" if self.activation else "")
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        if len(inputs[0]) != 1:
-            raise ShapeError(
-                f"expects a flat input; received {format_shape(inputs[0])}",
-                hint="add `flatten` or `global_avg_pool` before it (Keras would apply dense to the last axis only)",
-            )
-        return (self.units,)
+        return (*inputs[0][:-1], self.units)
+
+    def on_map(self, inputs: Sequence[Shape]) -> bool:
+        return len(inputs[0]) > 1
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
         result = [Weight("kernel", (inputs[0][-1], self.units))]
@@ -71,7 +67,7 @@ class Dense(Activated, Layer, Regularized):
         return tuple(result)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return inputs[0][-1] * self.units
+        return elements(inputs[0][:-1]) * inputs[0][-1] * self.units  # one product per position
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return 2 * self.macs(inputs, output) + epilogue_flops(self.bias, self.activation, output)

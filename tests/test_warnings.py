@@ -1,0 +1,24 @@
+"""Specs that are valid but probably not what their author meant: they pass `check` (exit 0) and
+say why, located at the line (tests/cases/warnings/)."""
+
+from pathlib import Path
+
+CASES = Path(__file__).resolve().parent / "cases" / "warnings"
+
+
+def test_a_head_left_on_a_map_warns_at_the_dense(cli):
+    case = CASES / "dense_without_flatten.arch"
+    result = cli("check", str(case))
+    assert result.code == 0
+    text = result.out + result.err
+    assert "warning[map-output]: dense 'dense_1' applies to the last axis of its 16x16x6 input" in text
+    assert "so the network outputs 16x16x10, not a flat vector" in text
+    assert "dense_without_flatten.arch:6:1" in text
+    assert "put `flatten` or `global_avg_pool` before it" in text
+
+
+def test_a_pointwise_mlp_that_ends_flat_does_not_warn(cli, tmp_path):
+    spec = tmp_path / "mlp.arch"
+    spec.write_text("network M\ninput 8x8x4\ndense(16, gelu) dense(4) global_avg_pool dense(3, softmax)\n", encoding="utf-8")
+    result = cli("check", str(spec))
+    assert result.code == 0 and "warning" not in result.out + result.err
