@@ -35,11 +35,14 @@ MAX_STRING = 200
 
 UNARY_OPERATORS = ("neg", "not")
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-OPERATORS = ("+", "-", "*", "/", "//", "%", *UNARY_OPERATORS, "and", "or", *COMPARISONS)
+# Functions with Python's semantics, each with its (fewest, most) arguments: EfficientNet's
+# round_filters/round_repeats are writable with them.
+FUNCTIONS: dict[str, tuple[int, int]] = {"min": (2, 8), "max": (2, 8), "ceil": (1, 1), "floor": (1, 1), "round": (1, 1), "int": (1, 1)}
+OPERATORS = ("+", "-", "*", "/", "//", "%", *UNARY_OPERATORS, "and", "or", *COMPARISONS, *FUNCTIONS)
 # Binding strength of each operator (higher binds tighter), shared by both renderers.
 PRECEDENCE = {
     "or": 1, "and": 2, "not": 3, **dict.fromkeys(COMPARISONS, 4),
-    "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "neg": 7,
+    "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6, "neg": 7, **dict.fromkeys(FUNCTIONS, 8),
 }
 COMPARISON_PRECEDENCE = PRECEDENCE["=="]
 
@@ -67,10 +70,16 @@ class Op(Frozen):
     """An operator applied to expressions: arithmetic, comparison or logic."""
 
     op: Literal[OPERATORS]  # type: ignore[valid-type]
-    args: tuple["Expr", ...] = Field(min_length=1, max_length=2)
+    args: tuple["Expr", ...] = Field(min_length=1, max_length=max(most for _, most in FUNCTIONS.values()))
 
     @model_validator(mode="after")
     def _arity(self) -> "Op":
+        if self.op in FUNCTIONS:
+            fewest, most = FUNCTIONS[self.op]
+            if not fewest <= len(self.args) <= most:
+                takes = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+                raise ValueError(f"`{self.op}` takes {takes} argument{'s' if most > 1 else ''}; received {len(self.args)}")
+            return self
         expected = 1 if self.op in UNARY_OPERATORS else 2
         if len(self.args) != expected:
             raise ValueError(f"operator `{self.op}` takes {expected} argument{'s' if expected > 1 else ''}; received {len(self.args)}")
@@ -172,6 +181,17 @@ def evaluate_quietly(expr: Any, env: Mapping[str, Any]) -> Any:
         return UNKNOWN
 
 
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "min": min, "max": max, "ceil": math.ceil, "floor": math.floor, "round": round, "int": int,
+}
+
+
+def _checked_range(result: Any, text: str, path: DataPath) -> Any:
+    if is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
+        raise EvalError(f"`{text}` is out of range", path)
+    return result
+
+
 _LOGIC: dict[str, Callable[..., bool]] = {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "not": lambda a: not a}
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -197,13 +217,12 @@ def apply(op: str, values: Sequence[Any], path: DataPath = ()) -> Any:
             raise EvalError(f"`{op}` takes numbers; received {show_value(value)}", path, value)
     if op == "neg":
         return -values[0]
+    if op in FUNCTIONS:
+        return _checked_range(_FUNCTIONS[op](*values), f"{op}({', '.join(map(show_value, values))})", path)
     left, right = values
     if op in ("/", "//", "%") and right == 0:
         raise EvalError(f"division by zero in `{show_value(left)} {op} {show_value(right)}`", path)
-    result = _ARITHMETIC[op](left, right)
-    if is_number(result) and (abs(result) > MAX_INTEGER or (isinstance(result, float) and not math.isfinite(result))):
-        raise EvalError(f"`{show_value(left)} {op} {show_value(right)}` is out of range", path)
-    return result
+    return _checked_range(_ARITHMETIC[op](left, right), f"{show_value(left)} {op} {show_value(right)}", path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,20 +283,28 @@ def operation_parts(value: Any) -> tuple[str, Sequence[Any]] | None:
 Leaf = Callable[[Any, int], str]  # renders a value that is not an operation, in a context
 
 
-def render(value: Any, leaf: Leaf, context: int = 0) -> str:
+Spelling = Mapping[str, Callable[[list[str]], str]]  # a function's text from its arguments' texts
+
+
+def render(value: Any, leaf: Leaf, context: int = 0, spelling: Spelling | None = None) -> str:
     """Text of an expression with the fewest parentheses: `leaf` writes constants, references
-    and lists; operators are written here, in the syntax both `.arch` and Python share.
-    `context` is the precedence the surrounding text demands."""
+    and lists; operators are written here, in the syntax both `.arch` and Python share, and
+    functions as calls (`spelling` may write a function another way). `context` is the
+    precedence the surrounding text demands."""
     parts = operation_parts(value)
     if parts is None:
         return leaf(value, context)
     operator, args = parts
     precedence = PRECEDENCE[operator]
+    if operator in FUNCTIONS:
+        texts = [render(arg, leaf, 0, spelling) for arg in args]
+        custom = (spelling or {}).get(operator)
+        return custom(texts) if custom else f"{operator}({', '.join(texts)})"
     if operator in UNARY_OPERATORS:
-        text = ("-" if operator == "neg" else "not ") + render(args[0], leaf, precedence)
+        text = ("-" if operator == "neg" else "not ") + render(args[0], leaf, precedence, spelling)
     else:
         # Left-associative: the right operand needs parentheses at equal precedence.
         # Comparisons do not chain, so both sides bind tighter.
         left_context = precedence + 1 if precedence == COMPARISON_PRECEDENCE else precedence
-        text = f"{render(args[0], leaf, left_context)} {operator} {render(args[1], leaf, precedence + 1)}"
+        text = f"{render(args[0], leaf, left_context, spelling)} {operator} {render(args[1], leaf, precedence + 1, spelling)}"
     return f"({text})" if precedence < context else text

@@ -23,6 +23,10 @@ VALUES = [
     ("==", (1, 1), True), ("==", (1, 1.0), True), ("==", (1, True), False), ("==", ("same", "same"), True),
     ("!=", ("same", "valid"), True), ("!=", (2, 2), False),
     ("<", (1, 2), True), ("<=", (2, 2), True), (">", (1, 2), False), (">=", (3, 2), True),
+    # functions, with Python's semantics (round: half to even; int: towards zero)
+    ("min", (3, 1, 2), 1), ("max", (3, 1.5), 3), ("max", (2, 7, 1, 5), 7),
+    ("ceil", (2.1,), 3), ("ceil", (-2.5,), -2), ("ceil", (4,), 4), ("floor", (2.9,), 2), ("floor", (-2.1,), -3),
+    ("round", (2.5,), 2), ("round", (3.5,), 4), ("round", (-0.6,), -1), ("int", (7.9,), 7), ("int", (-7.9,), -7),
 ]
 
 
@@ -42,6 +46,9 @@ FAULTS = [
     (op("not", None), "`not` takes true or false; received none"),
     (op("*", 2**40, 2**40), "`1099511627776 * 1099511627776` is out of range"),
     (op("/", 1e300, 1e-300), "`1e+300 / 1e-300` is out of range"),
+    (op("ceil", "a"), "`ceil` takes numbers; received 'a'"),
+    (op("max", 1, True), "`max` takes numbers; received true"),
+    (op("int", 1e300), "`int(1e+300)` is out of range"),
 ]
 
 
@@ -89,7 +96,42 @@ RENDERINGS = [
     (op("not", op("and", Ref(ref="a"), Ref(ref="b"))), "not (a and b)"),
     (op("or", op("and", Ref(ref="a"), Ref(ref="b")), Ref(ref="c")), "a and b or c"),
     (op("//", Ref(ref="a"), op("//", 4, 2)), "a // (4 // 2)"),
+    (op("*", op("max", Ref(ref="a"), op("+", 1, 2)), 2), "max(a, 1 + 2) * 2"),
+    (op("neg", op("ceil", op("/", Ref(ref="a"), 2))), "-ceil(a / 2)"),
+    (op("//", op("int", op("+", op("*", Ref(ref="a"), 1.1), 4)), 8), "int(a * 1.1 + 4) // 8"),
 ]
+
+
+@pytest.mark.parametrize("arguments, message", [((), "at least 1 item"), ((1,), "`max` takes 2 to 8 arguments"),
+                                                ((1,) * 9, "at most 8 items")])
+def test_function_arity_is_checked(arguments: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        op("max", *arguments)
+
+
+def test_unknown_function_is_a_located_error() -> None:
+    with pytest.raises(archspec.SpecError) as error:
+        archspec.parse("network N\ninput 4\ndense(maxx(1, 2))\n")
+    assert "unknown function `maxx`" in str(error.value) and "did you mean `max`?" in str(error.value)
+
+
+@pytest.mark.parametrize("value", [2.5, -2.5, 3.0, -3.0, 0.1, -0.1, 7, -7])
+def test_python_spelling_of_ceil_and_floor(value: float) -> None:
+    """The generated source imports only keras, so ceil and floor are written out; they must
+    give what the language's evaluation gives."""
+    import math
+
+    from archspec.emit.python import PYTHON_SPELLING
+
+    for name, exact in (("ceil", math.ceil), ("floor", math.floor)):
+        result = eval(PYTHON_SPELLING[name]([repr(value)]))  # noqa: S307 - our own generated text
+        assert result == exact(value) and isinstance(result, int)
+
+
+def test_repeat_count_may_be_a_function_call() -> None:
+    """`call * ceil(...)` is what fmt prints for a one-call repeat; it must parse back."""
+    text = "network N(depth=1.2)\ninput 4x4x1\nrelu * ceil(depth * 2)\n"
+    assert len(archspec.parse(text).graph().nodes) == 3
 
 
 @pytest.mark.parametrize("expression, text", RENDERINGS)

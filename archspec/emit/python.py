@@ -17,6 +17,13 @@ from ..graph import INPUT, Graph, Node
 from ..layers import KerasArgument, KerasCall, format_shape
 from ..version import __version__
 
+# The generated module imports only keras, so the functions `math` would give are written out
+# (both round towards the integer the language's own evaluation gives).
+PYTHON_SPELLING = {
+    "ceil": lambda texts: f"int(-(-({texts[0]}) // 1))",
+    "floor": lambda texts: f"int(({texts[0]}) // 1)",
+}
+
 MAX_LINE = 99
 # Names the module itself uses; spec names are kept off them.
 RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape", "value", "ValueError", "tuple", "isinstance", "list"})
@@ -80,7 +87,7 @@ class PythonWriter:
     # -- expressions over network parameters
 
     def expression(self, value: Any, context: int = 0) -> str:
-        return render(value, self.leaf, context)
+        return render(value, self.leaf, context, PYTHON_SPELLING)
 
     def leaf(self, value: Any, context: int) -> str:
         if isinstance(value, Ref):

@@ -16,7 +16,8 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from ..errors import DataPath, Diagnostic, Span, SpecError
+from ..errors import DataPath, Diagnostic, Span, SpecError, did_you_mean
+from ..expr import FUNCTIONS
 from ..source import ARCH, GRAMMAR_FILE, Comment, Source, code_characters, point_span
 from .diagnostics import syntax_diagnostic
 
@@ -302,6 +303,13 @@ class _TreeToDict:
         if kind == "name":
             name = str(tree.children[0])
             return {"ref": name} if name in scope else name
+        if kind == "function_call":
+            name, *arguments = tree.children
+            if str(name) not in FUNCTIONS:
+                raise SpecError([Diagnostic("error", f"unknown function `{name}`", self.span_of(tree),
+                                            did_you_mean(str(name), FUNCTIONS) or f"the functions are {', '.join(FUNCTIONS)}")])
+            return {"op": str(name), "args": [self.expr(argument, path + ("args", index), scope, depth + 1)
+                                              for index, argument in enumerate(arguments)]}
         if kind == "list_literal":
             return [self.expr(child, path + (index,), scope, depth + 1) for index, child in enumerate(tree.children)]
         if kind == "neg_op":
