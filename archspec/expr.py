@@ -86,12 +86,23 @@ class Op(Frozen):
         return self
 
 
+RECEIVED = "in"  # where an environment holds the shape of the tensor the statement receives
+SIZE_NAMES = ("channels", "height", "width")
+
+
+class ReceivedSize(Frozen):
+    """A size of the tensor the statement receives, known at expansion: `in.channels` (the last
+    axis, or the length of a flat tensor), `in.height`, `in.width`."""
+
+    in_: Literal[SIZE_NAMES] = Field(alias="in")  # type: ignore[valid-type]
+
+
 def expression_tag(value: Any) -> str | None:
     """Which alternative of `Expr` a value (a model or its plain-dict form) is."""
-    if isinstance(value, (Ref, Op)):
-        return "ref" if isinstance(value, Ref) else "op"
+    if isinstance(value, (Ref, Op, ReceivedSize)):
+        return "ref" if isinstance(value, Ref) else "op" if isinstance(value, Op) else "in"
     if isinstance(value, dict):
-        return "ref" if "ref" in value else "op" if "op" in value else None
+        return "ref" if "ref" in value else "op" if "op" in value else "in" if "in" in value else None
     if isinstance(value, (list, tuple)):
         return "list"
     return "const"
@@ -117,6 +128,7 @@ Expr = TypeAliasType(
             Annotated[Constant, Tag("const")],
             Annotated[Ref, Tag("ref")],
             Annotated[Op, Tag("op")],
+            Annotated[ReceivedSize, Tag("in")],
             Annotated[tuple["Expr", ...], Tag("list")],
         ],
         Discriminator(
@@ -162,6 +174,8 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: DataPath = ()) -> Any:
     `EvalError` for a type fault, a division by zero or a result out of range."""
     if isinstance(expr, Ref):
         return env.get(expr.ref, UNKNOWN)
+    if isinstance(expr, ReceivedSize):
+        return received_size(expr.in_, env, path)
     if isinstance(expr, tuple):
         items = tuple(evaluate(item, env, path + (index,)) for index, item in enumerate(expr))
         return UNKNOWN if any(item is UNKNOWN for item in items) else items
@@ -171,6 +185,20 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: DataPath = ()) -> Any:
     if any(value is UNKNOWN for value in values):
         return UNKNOWN
     return apply(expr.op, values, path)
+
+
+def received_size(name: str, env: Mapping[str, Any], path: DataPath) -> Any:
+    """`in.NAME`: a size of the shape the environment says the statement receives."""
+    if RECEIVED not in env:
+        raise EvalError(f"`in.{name}` is the tensor a statement receives, and there is none here", path)
+    shape = env[RECEIVED]
+    if shape is UNKNOWN:
+        return UNKNOWN
+    if name == "channels":
+        return shape[-1]
+    if len(shape) != 3:
+        raise EvalError(f"`in.{name}` needs a spatial (HxWxC) tensor; the statement receives {'x'.join(map(str, shape))}", path)
+    return shape[SIZE_NAMES.index(name) - 1]
 
 
 def evaluate_quietly(expr: Any, env: Mapping[str, Any]) -> Any:

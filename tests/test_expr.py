@@ -150,3 +150,24 @@ def test_rendered_arch_evaluates_like_the_model(expression: Op) -> None:
     spec = archspec.parse(f"network N({header}, r={text})\ninput 4\ndense(1)\n")
     default = spec.spec.params[-1].default
     assert evaluate(default, values) == evaluate(expression, values)
+
+
+
+def test_in_reads_the_tensor_each_statement_receives() -> None:
+    text = ("network N\ninput 10x6x3\nblock b(f=in.channels * 2) { conv(f, 1) conv(in.channels + in.width, 1) }\n"
+            "b b(in.height) dense(in.channels)\n")
+    nodes = archspec.parse(text).graph().nodes
+    # 3*2; 6 + width 6; in.height 10; then 10 channels + width 6; dense reads those 16
+    assert [node.output_shape[-1] for node in nodes] == [6, 12, 10, 16, 16]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("network N\ninput in.channels\ndense(2)\n", "`in.channels` is the tensor a statement receives, and there is none here"),
+    ("network N\ninput 8\ndense(in.height)\n", "`in.height` needs a spatial (HxWxC) tensor; the statement receives 8"),
+    ("network N\ninput 8\ndense(in.depth)\n", "`in` has no size `depth`"),
+])
+def test_in_faults_are_located(text: str, message: str) -> None:
+    with pytest.raises(archspec.SpecError) as error:
+        archspec.parse(text).graph()
+    assert message in str(error.value)
+    assert error.value.diagnostics[0].span is not None

@@ -170,6 +170,10 @@ TRICKY_SOURCES = {
     "reserved_parameter_names": "network N(inputs=3, inputs_=4)\ninput 8x8x3\nconv(inputs, 1) conv(inputs_, 1)",
     "avgpool_default": "network N\ninput 8x8x3\navgpool(2) avgpool(2, stride=1)",
     "boolean_structure": "network N(deep=false)\ninput 8x8x3\nif deep { relu }\nconv(2, 1)",
+    "received_sizes": (
+        "network N(t=2)\ninput 8x8x3\nblock grow(f) { conv(in.channels * t, 1) conv(f, 3, padding=same) }\n"
+        "grow(4) grow(in.channels) conv(in.height, 1) global_avg_pool dense(in.channels + 1)"
+    ),
     "functions_stay_symbolic": (
         "network N(width=1.3)\ninput 8x8x3\nconv(max(4, int(8 * width + 2) // 4 * 4), 1) conv(ceil(width * 5), 1)\n"
         "conv(floor(width * 5), 1) conv(round(width * 5), 1) conv(min(3, ceil(width)), 1)"

@@ -272,6 +272,8 @@ class ArchPrinter:
             return "[" + ", ".join(self.expr(v, scope) for v in value) + "]"
         if isinstance(value, dict) and "ref" in value:
             return value["ref"]
+        if isinstance(value, dict) and "in" in value:
+            return f"in.{value['in']}"
         raise ValueError(f"not an expression: {value!r}")
 
     def string(self, value: str, scope: set[str]) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, did_you_mean, show_value
-from ..expr import UNKNOWN, EvalError, Ref, evaluate, referenced_parameters
+from ..expr import RECEIVED, UNKNOWN, EvalError, Ref, evaluate, referenced_parameters
 from ..layers import MAX_DIMENSION, REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
 from ..source import Source
 from ..spec import (
@@ -141,6 +141,7 @@ class Expander:
     def statement(self, statement: StatementModel, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         """Expand one statement by its kind's rule, `expand_<key>`; hands out the new current tensor."""
         rule = getattr(self, f"expand_{statement.key}")
+        env[RECEIVED] = self.shapes.get(current, UNKNOWN)  # what `in.channels` reads
         return rule(statement, path, env, scope, current)
 
     def expand_if(self, statement: If, path: DataPath, env: dict, scope: Scope, current: str) -> str:
@@ -224,6 +225,7 @@ class Expander:
         shortcut = current
         use_shortcut = statement.shortcut is not None
         if use_shortcut:
+            env[RECEIVED] = self.shapes.get(current, UNKNOWN)  # the body's statements moved it on
             condition = self.evaluate(statement.shortcut_if, env, path + ("shortcut_if",))
             self.note_structural(statement.shortcut_if, env)
             if condition is not UNKNOWN and not isinstance(condition, bool):

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any, Callable, Mapping
 
 from ..errors import Diagnostic, Span
-from ..expr import UNKNOWN, substitute
+from ..expr import RECEIVED, UNKNOWN, substitute
 from ..layers import Layer, Shape
 from ..spec import MAX_REPEAT, Block, Call, Spec
 
@@ -113,6 +113,8 @@ def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], e
     network = {p.name for p in spec.params}
     symbols = getattr(env, "symbols", {})
     local = Env({n: v for n, v in env.items() if n in network}, {n: v for n, v in symbols.items() if n in network})
+    if RECEIVED in env:  # the block receives what its call receives
+        local[RECEIVED] = env[RECEIVED]
     exprs = dict(zip((p.name for p in block.params), call.args)) | dict(call.kwargs)
     block_path = ("blocks", spec.blocks.index(block))
     for index, param in enumerate(block.params):

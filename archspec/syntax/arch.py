@@ -17,7 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from ..errors import DataPath, Diagnostic, Span, SpecError, did_you_mean
-from ..expr import FUNCTIONS
+from ..expr import FUNCTIONS, SIZE_NAMES
 from ..source import ARCH, GRAMMAR_FILE, Comment, Source, code_characters, point_span
 from .diagnostics import syntax_diagnostic
 
@@ -303,6 +303,12 @@ class _TreeToDict:
         if kind == "name":
             name = str(tree.children[0])
             return {"ref": name} if name in scope else name
+        if kind == "received_size":
+            name = str(tree.children[0])
+            if name not in SIZE_NAMES:
+                raise SpecError([Diagnostic("error", f"`in` has no size `{name}`", self.span_of(tree),
+                                            did_you_mean(name, SIZE_NAMES) or f"its sizes are {', '.join(SIZE_NAMES)}")])
+            return {"in": name}
         if kind == "function_call":
             name, *arguments = tree.children
             if str(name) not in FUNCTIONS:
