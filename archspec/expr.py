@@ -134,7 +134,8 @@ Expr = TypeAliasType(
         Discriminator(
             expression_tag,
             custom_error_type="expression",
-            custom_error_message='expected a value: a number, a string, true/false/null, a list, {"ref": NAME} or {"op": OP, "args": [...]}',
+            custom_error_message=('expected a value: a number, a string, true/false/null, a list, {"ref": NAME}, '
+                                  '{"op": OP, "args": [...]} or {"in": SIZE}'),
         ),
     ],
 )
