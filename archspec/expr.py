@@ -86,7 +86,7 @@ class Op(Frozen):
         return self
 
 
-RECEIVED = "in"  # where an environment holds the shape of the tensor the statement receives
+RECEIVED = "<in>"  # where an environment holds the received shape: a key no parameter name can spell
 SIZE_NAMES = ("channels", "height", "width")
 
 
@@ -200,6 +200,15 @@ def received_size(name: str, env: Mapping[str, Any], path: DataPath) -> Any:
     if len(shape) != 3:
         raise EvalError(f"`in.{name}` needs a spatial (HxWxC) tensor; the statement receives {'x'.join(map(str, shape))}", path)
     return shape[SIZE_NAMES.index(name) - 1]
+
+
+def reads_received(expr: Any) -> bool:
+    """Whether an expression reads the received tensor's sizes (`in.channels`)."""
+    if isinstance(expr, ReceivedSize):
+        return True
+    if isinstance(expr, (Op, tuple)):
+        return any(reads_received(part) for part in (expr.args if isinstance(expr, Op) else expr))
+    return False
 
 
 def evaluate_quietly(expr: Any, env: Mapping[str, Any]) -> Any:

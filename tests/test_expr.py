@@ -171,3 +171,42 @@ def test_in_faults_are_located(text: str, message: str) -> None:
         archspec.parse(text).graph()
     assert message in str(error.value)
     assert error.value.diagnostics[0].span is not None
+
+
+def test_in_sizes_are_not_a_parameter_anyone_can_name() -> None:
+    """The received shape lives under a key no name can spell: no hint offers it, and a JSON
+    reference to `in` is an unknown parameter, not the shape."""
+    with pytest.raises(archspec.SpecError) as error:
+        archspec.parse("network N\ninput 8x8x3\nconv(inn, 1)\n").graph()
+    assert "did you mean `in`" not in str(error.value)
+    json_text = '{"network": "N", "input": [8, 8, 3], "body": [{"call": "conv", "args": [{"ref": "in"}, 1]}]}'
+    with pytest.raises(archspec.SpecError) as error:
+        archspec.parse(json_text, "n.json").graph()
+    assert [d.message for d in error.value.diagnostics] == ["unknown parameter `in`"]
+
+
+def test_repeat_counts_read_from_in_are_bounded_before_expanding() -> None:
+    text = "network N\ninput 4x4x10000\nrepeat in.channels { repeat in.channels { repeat in.channels { } } }\nrelu\n"
+    with pytest.raises(archspec.SpecError, match="would expand to"):
+        archspec.parse(text).graph()
+
+
+def test_a_call_repeated_in_channels_times_parses() -> None:
+    assert len(archspec.parse("network N\ninput 4x4x3\nrelu * in.channels\n").graph().nodes) == 3
+
+
+def test_sources_that_read_in_sizes_are_fixed_to_their_input() -> None:
+    """Layers built from `in.*` follow the input and every parameter: the module refuses others."""
+    architecture = archspec.parse("network N(width=4)\ninput 8x8x3\nconv(width, 1) conv(in.channels * 2, 1)\n")
+    graph = architecture.graph()
+    assert graph.fixed_input and graph.structural == {"width"}
+    source = architecture.to_python()
+    assert "tuple(input_shape) != (8, 8, 3)" in source and "if width != 4:" in source
+
+
+@pytest.mark.parametrize("name", ["int", "min", "max", "round"])
+def test_names_of_the_functions_are_kept_off_the_generated_source(name: str) -> None:
+    source = archspec.parse(f"network N({name}=2, k=3)\ninput 8x8x3\nconv(ceil(k / 2), 1) as {name}\n").to_python()
+    signature = next(line for line in source.splitlines() if line.startswith("def build_model("))
+    assert f" {name}=" not in signature and f"\n    {name} = " not in source
+    compile(source, "generated.py", "exec")

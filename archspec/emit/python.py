@@ -26,7 +26,8 @@ PYTHON_SPELLING = {
 
 MAX_LINE = 99
 # Names the module itself uses; spec names are kept off them.
-RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape", "value", "ValueError", "tuple", "isinstance", "list"})
+RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape", "value", "ValueError", "tuple", "isinstance", "list",
+                      "int", "min", "max", "round"})  # the last: what expressions call
 
 
 class Names:
@@ -138,6 +139,12 @@ class PythonWriter:
             message = (f"`{name}` changes this network's layers; regenerate the module: "
                        f"archspec build {self.source_name} --set {name}=VALUE")
             lines += [f"    if {test}:", wrap(f"        raise ValueError({literal(message)})", indent="            ")]
+        if self.graph.fixed_input:
+            shape = tuple(self.graph.input_shape)
+            message = (f"this network's layers read its input's sizes (in.channels ...), so they are built for a {format_shape(shape)} "
+                       f"input; regenerate the module: archspec build {self.source_name} --input SHAPE")
+            lines += [f"    if input_shape is not None and tuple(input_shape) != {literal(shape)}:",
+                      wrap(f"        raise ValueError({literal(message)})", indent="            ")]
         if self.graph.input_symbol is not None:
             symbol = self.graph.input_symbol
             if isinstance(symbol, tuple):

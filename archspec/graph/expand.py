@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, did_you_mean, show_value
-from ..expr import RECEIVED, UNKNOWN, EvalError, Ref, evaluate, referenced_parameters
+from ..expr import RECEIVED, UNKNOWN, EvalError, Ref, evaluate, reads_received, referenced_parameters
 from ..layers import MAX_DIMENSION, REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
 from ..source import Source
 from ..spec import (
@@ -33,7 +33,7 @@ from ..spec import (
     repeat_count_message,
 )
 from .estimate import refuse_oversized
-from .hints import argument_faults, word_hint
+from .hints import argument_faults, article, call_label, word_hint
 from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused
 from .scope import Scope
 
@@ -55,6 +55,7 @@ class Expander:
         self.block_depth = 0
         self.call_stack: list[tuple[str, Span | None]] = []
         self.structural: set[str] = set()
+        self.fixed_input = False  # a layer read the sizes it receives (`in.channels`)
         self.group_names: set[str] = set()
 
     # -- diagnostics
@@ -98,7 +99,7 @@ class Expander:
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
         input_symbol = None if self.input_override is not None else env.substitute(self.spec.input)
         return Graph(self.spec.network, parameters, input_shape, nodes, current, tuple(self.groups),
-                     self.source.file, frozenset(self.structural), input_symbol, tuple(self.sink.items))
+                     self.source.file, frozenset(self.structural), input_symbol, self.fixed_input, tuple(self.sink.items))
 
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
@@ -243,11 +244,12 @@ class Expander:
         if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN:
             try:
                 merge.output_shape([main_shape, shortcut_shape])
-            except ShapeError:  # the registry's rule, said in terms of the body and the shortcut
-                hint = merge.mismatch_hint([main_shape, shortcut_shape])
+            except ShapeError as error:  # the registry's rule, said in terms of the body and the shortcut
+                hint = merge.mismatch_hint([main_shape, shortcut_shape]) or error.hint
                 self.error(
                     f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
-                    f"{' (identity)' if shortcut == current else ''}; {_article(statement.merge)} {statement.merge} needs equal shapes",
+                    f"{' (identity)' if shortcut == current else ''}; {article(statement.merge)} {statement.merge} needs equal shapes"
+                    f"{'' if statement.merge == Residual.model_fields['merge'].default else ' (or size 1 on an axis, to broadcast)'}",
                     path, hint,
                 )
                 return self.unknown_output(group_id, path)
@@ -320,7 +322,7 @@ class Expander:
         given = dict(zip((p.name for p in block.params), args)) | kwargs
         local = bind_block(self.spec, block, call, given, env, self.evaluate)
         group_id = self.group_id(scope, call.as_, call.call, path)
-        label = self.call_label(call, args, kwargs)
+        label = call_label(call, args, kwargs)
         self.add_group(group_id, BLOCK_GROUP, label, scope, path)
         inner = scope.child(group_id + "_", scope.groups + (group_id,))
         self.block_depth += 1
@@ -332,10 +334,6 @@ class Expander:
             self.call_stack.pop()
         self.register_tap(group_id, output)
         return output
-
-    def call_label(self, call: Call, args: list, kwargs: dict) -> str:
-        parts = [show_value(a) for a in args] + [f"{k}={show_value(v)}" for k, v in kwargs.items()]
-        return f"{call.call}({', '.join(parts)})" if parts else call.call
 
     # -- nodes and names
 
@@ -433,15 +431,14 @@ class Expander:
             self.structural |= referenced_parameters(symbol)
 
     def evaluate(self, expr: Any, env: Mapping[str, Any], path: DataPath) -> Any:
+        if reads_received(expr):  # the value follows the input and every parameter before it
+            self.fixed_input = True
+            self.structural |= {param.name for param in self.spec.params}
         try:
             return evaluate(expr, env, path)
         except EvalError as error:
             self.error(error.message, error.path, word_hint(error.operand, env))
             return UNKNOWN
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,

@@ -92,3 +92,13 @@ def _argument_value(call: Call, entry: Any, argument: str) -> Any:
     if argument in positional and positional.index(argument) < len(call.args):
         return call.args[positional.index(argument)]
     return None
+
+
+def call_label(call: Call, args: list, kwargs: dict) -> str:
+    """What the user wrote, with values: `basic(128, stride=2)`, for groups and notes."""
+    parts = [show_value(a) for a in args] + [f"{k}={show_value(v)}" for k, v in kwargs.items()]
+    return f"{call.call}({', '.join(parts)})" if parts else call.call
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

@@ -74,6 +74,7 @@ class Graph:
     file: str = ""
     structural: frozenset[str] = frozenset()  # network parameters that change the layer structure
     input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
+    fixed_input: bool = False  # some layer reads the sizes it receives: the structure holds for this input only
     warnings: tuple[Diagnostic, ...] = ()
 
     def node(self, name: str) -> Node:

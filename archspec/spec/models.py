@@ -11,7 +11,7 @@ from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
 from ..errors import DataPath, did_you_mean
-from ..expr import Expr, Frozen, Name
+from ..expr import UNKNOWN, Expr, Frozen, Name, reads_received
 from ..layers import REGISTRY
 
 MAX_REPEAT = 10_000
@@ -151,6 +151,8 @@ class Repeat(StatementModel):
 
     def expansion_steps(self, walk: SizeWalk) -> int:
         count = walk.value(self.repeat)
+        if count is UNKNOWN and reads_received(self.repeat):
+            count = MAX_REPEAT  # sizes are not tracked here: assume the worst a count may be
         count = count if is_repeat_count(count) else 0  # an invalid count is reported on its own
         return count * max(1, walk.size(self.body))  # an empty body costs a step per copy too
 
