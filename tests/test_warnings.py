@@ -22,3 +22,10 @@ def test_a_pointwise_mlp_that_ends_flat_does_not_warn(cli, tmp_path):
     spec.write_text("network M\ninput 8x8x4\ndense(16, gelu) dense(4) global_avg_pool dense(3, softmax)\n", encoding="utf-8")
     result = cli("check", str(spec))
     assert result.code == 0 and "warning" not in result.out + result.err
+
+
+def test_a_pointwise_mlp_inside_a_network_whose_map_output_is_its_own_does_not_warn(cli, tmp_path):
+    spec = tmp_path / "inner.arch"
+    spec.write_text("network M\ninput 8x8x4\ndense(16, gelu) conv(8, 3, padding=same)\n", encoding="utf-8")
+    result = cli("check", str(spec))
+    assert result.code == 0 and "warning" not in result.out + result.err

@@ -47,20 +47,26 @@ class Analyzer:
                       graph.warnings + tuple(self.warnings), graph.groups, self.convention)
 
     def check_flat_output(self) -> None:
-        """A head written for a flat vector but given a map outputs a map: say so once."""
+        """A head written for a flat vector but given a map outputs a map: say so once, at the
+        first such layer of the position-wise chain (no window, no merge) that ends the network."""
         graph = self.graph
         output = graph.shape_of(graph.output)
-        if len(output) == 1:
-            return
-        for node in graph.nodes:
-            inputs = [graph.shape_of(name) for name in node.inputs]
+        name, culprit = graph.output, None
+        while len(output) > 1 and name != INPUT:
+            node = graph.node(name)
+            inputs = [graph.shape_of(source) for source in node.inputs]
             if node.layer.on_map(inputs):
-                self.warnings.append(Diagnostic(
-                    "warning", f"{node.layer.op} '{node.name}' applies to the last axis of its {format_shape(inputs[0])} input, "
-                    f"position by position (as Keras does), so the network outputs {format_shape(output)}, not a flat vector",
-                    node.span, f"if `{node.name}` starts a classifier head, put `flatten` or `global_avg_pool` before it",
-                    code="map-output", note=self.block_note(node)))
-                return
+                culprit = (node, inputs[0])
+            if len(inputs) != 1 or node.layer.window(inputs) is not None or tuple(inputs[0][:-1]) != tuple(node.output_shape[:-1]):
+                break  # a layer that slides or merges: the map is the network's own design
+            name = node.inputs[0]
+        if culprit is not None:
+            node, received = culprit
+            self.warnings.append(Diagnostic(
+                "warning", f"{node.layer.op} '{node.name}' applies to the last axis of its {format_shape(received)} input, "
+                f"position by position (as Keras does), so the network outputs {format_shape(output)}, not a flat vector",
+                node.span, f"if `{node.name}` starts a classifier head, put `flatten` or `global_avg_pool` before it",
+                code="map-output", note=self.block_note(node)))
 
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer

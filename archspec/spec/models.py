@@ -186,7 +186,8 @@ class Residual(StatementModel):
         merges = [name for name, entry in REGISTRY.items() if entry.cls.elementwise]
         if self.merge not in merges:
             yield (f"a residual merges with an element-wise merge kind; received `{self.merge}`", ("merge",),
-                   did_you_mean(self.merge, merges) or f"one of {', '.join(merges)}")
+                   did_you_mean(self.merge, merges) or next((f"did you mean `{name}`?" for name in merges if name.startswith(self.merge)), None)
+                   or f"one of {', '.join(merges)}")
 
 
 class If(StatementModel):
