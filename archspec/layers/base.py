@@ -103,7 +103,7 @@ ACTIVATION = Family("activation", "#d1e7dd", "activation")
 POOL = Family("pool", "#f8d7da", "pooling")
 DROPOUT = Family("dropout", "#e9ecef", "dropout")
 RESHAPE = Family("reshape", "#ffe5d0", "reshape / pad")
-MERGE = Family("merge", "#ffffff", "merge (add, concat)", shape="ellipse", style="filled,bold")
+MERGE = Family("merge", "#ffffff", "merge (add, multiply, concat, ...)", shape="ellipse", style="filled,bold")
 FAMILIES = (CONV, DENSE, NORM, ACTIVATION, POOL, DROPOUT, RESHAPE, MERGE)  # the legend's order
 
 
