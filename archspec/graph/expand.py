@@ -248,8 +248,8 @@ class Expander:
                 hint = merge.mismatch_hint([main_shape, shortcut_shape]) or error.hint
                 self.error(
                     f"residual: the body's output {format_shape(main_shape)} differs from the shortcut's {format_shape(shortcut_shape)}"
-                    f"{' (identity)' if shortcut == current else ''}; {article(statement.merge)} {statement.merge} needs equal shapes"
-                    f"{'' if statement.merge == Residual.model_fields['merge'].default else ' (or size 1 on an axis, to broadcast)'}",
+                    f"{' (identity)' if shortcut == current else ''}; {article(statement.merge)} {statement.merge} needs equal shapes "
+                    "(or size 1 on an axis, to broadcast)",
                     path, hint,
                 )
                 return self.unknown_output(group_id, path)

@@ -1,6 +1,6 @@
-"""Hints for faulty layer arguments: one message per argument (a union type fails once per
-alternative), and the likely cause (a value from `--set`, a quoted parameter, a word that a
-parameter shadows).
+"""Words for the user: hints for faulty layer arguments (one message per argument, since a
+union type fails once per alternative, and the likely cause: a value from `--set`, a quoted
+parameter, a word that a parameter shadows), and the labels of block calls.
 
 Takes the pydantic error of building a layer, the call and the scope's parameter values.
 """

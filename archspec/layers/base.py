@@ -307,8 +307,10 @@ def dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
 
 
 class Regularized(BaseModel):
-    """The l2 and l1 fields; a kind that has them also names them in `regularizer_fields`
-    (the class variable must be set below `Layer` in the bases, where it is looked up first)."""
+    """The l2 and l1 fields, which make the kernel's Keras regularizer. A kind lists it before
+    `Layer` in its bases, so its `regularizer_fields` is found before Layer's empty default."""
+
+    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
     l2: StrictFloat | StrictInt | None = Field(default=None, ge=0)
     l1: StrictFloat | StrictInt | None = Field(default=None, ge=0)

@@ -12,7 +12,6 @@ from .base import (
     DENSE,
     NORM,
     REGULARIZER,
-    REGULARIZER_FIELDS,
     Activated,
     ActivationName,
     Family,
@@ -28,11 +27,9 @@ from .base import (
 )
 
 
-class Dense(Activated, Layer, Regularized):
+class Dense(Activated, Regularized, Layer):
     """Fully connected layer (keras.layers.Dense); on a map it applies to the last axis, as Keras
     does (a pointwise MLP, as ConvNeXt's)."""
-
-    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
     op: ClassVar[str] = "dense"
     starts_line: ClassVar[bool] = True

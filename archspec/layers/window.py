@@ -12,7 +12,6 @@ from ..errors import show_value
 from .base import (
     MAX_DIMENSION,
     POOL,
-    REGULARIZER_FIELDS,
     Activated,
     ActivationName,
     InitializerName,
@@ -87,12 +86,11 @@ class Windowed(Layer):
                       self.padding)
 
 
-class Convolution(Activated, Windowed, Regularized):
+class Convolution(Activated, Regularized, Windowed):
     """The fields and rules every convolution kind shares: kernel, stride and dilation pairs,
     padding, a fused activation, bias, initializers and regularizers. Each kind adds its own
     (filters, groups, multiplier)."""
 
-    regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
     starts_line: ClassVar[bool] = True
 
     kernel: Pair
