@@ -322,6 +322,25 @@ CASES += [
     case("softmax_rank1", "input 10\nsoftmax", (10,), (0, 0), 0, 5 * 10, None),
     case("gelu_rank1", "input 37\ngelu", (37,), (0, 0), 0, 4 * 37, None),
     case("hard_silu_rank1", "input 10\nact(hard_silu)", (10,), (0, 0), 0, 3 * 10, None),
+    # relu with arguments is Keras' ReLU: a cap of 6 alone is Relu6, a slope alone LeakyRelu (0);
+    # a cap clips (Minimum + Maximum: 2), a threshold adds Greater (1), a slope with either of
+    # them -x, Relu, Mul, Sub (3; 4 with the threshold's AddV2).
+    case("relu_cap6", "input 7x9x5\nrelu(6)", (7, 9, 5), (0, 0), 0, 0, RF1),
+    case("relu_slope_alone", "input 7x9x5\nrelu(negative_slope=0.1)", (7, 9, 5), (0, 0), 0, 0, RF1),
+    case("relu_cap5", "input 7x9x5\nrelu(max_value=5)", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),
+    case("relu_threshold", "input 7x9x5\nrelu(threshold=0.5)", (7, 9, 5), (0, 0), 0, 1 * N7, RF1),
+    case("relu_cap6_threshold", "input 7x9x5\nrelu(6, threshold=1)", (7, 9, 5), (0, 0), 0, (1 + 2) * N7, RF1),
+    case("relu_cap6_slope", "input 7x9x5\nrelu(6, negative_slope=0.2)", (7, 9, 5), (0, 0), 0, 3 * N7, RF1),
+    case("relu_all", "input 7x9x5\nrelu(4, negative_slope=0.1, threshold=0.5)", (7, 9, 5), (0, 0), 0,
+         (1 + 2 + 4) * N7, RF1),
+    # softmax over another axis: + the scalar ops of the axis swap (2, 5 for an axis from the end)
+    case("softmax_axis_last", "input 7x9x5\nsoftmax(axis=3)", (7, 9, 5), (0, 0), 0, 5 * N7, RF1),
+    case("softmax_axis_1", "input 7x9x5\nsoftmax(axis=1)", (7, 9, 5), (0, 0), 0, 5 * N7 + 2, RF1),
+    case("softmax_axis_minus2", "input 7x9x5\nsoftmax(-2)", (7, 9, 5), (0, 0), 0, 5 * N7 + 5, RF1),
+    # prelu: one alpha per value, or shared along Keras' axes; Neg(x), Mul, Add per value + Neg(alpha)
+    case("prelu", "input 7x9x5\nprelu", (7, 9, 5), (N7, 0), 0, 3 * N7 + N7, RF1),
+    case("prelu_shared_hw", "input 7x9x5\nprelu(shared_axes=[1, 2])", (7, 9, 5), (5, 0), 0, 3 * N7 + 5, RF1),
+    case("prelu_shared_c", "input 7x9x5\nprelu(shared_axes=[-1])", (7, 9, 5), (63, 0), 0, 3 * N7 + 63, RF1),
     case("activation_after_strided_conv", "input 9x9x2\nconv(2, 3, stride=2, padding=same)\nrelu",
          # the activation carries the conv's field on unchanged: ceil(9/2)=5, total 2 -> (1,1)
          (5, 5, 2), (0, 0), 0, 0, rf(3, 2, 1)),

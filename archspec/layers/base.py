@@ -21,7 +21,8 @@ PositiveInt = Field(strict=True, ge=1, le=MAX_DIMENSION)
 @dataclass(frozen=True)
 class ActivationFunction:
     """A Keras 3 activation name (keras.activations.get accepts each): what tf.profiler counts
-    per element for it, and whether the name is also a layer of the language (`relu`)."""
+    per element for it, and whether the name is also a layer of the language (`gelu`; relu and
+    softmax are kinds of their own, with arguments)."""
 
     tfprof_per_element: int = 0
     preset: bool = False
@@ -35,9 +36,9 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
     "gelu": ActivationFunction(4, preset=True), "hard_sigmoid": ActivationFunction(2, preset=True),
     "hard_silu": ActivationFunction(3), "hard_swish": ActivationFunction(3), "leaky_relu": ActivationFunction(),
     "linear": ActivationFunction(preset=True), "log_softmax": ActivationFunction(), "mish": ActivationFunction(1, preset=True),
-    "relu": ActivationFunction(preset=True), "relu6": ActivationFunction(preset=True), "selu": ActivationFunction(preset=True),
+    "relu": ActivationFunction(), "relu6": ActivationFunction(preset=True), "selu": ActivationFunction(preset=True),
     "sigmoid": ActivationFunction(preset=True), "silu": ActivationFunction(2, preset=True),
-    "softmax": ActivationFunction(5, preset=True), "softplus": ActivationFunction(preset=True),
+    "softmax": ActivationFunction(5), "softplus": ActivationFunction(preset=True),
     "softsign": ActivationFunction(preset=True), "swish": ActivationFunction(2, preset=True), "tanh": ActivationFunction(preset=True),
 }
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, get_args, get_origin
 
 # The modules of the kinds: importing them defines the classes the registry is derived from.
-from . import conv, core, merge, norm, pool, reshape  # noqa: F401
+from . import activations, conv, core, merge, norm, pool, reshape  # noqa: F401
 from .base import Layer
 
 
