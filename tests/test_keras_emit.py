@@ -115,6 +115,10 @@ LAYER_KIND_SPECS = {
         "input 6x5x4\nrelu(6) relu(5) relu(negative_slope=0.1) relu(4, negative_slope=0.1, threshold=0.5) relu(6, threshold=1)\n"
         "softmax(axis=1) softmax(-2) softmax(axis=3) prelu prelu(shared_axes=[1, 2], alpha_init=ones) relu softmax"
     ),
+    "normalization_noise_shape": (
+        "input 6x5x4\nnormalization normalization(mean=[1, 2, 3, 4], variance=[1, 4, 9, 16]) normalization(mean=0.5, variance=2, invert=true)\n"
+        "dropout(0.2, noise_shape=[none, 1, 1, 1]) dropout(0.3, noise_shape=[1, 6, 1, 4]) global_avg_pool normalization"
+    ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -292,7 +296,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
 @pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
                                   "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing",
-                                  "relu_softmax_prelu"])
+                                  "relu_softmax_prelu", "normalization_noise_shape"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

@@ -322,6 +322,14 @@ CASES += [
     case("softmax_rank1", "input 10\nsoftmax", (10,), (0, 0), 0, 5 * 10, None),
     case("gelu_rank1", "input 37\ngelu", (37,), (0, 0), 0, 4 * 37, None),
     case("hard_silu_rank1", "input 10\nact(hard_silu)", (10,), (0, 0), 0, 3 * 10, None),
+    # normalization: (x - mean) / max(sqrt(var), eps): Sub + RealDiv per element, Maximum per feature;
+    # kept for adapt, mean and variance (C each) and a count (1) are non-trainable weights
+    case("normalization_adapt", "input 7x9x5\nnormalization", (7, 9, 5), (0, 2 * 5 + 1), 0, 2 * N7 + 5, RF1),
+    case("normalization_given", "input 7x9x5\nnormalization(mean=[1, 2, 3, 4, 5], variance=[1, 1, 2, 2, 3])",
+         (7, 9, 5), (0, 0), 0, 2 * N7 + 5, RF1),
+    case("normalization_scalar_invert", "input 10\nnormalization(mean=0.5, variance=4, invert=true)",
+         (10,), (0, 0), 0, 2 * 10 + 10, None),
+    case("dropout_noise_shape", "input 7x9x5\ndropout(0.2, noise_shape=[none, 1, 1, 5])", (7, 9, 5), (0, 0), 0, 0, RF1),
     # relu with arguments is Keras' ReLU: a cap of 6 alone is Relu6, a slope alone LeakyRelu (0);
     # a cap clips (Minimum + Maximum: 2), a threshold adds Greater (1), a slope with either of
     # them -x, Relu, Mul, Sub (3; 4 with the threshold's AddV2).

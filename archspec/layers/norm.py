@@ -1,4 +1,5 @@
-"""Normalization over features and input preprocessing: LayerNormalization and Rescaling.
+"""Normalization over features and input preprocessing: LayerNormalization, Rescaling and
+Normalization.
 (Batch normalization, which the course's CBAPD unit uses, sits with dense in `core`.)"""
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from typing import ClassVar, Literal, Sequence
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
-from .base import NORM, Family, Layer, Shape, Weight, elements
+from ..errors import show_value
+from .base import NORM, Family, Layer, Shape, ShapeError, Weight, elements
 
 
 class LayerNorm(Layer):
@@ -62,3 +64,59 @@ class Rescaling(Layer):
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return 2 * elements(output)  # a Mul and an AddV2 per element, the offset 0 included
+
+
+Numbers = StrictFloat | StrictInt | tuple[StrictFloat | StrictInt, ...]
+
+
+class Normalization(Layer):
+    """(x - mean) / sqrt(variance) per feature (keras.layers.Normalization), over the last axis.
+    Without `mean` and `variance` Keras keeps them (and a count) as non-trainable weights, to
+    be set by `adapt`: 2 per feature + 1; given, they are constants and no weights."""
+
+    op: ClassVar[str] = "normalization"
+    family: ClassVar[Family] = NORM
+    starts_line: ClassVar[bool] = True
+    keras_layer: ClassVar[str] = "layers.Normalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("axis", "axis"), ("mean", "mean"), ("variance", "variance"), ("invert", "invert"),
+    )
+
+    axis: Literal[-1] = -1  # the features axis; other axes are not supported yet
+    mean: Numbers | None = None  # one number, or one per feature
+    variance: Numbers | None = None
+    invert: StrictBool = False  # x * sqrt(variance) + mean: undoes a normalization
+
+    def _given(self) -> bool:
+        return self.mean is not None
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if (self.mean is None) != (self.variance is None):
+            raise ShapeError("give both `mean` and `variance`, or neither (Keras then keeps them as weights for adapt)",
+                             argument="mean" if self.mean is None else "variance")
+        shapes = [len(v) if isinstance(v, tuple) else None for v in (self.mean, self.variance)]
+        if shapes[0] != shapes[1]:
+            raise ShapeError(f"mean {show_value(self.mean)} and variance {show_value(self.variance)} differ in shape",
+                             argument="variance", hint="Keras needs both as one number, or both as lists of one length")
+        features = inputs[0][-1]
+        for name in ("mean", "variance"):
+            value = getattr(self, name)
+            if isinstance(value, tuple) and len(value) not in (1, features):
+                raise ShapeError(f"{name} has {len(value)} values for {features} features", argument=name,
+                                 hint=f"give one number, or {features} (one per feature of the last axis)")
+        values = self.variance if isinstance(self.variance, tuple) else (self.variance,)
+        if self._given() and any(v < 0 for v in values):
+            raise ShapeError("a variance cannot be negative", argument="variance")
+        return inputs[0]
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        if self._given():
+            return ()
+        features = (inputs[0][-1],)
+        return (Weight("mean", features, False), Weight("variance", features, False), Weight("count", (), False))
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # (x - mean) / max(sqrt(variance), epsilon): Sub and RealDiv per element, Maximum per
+        # feature (Sqrt has no registered FLOPs; invert: Mul and AddV2 per element instead).
+        # Keras broadcasts a single mean or variance to every feature first (measured, TF 2.21).
+        return 2 * elements(output) + inputs[0][-1]

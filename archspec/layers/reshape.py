@@ -36,13 +36,35 @@ class Dropout(Layer):
     family: ClassVar[Family] = DROPOUT
     positional: ClassVar[tuple[str, ...]] = ("rate",)
     keras_layer: ClassVar[str] = "layers.Dropout"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"), ("noise_shape", "noise_shape"))
     keras_positional: ClassVar[int] = 1
 
     rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
+    noise_shape: tuple[StrictInt | None, ...] | None = None  # Keras' form, the batch first: [none, 1, 1, 1]
 
     def label(self) -> str:
-        return f"dropout {self.rate}"
+        return f"dropout {self.rate}" + (", shared mask" if self.noise_shape is not None else "")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if self.noise_shape is not None:
+            _check_noise_shape(self.noise_shape, inputs[0])
+        return inputs[0]
+
+
+def _check_noise_shape(noise_shape: tuple[int | None, ...], shape: Shape) -> None:
+    """Keras draws one mask of `noise_shape` and broadcasts it: each size is none (the input's),
+    1 (shared along that axis) or the input's own size, the batch's included."""
+    if len(noise_shape) != len(shape) + 1:
+        raise ShapeError(
+            f"noise_shape {show_value(noise_shape)} has {len(noise_shape)} sizes; the {format_shape(shape)} input "
+            f"with its batch has {len(shape) + 1}", argument="noise_shape",
+            hint=f"give the batch first, as Keras does: {show_value((None, *(1 for _ in shape[:-1]), shape[-1]))} "
+                 "drops whole channels")
+    batch, *sizes = noise_shape
+    if batch not in (None, 1) or any(size not in (None, 1, axis) for size, axis in zip(sizes, shape)):
+        raise ShapeError(f"noise_shape {show_value(noise_shape)} does not broadcast to the {format_shape(shape)} input",
+                         argument="noise_shape", hint="each size is none, 1 (one mask value shared along that axis) "
+                                                      "or the input's size on that axis")
 
 
 class Flatten(Layer):
