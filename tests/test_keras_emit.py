@@ -119,6 +119,10 @@ LAYER_KIND_SPECS = {
         "input 6x5x4\nnormalization normalization(mean=[1, 2, 3, 4], variance=[1, 4, 9, 16]) normalization(mean=0.5, variance=2, invert=true)\n"
         "dropout(0.2, noise_shape=[none, 1, 1, 1]) dropout(0.3, noise_shape=[1, 6, 1, 4]) global_avg_pool normalization"
     ),
+    "custom_layers": (
+        "input 6x5x4\nlayer_scale conv(4, 1) as a\nresidual(scale=0.2) { conv(4, 3, padding=same) } layer_scale(0.5)\n"
+        "add(@a, scale=3) global_avg_pool layer_scale"
+    ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -151,7 +155,8 @@ def assert_same_model(generated, emitted):
     assert generated.count_params() == emitted.count_params()
     for layer in emitted.layers:
         twin = generated.get_layer(layer.name)
-        assert type(twin) is type(layer)
+        # archspec's own layers are copies in the generated module: the same registered class
+        assert type(twin) is type(layer) or keras.saving.get_registered_name(type(twin)) == keras.saving.get_registered_name(type(layer))
         assert twin.get_config() == layer.get_config(), layer.name
         assert tuple(twin.output.shape) == tuple(layer.output.shape)
     assert generated.name == emitted.name
@@ -296,7 +301,8 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
 @pytest.mark.parametrize("kind", ["conv", "conv_dilated_grouped", "depthwise_conv", "separable_conv", "dense", "bn", "bn_scale_off",
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
                                   "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing",
-                                  "relu_softmax_prelu", "normalization_noise_shape"])
+                                  "relu_softmax_prelu", "normalization_noise_shape",
+                                  "custom_layers"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()
@@ -360,3 +366,46 @@ def test_build_refuses_to_overwrite_its_input(cli, tmp_path):
     result = cli("build", str(odd), "-o", str(tmp_path))
     assert result.code == 1 and "refusing to overwrite the input spec" in result.err
     assert odd.read_text(encoding="utf-8").startswith("network Odd")
+
+
+RELOAD_CUSTOM = textwrap.dedent(
+    """
+    import runpy, sys
+    sys.modules["archspec"] = None  # the generated module defines and registers the classes itself
+    import keras, numpy as np
+    module_path, model_path, params = sys.argv[1:]
+    runpy.run_path(module_path)
+    model = keras.models.load_model(model_path)
+    assert model.count_params() == int(params), model.count_params()
+    print("predicts", model.predict(np.ones((1, *model.input_shape[1:]), dtype="float32"), verbose=0).shape)
+    """
+)
+
+
+def test_custom_layers_reload_with_the_generated_module_alone(cli, tmp_path):
+    """layer_scale and a scaled add are archspec's own Keras layers: the .keras file reloads in a
+    process without archspec once the generated module (which carries the classes) has run, and
+    the reloaded model computes what the built one does."""
+    spec = tmp_path / "scaled.arch"
+    spec.write_text("network Scaled\ninput 6x6x3\nconv(4, 3, padding=same) layer_scale(0.5)\nresidual(scale=0.2) { conv(4, 1) }\n",
+                    encoding="utf-8")
+    result = cli("build", str(spec), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    model = archspec.load(spec).to_keras()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    reloaded = subprocess.run([sys.executable, "-c", RELOAD_CUSTOM, str(tmp_path / "out" / "scaled.py"), str(tmp_path / "out" / "scaled.keras"),
+                               str(model.count_params())], capture_output=True, text=True, env=env, timeout=300)
+    assert reloaded.returncode == 0, reloaded.stderr[-2000:]
+    assert "predicts (1, 6, 6, 4)" in reloaded.stdout
+    restored = keras.models.load_model(tmp_path / "out" / "scaled.keras")  # here archspec.keras_layers registered them
+    inputs = np.random.default_rng(0).random((2, 6, 6, 3), dtype=np.float32)
+    restored.set_weights(model.get_weights())
+    assert np.allclose(restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+    gamma = [w for w in model.weights if "gamma" in w.path]
+    assert [tuple(w.shape) for w in gamma] == [(4,)] and np.allclose(gamma[0].numpy(), 0.5)
+
+
+def test_scaled_add_scales_its_first_input():
+    model = archspec.parse("network N\ninput 5\nidentity as a\nrelu\nadd(@a, scale=0.5)\n").to_keras()
+    x = np.array([[-2.0, -1.0, 0.0, 1.0, 3.0]], dtype=np.float32)
+    assert np.allclose(model.predict(x, verbose=0), 0.5 * np.maximum(x, 0) + x)

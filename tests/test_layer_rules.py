@@ -330,6 +330,14 @@ CASES += [
     case("normalization_scalar_invert", "input 10\nnormalization(mean=0.5, variance=4, invert=true)",
          (10,), (0, 0), 0, 2 * 10 + 10, None),
     case("dropout_noise_shape", "input 7x9x5\ndropout(0.2, noise_shape=[none, 1, 1, 5])", (7, 9, 5), (0, 0), 0, 0, RF1),
+    # layer_scale: C trainable scales, one Mul per element
+    case("layer_scale", "input 7x9x5\nlayer_scale", (7, 9, 5), (5, 0), 0, N7, RF1),
+    case("layer_scale_flat", "input 12\nlayer_scale(0.5)", (12,), (12, 0), 0, 12, None),
+    # a scaled add: Mul over the first (scaled) input, AddV2 over the output
+    case("add_scaled_tap", "input 7x9x5\nidentity as a\nrelu\nadd(@a, scale=0.5)", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),
+    case("add_scaled_broadcast", "input 7x9x5\nidentity as a\nglobal_avg_pool(keepdims=true) as g\nadd(@a, scale=2)",
+         (7, 9, 5), (0, 0), 0, 5 + N7, None),
+    case("residual_scaled", "input 7x9x5\nresidual(scale=0.17) { conv(5, 1) }", (7, 9, 5), (0, 0), 0, 2 * N7, RF1),
     # relu with arguments is Keras' ReLU: a cap of 6 alone is Relu6, a slope alone LeakyRelu (0);
     # a cap clips (Minimum + Maximum: 2), a threshold adds Greater (1), a slope with either of
     # them -x, Relu, Mul, Sub (3; 4 with the threshold's AddV2).

@@ -201,7 +201,9 @@ class ArchPrinter:
         self.close(indent, path, opening, "}" + self.alias(statement))
 
     def print_residual(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
-        merge = f"(merge={statement['merge']})" if "merge" in statement else ""
+        options = [f"merge={statement['merge']}"] if "merge" in statement else []
+        options += [f"scale={self.expr(statement['scale'], scope)}"] if "scale" in statement else []
+        merge = f"({', '.join(options)})" if options else ""
         opening = self.emit(indent, f"residual{merge} {{", self.start_line(path), blank)
         self.body(statement[Residual.key], path + (Residual.key,), indent + 1, scope)
         if "shortcut" in statement:

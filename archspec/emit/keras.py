@@ -9,14 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph import INPUT, Graph
-from ..layers import KerasCall
+from ..layers import CUSTOM_PREFIX, KerasCall
 
 
 def instantiate(keras: Any, call: KerasCall, **extra: Any) -> Any:
     """Make the object a `KerasCall` describes (nested calls, e.g. regularizers, first)."""
     target = keras
-    for part in call.path.split("."):
-        target = getattr(target, part)
+    path = call.path.split(".")
+    if path[0] == CUSTOM_PREFIX:  # one of archspec's own layers, where Keras has none
+        from ..keras_layers import CUSTOM_LAYERS
+
+        target, path = CUSTOM_LAYERS, path[1:]
+    for part in path:
+        target = target[part] if isinstance(target, dict) else getattr(target, part)
     kwargs = {
         argument.name: instantiate(keras, argument.value) if isinstance(argument.value, KerasCall) else argument.value
         for argument in call.arguments

@@ -9,12 +9,14 @@ the graph was expanded with, and `build_model` refuses other values with a clear
 
 from __future__ import annotations
 
+import ast
 import keyword
+from pathlib import Path
 from typing import Any
 
 from ..expr import Ref, referenced_parameters, render
 from ..graph import INPUT, Graph, Node
-from ..layers import KerasArgument, KerasCall, format_shape
+from ..layers import CUSTOM_PREFIX, KerasArgument, KerasCall, format_shape
 from ..version import __version__
 
 # The generated module imports only keras, so the functions `math` would give are written out
@@ -26,8 +28,21 @@ PYTHON_SPELLING = {
 
 MAX_LINE = 99
 # Names the module itself uses; spec names are kept off them.
+KERAS_LAYERS_FILE = Path(__file__).resolve().parent.parent / "keras_layers.py"
+
+
+def _custom_classes() -> dict[str, list[str]]:
+    """archspec.keras_layers' classes by name, each as its source lines (decorator included),
+    read from the module's file rather than imported, which would import Keras."""
+    text = KERAS_LAYERS_FILE.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    return {node.name: lines[min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1: node.end_lineno]
+            for node in ast.parse(text).body if isinstance(node, ast.ClassDef)}
+
+
+CUSTOM_CLASSES = _custom_classes()
 RESERVED = frozenset({"keras", "layers", "inputs", "x", "build_model", "input_shape", "value", "ValueError", "tuple", "isinstance", "list",
-                      "int", "min", "max", "round"})  # the last: what expressions call
+                      "int", "min", "max", "round", *CUSTOM_CLASSES})  # then: what expressions call, the copied classes
 
 
 class Names:
@@ -58,6 +73,7 @@ def literal(value: Any) -> str:
 class PythonWriter:
     def __init__(self, graph: Graph, source_name: str, summary: str | None):
         self.graph, self.source_name, self.summary = graph, source_name, summary
+        self.custom_layers: set[str] = set()  # archspec.keras_layers' classes the module uses
         names = Names()
         self.parameters = {name: names.allocate(name) for name, _ in graph.parameters}
         self.fixed = set(graph.structural) | self.regularizer_parameters()
@@ -112,6 +128,10 @@ class PythonWriter:
             parts.append(text if index < call.positional else f"{argument.name}={text}")
         if name is not None:
             parts.append(f"name={literal(name)}")
+        prefix, _, custom = call.path.partition(".")
+        if prefix == CUSTOM_PREFIX:  # archspec's own layer: its class is copied into the module
+            self.custom_layers.add(custom)
+            return f"{custom}({', '.join(parts)})"
         return f"{'keras.' if not call.path.startswith('layers.') else ''}{call.path}({', '.join(parts)})"
 
     # -- statements
@@ -166,12 +186,15 @@ class PythonWriter:
         ]
         if self.summary:
             lines += ["", self.summary]
-        lines += ['"""', "", "import keras", "from keras import layers", "", "", self.signature()]
+        body = [self.layer_line(node) for node in graph.nodes]  # first: it collects the custom layers used
+        lines += ['"""', "", "import keras", "from keras import layers", "", ""]
+        lines += [line for name in sorted(self.custom_layers) for line in (*CUSTOM_CLASSES[name], "", "")]
+        lines.append(self.signature())
         docstring = f"Build {graph.network} for a {format_shape(graph.input_shape)} input" + (f" ({described})" if described else "") + "."
         lines.append(wrap(f'    """{docstring}"""'))
         lines += self.structural_checks()
         lines.append(f'    inputs = keras.Input(shape=input_shape, name="{INPUT}")')
-        lines += [self.layer_line(node) for node in graph.nodes]
+        lines += body
         lines.append(f"    return keras.Model(inputs, {self.variables[graph.output]}, name={literal(graph.network)})")
         return "\n".join(lines) + "\n"
 

@@ -240,7 +240,9 @@ class Expander:
             shortcut_scope = scope.child(f"{inner_prefix}{label}_", groups, role=Role.SHORTCUT)
             shortcut = self.body(statement.shortcut, path + ("shortcut",), env, shortcut_scope, current)
         main_shape, shortcut_shape = self.shapes.get(main), self.shapes.get(shortcut)
-        merge = REGISTRY[statement.merge].build({})
+        merge = self.residual_merge(statement, path, env)
+        if merge is None:
+            return self.unknown_output(group_id, path)
         if main_shape is not UNKNOWN and shortcut_shape is not UNKNOWN:
             try:
                 merge.output_shape([main_shape, shortcut_shape])
@@ -254,9 +256,29 @@ class Expander:
                 )
                 return self.unknown_output(group_id, path)
         name = group_id if statement.as_ else self.fresh_name(scope, statement.merge)
-        merged = self.add_node(name, statement.merge, merge, (main, shortcut), groups, path, role=Role.RESIDUAL_MERGE)
+        symbol = env.substitute(statement.scale) if "scale" in statement.model_fields_set else None
+        merged = self.add_node(name, statement.merge, merge, (main, shortcut), groups, path, role=Role.RESIDUAL_MERGE,
+                               symbols=(("scale", symbol),) if symbol is not None else ())
         self.register_tap(group_id, merged)
         return merged
+
+    def residual_merge(self, statement: Residual, path: DataPath, env: dict) -> Layer | None:
+        """The merge layer of a residual, with its scale when one is given; None after an error."""
+        if "scale" not in statement.model_fields_set:
+            return REGISTRY[statement.merge].build({})
+        scale = self.evaluate(statement.scale, env, path + ("scale",))
+        if scale is UNKNOWN:
+            return None
+        if "scale" not in REGISTRY[statement.merge].cls.model_fields:
+            takers = [name for name, entry in REGISTRY.items() if entry.cls.elementwise and "scale" in entry.cls.model_fields]
+            self.error(f"a residual merged by {statement.merge} takes no scale", path + ("scale",),
+                       f"a scale multiplies the body before {' or '.join(takers)}: `residual(scale=0.17) {{ ... }}`")
+            return None
+        try:
+            return REGISTRY[statement.merge].build({"scale": scale})
+        except ValidationError:
+            self.error(f"a residual's scale is a number; received {show_value(scale)}", path + ("scale",))
+            return None
 
     def unknown_output(self, group_id: str, path: DataPath) -> str:
         """A group whose output cannot be known after an error: later checks on it are skipped."""

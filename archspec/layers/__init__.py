@@ -10,6 +10,7 @@ and its label. `REGISTRY` (in `registry`) is derived from the classes.
 
 from .base import (
     ACTIVATIONS,
+    CUSTOM_PREFIX,
     FAMILIES,
     INITIALIZERS,
     MAX_DIMENSION,
@@ -37,6 +38,7 @@ from .registry import REGISTRY, Entry
 from .reshape import Dropout, Flatten, Identity, Reshape, Upsample, ZeroPad
 
 __all__ = [
+    "CUSTOM_PREFIX",
     "ACTIVATIONS", "FAMILIES", "INITIALIZERS", "MAX_DIMENSION", "REGISTRY", "REGULARIZER", "ActivationFunction", "Activation",
     "Add", "Average", "AvgPool", "BatchNorm", "Concat", "Conv", "Dense", "DepthwiseConv", "Dropout", "Elu", "Entry", "Family", "Flatten",
     "GlobalAvgPool", "GlobalMaxPool", "Identity", "KerasArgument", "KerasCall", "Layer", "LayerNorm", "LeakyRelu", "MaxPool", "Maximum", "Minimum", "Multiply", "ParamCount",

@@ -82,6 +82,7 @@ class KerasCall:
     positional: int = 0
 
 
+CUSTOM_PREFIX = "archspec"  # a KerasCall path `archspec.NAME` is one of archspec.keras_layers' classes
 REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 fields
 REGULARIZER_FIELDS = ("l1", "l2")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Sequence
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictFloat, StrictInt
 
-from .base import MERGE, Family, Layer, Shape, ShapeError, elements, format_shape
+from .base import CUSTOM_PREFIX, MERGE, Family, KerasArgument, KerasCall, Layer, Shape, ShapeError, elements, format_shape
 
 
 def broadcast(inputs: Sequence[Shape]) -> Shape:
@@ -64,10 +64,36 @@ class _Elementwise(Layer):
 
 
 class Add(_Elementwise):
-    """Element-wise sum (keras.layers.Add)."""
+    """Element-wise sum (keras.layers.Add); with `scale`, the first input is scaled first:
+    `residual(scale=0.17) { ... }` is InceptionResNetV2's x + 0.17·F(x), emitted as archspec's
+    ScaledAdd layer (Keras has none; InceptionResNetV2 defines its own CustomScaleLayer)."""
 
     op: ClassVar[str] = "add"
     keras_layer: ClassVar[str] = "layers.Add"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("scale", "scale"),)
+
+    scale: StrictFloat | StrictInt = 1
+
+    def _scaled(self, keep: Sequence[str] = ()) -> bool:
+        return self.scale != 1 or "scale" in keep
+
+    def label(self) -> str:
+        return f"add, x{self.scale:g}" if self._scaled() else "add"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if self._scaled() and len(inputs) != 2:
+            raise ShapeError(f"a scaled add takes exactly two inputs (the scaled one first); received {len(inputs)}",
+                             argument="scale")
+        return broadcast(inputs)
+
+    def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
+        if self._scaled(keep):
+            return KerasCall(f"{CUSTOM_PREFIX}.ScaledAdd", (KerasArgument("scale", self.scale, "scale"),), positional=1)
+        return KerasCall(self.keras_layer)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # ScaledAdd: a Mul over the first input, then the AddV2 over the output
+        return elements(inputs[0]) + elements(output) if self._scaled() else super().tfprof_flops(inputs, output)
 
     def mismatch_hint(self, shapes: Sequence[Shape]) -> str | None:
         """A residual's body and shortcut differ: project the shortcut to the body's shape."""

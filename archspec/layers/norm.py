@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Sequence
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from ..errors import show_value
-from .base import NORM, Family, Layer, Shape, ShapeError, Weight, elements
+from .base import CUSTOM_PREFIX, NORM, Family, Layer, Shape, ShapeError, Weight, elements
 
 
 class LayerNorm(Layer):
@@ -120,3 +120,27 @@ class Normalization(Layer):
         # feature (Sqrt has no registered FLOPs; invert: Mul and AddV2 per element instead).
         # Keras broadcasts a single mean or variance to every feature first (measured, TF 2.21).
         return 2 * elements(output) + inputs[0][-1]
+
+
+class LayerScale(Layer):
+    """Multiplies each channel by a learned scale (ConvNeXt's LayerScale, CaiT): C trainable
+    weights, initialised to `init`. Keras has no such layer: archspec emits its own
+    (archspec.keras_layers.LayerScale)."""
+
+    op: ClassVar[str] = "layer_scale"
+    family: ClassVar[Family] = NORM
+    positional: ClassVar[tuple[str, ...]] = ("init",)
+    keras_layer: ClassVar[str] = f"{CUSTOM_PREFIX}.LayerScale"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("init_value", "init"),)
+    keras_positional: ClassVar[int] = 1
+
+    init: StrictFloat | StrictInt = 1e-6
+
+    def label(self) -> str:
+        return f"layer_scale {self.init:g}"
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        return (Weight("gamma", (inputs[0][-1],)),)
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return elements(output)  # one Mul per element

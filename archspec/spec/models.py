@@ -169,15 +169,18 @@ class ConcatGroup(StatementModel):
 
 
 class Residual(StatementModel):
-    """body(x) + shortcut(x); the shortcut is the identity when absent or when `shortcut_if` is false."""
+    """body(x) + shortcut(x), or scale·body(x) + shortcut(x); the shortcut is the identity when
+    absent or when `shortcut_if` is false."""
 
     key: ClassVar[str] = "residual"
-    parts: ClassVar[tuple[tuple[str, str], ...]] = (("residual", BODY), ("shortcut_if", EXPRESSION), ("shortcut", BODY))
+    parts: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("residual", BODY), ("shortcut_if", EXPRESSION), ("shortcut", BODY), ("scale", EXPRESSION))
 
     residual: tuple["Statement", ...]
     shortcut: tuple["Statement", ...] | None = None
     shortcut_if: Expr = True
     merge: Name = "add"  # the element-wise merge kind that joins body and shortcut
+    scale: Expr = 1  # the body's factor before the merge: x + scale·F(x) (a merge kind with a `scale`)
     as_: Name | None = Field(default=None, alias="as")
 
     def static_faults(self) -> Iterator[Fault]:

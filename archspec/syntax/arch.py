@@ -224,7 +224,7 @@ class _TreeToDict:
         return statement
 
     def _body_of(self, tree: Tree) -> list:
-        return [c for c in tree.children if isinstance(c, Tree) and c.data not in ("alias", "shortcut", "branch", "merge_option")]
+        return [c for c in tree.children if isinstance(c, Tree) and c.data not in ("alias", "shortcut", "branch", "residual_options")]
 
     def repeat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         count, *rest = tree.children
@@ -244,13 +244,9 @@ class _TreeToDict:
     def residual_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         body = self._body_of(tree)
         statement: dict[str, Any] = {"residual": self.statements(body, path + ("residual",), scope, depth)}
-        for option in (c for c in tree.children if isinstance(c, Tree) and c.data == "merge_option"):
-            key, value = option.children
-            if str(key) != "merge":
-                raise SpecError([Diagnostic("error", f"residual has no option `{key}`", self.span_of(option),
-                                            "its one option is the merge: `residual(merge=multiply) { ... }`")])
-            self.mark(path + ("merge",), value)
-            statement["merge"] = str(value)
+        for options in (c for c in tree.children if isinstance(c, Tree) and c.data == "residual_options"):
+            for option in options.children:
+                self.residual_option(statement, option, path, scope)
         for shortcut in (c for c in tree.children if isinstance(c, Tree) and c.data == "shortcut"):
             self.mark(path + ("shortcut",), shortcut)
             children = list(shortcut.children)
@@ -260,6 +256,26 @@ class _TreeToDict:
                 statement["shortcut_if"] = self.expr(condition, path + ("shortcut_if",), scope)
             statement["shortcut"] = self.statements(children, path + ("shortcut",), scope, depth)
         return self._alias(statement, tree, path)
+
+    def residual_option(self, statement: dict, option: Tree, path: DataPath, scope: set[str]) -> None:
+        """`merge=KIND` (a kind's name) or `scale=EXPR` (the body's factor before an add)."""
+        key, value = option.children
+        if str(key) in statement:
+            raise SpecError([Diagnostic("error", f"residual option `{key}` is given twice", self.span_of(option))])
+        if str(key) == "merge":
+            if not (isinstance(value, Tree) and value.data == "name" and len(value.children) == 1):
+                raise SpecError([Diagnostic("error", "residual's merge is a layer kind's name", self.span_of(value),
+                                            "e.g. `residual(merge=multiply) { ... }`")])
+            self.mark(path + ("merge",), value)
+            statement["merge"] = str(value.children[0])
+        elif str(key) == "scale":
+            self.mark(path + ("scale",), value)
+            statement["scale"] = self.expr(value, path + ("scale",), scope)
+        else:
+            raise SpecError([Diagnostic("error", f"residual has no option `{key}`", self.span_of(option),
+                                        did_you_mean(str(key), ["merge", "scale"])
+                                        or "its options are the merge and a scale: `residual(merge=multiply) { ... }`, "
+                                           "`residual(scale=0.17) { ... }`")])
 
     def if_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         condition, *rest = tree.children
