@@ -94,6 +94,7 @@ LAYER_KIND_SPECS = {
     "global_max_pool": "input 9x9x4\nglobal_max_pool",
     "dropout_flatten": "input 4x4x2\ndropout(0.3) flatten",
     "zero_pad": "input 5x5x2\nzero_pad([[1, 2], [0, 3]]) zero_pad(1) zero_pad([2, 1])",
+    "crop": "input 7x6x4\ncrop(1) crop([[1, 0], [0, 2]]) crop([1, 0]) zero_pad([[1, 0], [0, 1]])",
     "upsample": "input 5x5x2\nupsample(2) upsample([1, 3], interpolation=bilinear)",
     "identity": "input 5x5x2\nidentity",
     "keepdims_reshape": "input 4x4x8\nglobal_avg_pool(keepdims=true) conv(10, 1) reshape([10]) softmax reshape([2, -1])",
@@ -122,6 +123,11 @@ LAYER_KIND_SPECS = {
     "custom_layers": (
         "input 6x5x4\nlayer_scale conv(4, 1) as a\nresidual(scale=0.2) { conv(4, 3, padding=same) } layer_scale(0.5)\n"
         "add(@a, scale=3) global_avg_pool layer_scale"
+    ),
+    "conv_transpose": (
+        "input 5x6x4\nconv_transpose(3, 3, 2) conv_transpose(4, 2, 2, padding=same, bias=false, l2=0.01)\n"
+        "conv_transpose(3, 4, 3, output_padding=[1, 2], activation=relu) conv_transpose(2, 3, dilation=2, padding=same)\n"
+        "conv_transpose(2, 3, 2, padding=same, output_padding=0)"
     ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
@@ -302,7 +308,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
                                   "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing",
                                   "relu_softmax_prelu", "normalization_noise_shape",
-                                  "custom_layers"])
+                                  "custom_layers", "conv_transpose"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

@@ -330,6 +330,32 @@ CASES += [
     case("normalization_scalar_invert", "input 10\nnormalization(mean=0.5, variance=4, invert=true)",
          (10,), (0, 0), 0, 2 * 10 + 10, None),
     case("dropout_noise_shape", "input 7x9x5\ndropout(0.2, noise_shape=[none, 1, 1, 5])", (7, 9, 5), (0, 0), 0, 0, RF1),
+    # conv_transpose: valid n·s + max(k - s, 0), same n·s; output_padding: (n-1)·s + k (valid) or k % 2 (same), + it.
+    # kernel (kh, kw, filters, cin); MACs = input values · kh·kw·filters; tfprof (Conv2DBackpropInput):
+    # int(2·out positions·kh·kw·filters·cin / (sh·sw)) + bias. RF as upsample-then-conv: size (k-1)/s + 1,
+    # stride 1/s, padding (k - 1 - before)/s with `before` the forward conv's same-padding on the output.
+    case("conv_transpose_valid", "input 5x6x4\nconv_transpose(3, 3, 2)",
+         # 4*2 + 3 = 11, 5*2 + 3 = 13
+         (11, 13, 3), (3 * 3 * 3 * 4 + 3, 0), 5 * 6 * 4 * 9 * 3, 2 * 11 * 13 * 9 * 3 * 4 // 4 + 11 * 13 * 3,
+         rf(2, F(1, 2), 1)),
+    case("conv_transpose_same", "input 5x6x4\nconv_transpose(3, 3, 2, padding=same)",
+         # 10x12; forward same padding on 10: (5-1)*2+3-10 = 1 -> before 0
+         (10, 12, 3), (111, 0), 5 * 6 * 4 * 9 * 3, 2 * 10 * 12 * 108 // 4 + 360, rf(2, F(1, 2), 1)),
+    case("conv_transpose_k2_unet", "input 4x4x8\nconv_transpose(4, 2, 2, padding=same, bias=false)",
+         # 8x8; before 0 -> padding (2-1)/2; size 1/2 + 1
+         (8, 8, 4), (2 * 2 * 4 * 8, 0), 4 * 4 * 8 * 4 * 4, 2 * 64 * 4 * 4 * 8 // 4, rf(F(3, 2), F(1, 2), F(1, 2))),
+    case("conv_transpose_output_padding", "input 5x6x4\nconv_transpose(3, 4, 3, output_padding=[1, 2], activation=relu)",
+         # valid: 4*3 + 4 + 1 = 17, 5*3 + 4 + 2 = 21; 2*357*16*12/9 = 15232
+         (17, 21, 3), (4 * 4 * 3 * 4 + 3, 0), 5 * 6 * 4 * 16 * 3, 15232 + 17 * 21 * 3, rf(2, F(1, 3), 1)),
+    case("conv_transpose_truncated_flops", "input 1x1x1\nconv_transpose(1, 1, 3, padding=same, output_padding=1, bias=false)",
+         # (1-1)*3 + 1 % 2 + 1 = 2; int(2*4/9) = 0
+         (2, 2, 1), (1, 0), 1, 0, rf(1, F(1, 3), 0)),
+    # crop: the first output is input (top, left): a negative padding in the field
+    case("crop_per_side", "input 7x9x5\ncrop([[1, 0], [2, 1]])", (6, 6, 5), (0, 0), 0, 0, rf(1, 1, (-1, -2))),
+    case("crop_symmetric", "input 7x9x5\ncrop(2)", (3, 5, 5), (0, 0), 0, 0, rf(1, 1, -2)),
+    case("crop_hw", "input 7x9x5\nconv(5, 3, padding=same)\ncrop([1, 3])",
+         # the conv's field (3, pad 1) then 1 and 3 removed before: padding 1 - 1, 1 - 3
+         (5, 3, 5), (0, 0), 0, 0, rf(3, 1, (0, -2))),
     # layer_scale: C trainable scales, one Mul per element
     case("layer_scale", "input 7x9x5\nlayer_scale", (7, 9, 5), (5, 0), 0, N7, RF1),
     case("layer_scale_flat", "input 12\nlayer_scale(0.5)", (12,), (12, 0), 0, 12, None),

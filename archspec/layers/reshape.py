@@ -81,35 +81,51 @@ class Flatten(Layer):
         return (elements(inputs[0]),)
 
 
-class ZeroPad(Layer):
-    """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
+Border = StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]]
 
-    op: ClassVar[str] = "zero_pad"
+
+class _Border(Layer):
+    """Kinds that add or remove rows and columns at the borders: n (all sides), [h, w] (top and
+    bottom h, left and right w) or [[top, bottom], [left, right]]."""
+
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
-    positional: ClassVar[tuple[str, ...]] = ("padding",)
-    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
-    keras_positional: ClassVar[int] = 1
-
-    padding: StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]] = 1
-
-    @field_validator("padding")
-    @classmethod
-    def _non_negative(cls, value: Any) -> Any:
-        flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
-        if any(v < 0 or v > MAX_DIMENSION for v in flat):
-            raise ValueError(f"expected padding sizes between 0 and {MAX_DIMENSION}; received {show_value(value)}")
-        return value
 
     def amounts(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """((top, bottom), (left, right))."""
-        value = self.padding
+        value = self._border()
         if isinstance(value, int):
             return ((value, value), (value, value))
         if isinstance(value[0], int):
             return ((value[0], value[0]), (value[1], value[1]))  # type: ignore[return-value]
         return (tuple(value[0]), tuple(value[1]))  # type: ignore[return-value]
+
+    def _border(self) -> Any:
+        raise NotImplementedError
+
+
+def _border_sizes(value: Any) -> Any:
+    flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
+    if any(v < 0 or v > MAX_DIMENSION for v in flat):
+        raise ValueError(f"expected sizes between 0 and {MAX_DIMENSION}; received {show_value(value)}")
+    return value
+
+
+class ZeroPad(_Border):
+    """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
+
+    op: ClassVar[str] = "zero_pad"
+    positional: ClassVar[tuple[str, ...]] = ("padding",)
+    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
+    keras_positional: ClassVar[int] = 1
+
+    padding: Border = 1
+
+    _sizes = field_validator("padding")(_border_sizes)
+
+    def _border(self) -> Any:
+        return self.padding
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         height, width, channels = spatial_input(self, inputs[0])
@@ -119,6 +135,36 @@ class ZeroPad(Layer):
     def window(self, inputs: Sequence[Shape]) -> Window:
         (top, bottom), (left, right) = self.amounts()
         return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
+
+
+class Crop(_Border):
+    """Removes rows and columns at the borders (keras.layers.Cropping2D), as NASNet aligns its
+    two paths and a U-Net its skips: `crop([[1, 0], [1, 0]])` drops the first row and column."""
+
+    op: ClassVar[str] = "crop"
+    positional: ClassVar[tuple[str, ...]] = ("cropping",)
+    keras_layer: ClassVar[str] = "layers.Cropping2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("cropping", "cropping"),)
+    keras_positional: ClassVar[int] = 1
+
+    cropping: Border
+
+    _sizes = field_validator("cropping")(_border_sizes)
+
+    def _border(self) -> Any:
+        return self.cropping
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        height, width, channels = spatial_input(self, inputs[0])
+        (top, bottom), (left, right) = self.amounts()
+        if top + bottom >= height or left + right >= width:
+            raise ShapeError(f"cropping {show_value(self.cropping)} leaves nothing of the {format_shape(inputs[0])} input",
+                             argument="cropping", hint="crop less than the height and the width")
+        return (height - top - bottom, width - left - right, channels)
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        (top, bottom), (left, right) = self.amounts()  # the first output is the input's (top, left)
+        return Window((1, 1), (Fraction(1), Fraction(1)), (-top, -left), (-bottom, -right))
 
 
 class Upsample(Layer):
