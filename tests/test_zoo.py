@@ -16,7 +16,7 @@ from .conftest import SPECS
 ZOO = (
     "lenet5_original", "vgg16_imagenet", "vgg19", "resnet50", "mobilenet", "densenet121",
     "resnet18_imagenet", "resnet34", "alexnet", "googlenet",
-    "mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169",
+    "mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169", "mobilenetv3small", "mobilenetv3large",
 )
 
 # Specs that reproduce a Keras model exactly, warnings included: Xception's third entry unit
@@ -37,9 +37,14 @@ APPLICATIONS = {
     "xception": "Xception",
     "inception_v3": "InceptionV3",
     "densenet169": "DenseNet169",
+    "mobilenetv3small": "MobileNetV3Small",
+    "mobilenetv3large": "MobileNetV3Large",
 }
+# Keras' arguments where the default is not the spec's network: MobileNetV3 defaults to any input size.
+APPLICATION_ARGUMENTS = {"mobilenetv3small": {"input_shape": (224, 224, 3)}, "mobilenetv3large": {"input_shape": (224, 224, 3)}}
 # ... of which these are also held to every layer's output shape and to tf.profiler's FLOPs.
-PROFILED_APPLICATIONS = ("mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169")
+PROFILED_APPLICATIONS = ("mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169", "mobilenetv3small",
+                         "mobilenetv3large")
 
 # Keras layer classes with weights -> archspec kinds.
 WEIGHTED_KINDS = {"Conv2D": "conv", "DepthwiseConv2D": "depthwise_conv", "SeparableConv2D": "separable_conv", "Dense": "dense",
@@ -134,7 +139,7 @@ def application():
 @pytest.mark.keras
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_spec_equals_keras_application(application, name):
-    reference = application(APPLICATIONS[name])
+    reference = application(APPLICATIONS[name], **APPLICATION_ARGUMENTS.get(name, {}))
     ours = report(name)
     totals = ours.totals
     assert (totals.params, totals.trainable_params, totals.non_trainable_params) == (
@@ -169,6 +174,16 @@ def test_parametric_mobilenetv2_equals_keras_application(application, alpha, siz
 
 
 @pytest.mark.keras
+@pytest.mark.parametrize("name, application_name", [("mobilenetv3small", "MobileNetV3Small"), ("mobilenetv3large", "MobileNetV3Large")])
+def test_parametric_mobilenetv3_equals_keras_application(application, name, application_name):
+    reference = application(application_name, alpha=0.75, input_shape=(193, 193, 3), classes=10)
+    ours = archspec.load(name).analyze(set={"alpha": 0.75, "size": 193, "classes": 10})
+    assert (ours.totals.params, ours.totals.trainable_params, ours.totals.non_trainable_params) == (
+        reference["params"], reference["trainable"], reference["non_trainable"])
+    assert weighted_layers(ours) == reference["layers"]
+
+
+@pytest.mark.keras
 def test_emitted_mobilenet_equals_keras_application(application):
     model = archspec.load("mobilenet").to_keras()
     emitted = application.summarize(model)
@@ -197,6 +212,8 @@ PUBLISHED = {
     "xception": (22_910_480, "keras", (1000,)),
     "inception_v3": (23_851_784, "keras", (1000,)),
     "densenet169": (14_307_880, "keras", (1000,)),
+    "mobilenetv3small": (2_554_968, "keras", (1000,)),
+    "mobilenetv3large": (5_507_432, "keras", (1000,)),
 }
 
 
