@@ -87,12 +87,15 @@ class Op(Frozen):
 
 
 RECEIVED = "<in>"  # where an environment holds the received shape: a key no parameter name can spell
-SIZE_NAMES = ("channels", "height", "width")
+SIZE_NAMES = ("channels", "height", "width", "length", "depth")
+# Where each spatial size sits, by the number of spatial axes: a sequence LxC, an image HxWxC, a volume DxHxWxC.
+SPATIAL_SIZES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 class ReceivedSize(Frozen):
     """A size of the tensor the statement receives, known at expansion: `in.channels` (the last
-    axis, or the length of a flat tensor), `in.height`, `in.width`."""
+    axis, or the length of a flat tensor), `in.height`, `in.width` (an image or a volume),
+    `in.length` (a sequence), `in.depth` (a volume)."""
 
     in_: Literal[SIZE_NAMES] = Field(alias="in")  # type: ignore[valid-type]
 
@@ -197,9 +200,12 @@ def received_size(name: str, env: Mapping[str, Any], path: DataPath) -> Any:
         return UNKNOWN
     if name == "channels":
         return shape[-1]
-    if len(shape) != 3:
-        raise EvalError(f"`in.{name}` needs a spatial (HxWxC) tensor; the statement receives {'x'.join(map(str, shape))}", path)
-    return shape[SIZE_NAMES.index(name) - 1]
+    names = SPATIAL_SIZES.get(len(shape) - 1, ())
+    if name not in names:
+        holders = {1: "a sequence (LxC)", 2: "an image (HxWxC)", 3: "a volume (DxHxWxC)"}
+        wanted = " or ".join(holders[rank] for rank, sizes in SPATIAL_SIZES.items() if name in sizes)
+        raise EvalError(f"`in.{name}` needs {wanted}; the statement receives {'x'.join(map(str, shape))}", path)
+    return shape[names.index(name)]
 
 
 def reads_received(expr: Any) -> bool:
@@ -279,12 +285,15 @@ def substitute(expr: Any, symbols: Mapping[str, Any], env: Mapping[str, Any]) ->
         items = [substitute(item, symbols, env) for item in expr]
         if all(item is None for item in items):
             return None
-        return tuple(item if item is not None else _folded(part, env) for item, part in zip(items, expr))
+        folded = tuple(item if item is not None else _folded(part, env) for item, part in zip(items, expr))
+        return None if any(part is UNKNOWN for part in folded) else folded
     if isinstance(expr, Op):
         args = [substitute(arg, symbols, env) for arg in expr.args]
         if all(arg is None for arg in args):
             return None
-        return Op(op=expr.op, args=tuple(arg if arg is not None else _folded(part, env) for arg, part in zip(args, expr.args)))
+        folded = tuple(arg if arg is not None else _folded(part, env) for arg, part in zip(args, expr.args))
+        # a part unknown after an earlier error (in.channels of a failed layer): nothing to write
+        return None if any(part is UNKNOWN for part in folded) else Op(op=expr.op, args=folded)
     return None
 
 

@@ -163,8 +163,11 @@ def test_in_reads_the_tensor_each_statement_receives() -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("network N\ninput in.channels\ndense(2)\n", "`in.channels` is the tensor a statement receives, and there is none here"),
-    ("network N\ninput 8\ndense(in.height)\n", "`in.height` needs a spatial (HxWxC) tensor; the statement receives 8"),
-    ("network N\ninput 8\ndense(in.depth)\n", "`in` has no size `depth`"),
+    ("network N\ninput 8\ndense(in.height)\n", "`in.height` needs an image (HxWxC) or a volume (DxHxWxC); the statement receives 8"),
+    ("network N\ninput 16x3\ndense(in.width)\n", "`in.width` needs an image (HxWxC) or a volume (DxHxWxC); the statement receives 16x3"),
+    ("network N\ninput 8x8x3\ndense(in.length)\n", "`in.length` needs a sequence (LxC); the statement receives 8x8x3"),
+    ("network N\ninput 8x8x3\ndense(in.depth)\n", "`in.depth` needs a volume (DxHxWxC); the statement receives 8x8x3"),
+    ("network N\ninput 8\ndense(in.size)\n", "`in` has no size `size`"),
 ])
 def test_in_faults_are_located(text: str, message: str) -> None:
     with pytest.raises(archspec.SpecError) as error:

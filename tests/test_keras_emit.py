@@ -129,6 +129,16 @@ LAYER_KIND_SPECS = {
         "conv_transpose(3, 4, 3, output_padding=[1, 2], activation=relu) conv_transpose(2, 3, dilation=2, padding=same)\n"
         "conv_transpose(2, 3, 2, padding=same, output_padding=0)"
     ),
+    "sequence_1d": (
+        "input 50x3\nconv(8, 5, stride=2, padding=same) conv(4, 3, dilation=2) depthwise_conv(3, multiplier=2) separable_conv(6, 3, padding=same)\n"
+        "maxpool(2) avgpool(3, stride=2, padding=same) zero_pad([1, 2]) crop(1) upsample(3) conv_transpose(4, 3, 2, padding=same)\n"
+        "conv(4, 3, groups=2) bn dense(6) global_max_pool(keepdims=true) global_avg_pool"
+    ),
+    "volume_3d": (
+        "input 6x8x8x2\nconv(4, 3, padding=same, dilation=2) conv(4, [1, 3, 3], stride=2) maxpool(2, padding=same) avgpool([1, 2, 2])\n"
+        "zero_pad([[1, 0], [0, 1], [1, 1]]) crop([1, 0, 1]) upsample([1, 2, 2]) conv_transpose(2, 2, 2, activation=gelu)\n"
+        "zero_pad(1) crop(1) upsample(2) layer_norm global_max_pool(keepdims=true) global_avg_pool"
+    ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -308,7 +318,7 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
                                   "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing",
                                   "relu_softmax_prelu", "normalization_noise_shape",
-                                  "custom_layers", "conv_transpose"])
+                                  "custom_layers", "conv_transpose", "sequence_1d", "volume_3d"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

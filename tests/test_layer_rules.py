@@ -356,6 +356,43 @@ CASES += [
     case("crop_hw", "input 7x9x5\nconv(5, 3, padding=same)\ncrop([1, 3])",
          # the conv's field (3, pad 1) then 1 and 3 removed before: padding 1 - 1, 1 - 3
          (5, 3, 5), (0, 0), 0, 0, rf(3, 1, (0, -2))),
+    # ---------------------------------------------------------------- 1-D and 3-D: the rank comes from the input
+    case("conv1d_same_s2", "input 50x3\nconv(8, 5, stride=2, padding=same)",
+         # ceil(50/2)=25; total=(25-1)*2+5-50=3 -> (1,2); kernel (5, 3, 8)
+         (25, 8), (5 * 3 * 8 + 8, 0), 25 * 8 * 5 * 3, 2 * 25 * 8 * 5 * 3 + 25 * 8, ((5,), (2,), (1,))),
+    case("conv1d_dilated", "input 50x3\nconv(4, 3, dilation=2)",
+         # valid: 50 - 5 + 1 = 46; tf.profiler's positions 2*ceil(46/2) = 46
+         (46, 4), (3 * 3 * 4 + 4, 0), 46 * 4 * 9, 2 * 46 * 4 * 9 + 46 * 4, ((5,), (1,), (0,))),
+    case("depthwise_conv1d", "input 20x4\ndepthwise_conv(3, multiplier=2, bias=false)",
+         (18, 8), (3 * 4 * 2, 0), 18 * 8 * 3, 2 * 18 * 8 * 3, ((3,), (1,), (0,))),
+    case("separable_conv1d", "input 20x4\nseparable_conv(6, 3, padding=same)",
+         # depthwise (3, 4, 1) + pointwise (1, 4, 6) + bias 6
+         (20, 6), (12 + 24 + 6, 0), 20 * 4 * 3 + 20 * 4 * 6, 2 * 20 * 4 * 3 + 2 * 20 * 4 * 6 + 20 * 6, ((3,), (1,), (1,))),
+    case("maxpool1d", "input 50x3\nmaxpool(2)", (25, 3), (0, 0), 0, 2 * 75, ((2,), (2,), (0,))),
+    case("avgpool1d_same", "input 50x3\navgpool(3, stride=2, padding=same)",
+         # 25; total (24*2+3-50)=1 -> (0,1)
+         (25, 3), (0, 0), 0, 3 * 75, ((3,), (2,), (0,))),
+    case("global_avg_pool1d", "input 50x3\nglobal_avg_pool", (3,), (0, 0), 0, 150, None),
+    case("global_max_pool1d_keepdims", "input 50x3\nglobal_max_pool(keepdims=true)", (1, 3), (0, 0), 0, 0, None),
+    case("zero_pad1d", "input 50x3\nzero_pad([1, 2])", (53, 3), (0, 0), 0, 0, ((1,), (1,), (1,))),
+    case("crop1d", "input 50x3\ncrop(4)", (42, 3), (0, 0), 0, 0, ((1,), (1,), (-4,))),
+    case("upsample1d", "input 50x3\nupsample(3)", (150, 3), (0, 0), 0, 1, ((1,), (F(1, 3),), (0,))),  # one scalar Mul
+    case("conv_transpose1d", "input 50x3\nconv_transpose(4, 3, 2, padding=same)",
+         # 100; int(2*100*3*4*3/2) + bias 400
+         (100, 4), (3 * 4 * 3 + 4, 0), 50 * 3 * 3 * 4, 2 * 100 * 3 * 4 * 3 // 2 + 400, ((2,), (F(1, 2),), (1,))),
+    case("conv3d_same", "input 6x8x8x2\nconv(4, 3, padding=same)",
+         (6, 8, 8, 4), (27 * 2 * 4 + 4, 0), 6 * 64 * 4 * 27 * 2, 2 * 6 * 64 * 4 * 54 + 6 * 64 * 4, ((3,) * 3, (1,) * 3, (1,) * 3)),
+    case("conv3d_per_axis_stride", "input 6x8x8x2\nconv(4, [1, 3, 3], stride=2)",
+         # (6-1)//2+1 = 3, (8-3)//2+1 = 3
+         (3, 3, 3, 4), (9 * 2 * 4 + 4, 0), 27 * 4 * 18, 2 * 27 * 4 * 18 + 27 * 4, ((1, 3, 3), (2, 2, 2), (0, 0, 0))),
+    case("maxpool3d_no_flops", "input 6x8x8x2\nmaxpool(2, padding=same)", (3, 4, 4, 2), (0, 0), 0, 0, ((2,) * 3, (2,) * 3, (0,) * 3)),
+    case("upsample3d", "input 6x8x8x2\nupsample([1, 2, 2])", (6, 16, 16, 2), (0, 0), 0, 3,
+         ((1,) * 3, (1, F(1, 2), F(1, 2)), (0,) * 3)),
+    case("conv_transpose3d_bias_only", "input 6x8x8x2\nconv_transpose(2, 2, 2)",
+         # valid: 6*2 + 0 = 12, 16, 16; tf.profiler counts only the BiasAdd
+         (12, 16, 16, 2), (8 * 2 * 2 + 2, 0), 6 * 64 * 2 * 8 * 2, 12 * 16 * 16 * 2,
+         ((F(3, 2),) * 3, (F(1, 2),) * 3, (F(1, 2),) * 3)),
+    case("global_avg_pool3d_keepdims", "input 6x8x8x2\nglobal_avg_pool(keepdims=true)", (1, 1, 1, 2), (0, 0), 0, 768, None),
     # layer_scale: C trainable scales, one Mul per element
     case("layer_scale", "input 7x9x5\nlayer_scale", (7, 9, 5), (5, 0), 0, N7, RF1),
     case("layer_scale_flat", "input 12\nlayer_scale(0.5)", (12,), (12, 0), 0, 12, None),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Sequence
 
 from ..errors import Diagnostic
 from ..graph import BLOCK_GROUP, INPUT, Graph, Node
@@ -34,17 +35,33 @@ class Analyzer:
 
     def run(self) -> Report:
         graph = self.graph
-        spatial = len(graph.input_shape) == 3
-        self.fields[INPUT] = _FieldState(ReceptiveField.of_input() if spatial else None)
+        spatial_axes = len(graph.input_shape) - 1  # 0 for a flat input: no field
+        self.fields[INPUT] = _FieldState(ReceptiveField.of_input(spatial_axes) if spatial_axes else None)
         layers = [self.layer_report(node) for node in graph.nodes]
         if self.misaligned > MAX_ALIGNMENT_WARNINGS:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
                                             f"({self.misaligned} in all); the first {MAX_ALIGNMENT_WARNINGS} are explained above",
                                             code="rf-misaligned"))
         self.check_flat_output()
+        self.check_square_sequence()
         totals = self.totals(layers)
         return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
                       graph.warnings + tuple(self.warnings), graph.groups, self.convention)
+
+    def check_square_sequence(self) -> None:
+        """`input 28x28` is a sequence of 28 steps with 28 channels, so convs run 1-D over it:
+        fine for audio or text, but a square one is nearly always an image without its channel
+        axis. Said once, at the first layer that slides over it."""
+        shape = self.graph.input_shape
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 4:
+            return
+        node = next((n for n in self.graph.nodes if len(n.layer.spatial_ranks) > 1 and n.layer.spatial_axes == 1), None)
+        if node is not None:
+            self.warnings.append(Diagnostic(
+                "warning", f"{node.layer.op} '{node.name}' runs 1-D: the {format_shape(shape)} input is a sequence of {shape[0]} "
+                f"steps with {shape[1]} channels", node.span,
+                f"an image needs its channel axis: `input {format_shape(shape)}x1` (grayscale) or `x3` (colour)",
+                code="input-sequence", note=self.block_note(node)))
 
     def check_flat_output(self) -> None:
         """A head written for a flat vector but given a map outputs a map: say so once, at the
@@ -83,13 +100,14 @@ class Analyzer:
         states = [self.fields[name] for name in node.inputs]
         # An input broadcast across positions (a 1x1xC gate) reaches every output position with
         # the same window, so no single field describes the output: the spatial field ends.
-        broadcast = len(input_shapes) > 1 and any(tuple(shape[:2]) != tuple(node.output_shape[:2]) for shape in input_shapes)
-        if layer.mixes_positions or len(node.output_shape) != 3 or broadcast or any(s.field is None for s in states):
+        broadcast = len(input_shapes) > 1 and any(tuple(shape[:-1]) != tuple(node.output_shape[:-1]) for shape in input_shapes)
+        if (layer.mixes_positions or broadcast or any(s.field is None for s in states)
+                or len(node.output_shape) - 1 != len(states[0].field.size)):
             self.fields[node.name] = _FieldState(None)
             return None
         chosen = 0
         if len(states) > 1:
-            chosen = max(range(len(states)), key=lambda i: (states[i].field.size[0] * states[i].field.size[1], -i))
+            chosen = max(range(len(states)), key=lambda i: (states[i].field.area, -i))
             self.check_alignment(node, [s.field for s in states])
         current = states[chosen].field
         window = layer.window(input_shapes)
@@ -183,22 +201,28 @@ class Analyzer:
 
 def _describe_field(value: ReceptiveField) -> str:
     size, stride, centre = numbers(value.size), numbers(value.stride), numbers(value.centre)
-    size_text = f"{size[0]}x{size[1]}"
-    stride_text = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
-    centre_text = str(centre[0]) if centre[0] == centre[1] else f"{centre[0]}, {centre[1]}"
-    return f"(size {size_text}, stride {stride_text}, centre offset {centre_text} px)"
+    size_text = "x".join(map(str, size * 2 if len(size) == 1 else size))
+    centre_text = str(centre[0]) if len(set(centre)) == 1 else ", ".join(map(str, centre))
+    return f"(size {size_text}, stride {_each(stride)}, centre offset {centre_text} px)"
+
+
+def _each(values: Sequence) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
 
 def _describe_shift(node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> str:
-    kernel = f"{window.kernel[0]}x{window.kernel[1]}"
-    stride = numbers(window.stride)
-    stride_text = f", stride {stride[0]}" if stride[0] == stride[1] else f", stride {stride[0]}x{stride[1]}"
+    kernel = "x".join(map(str, window.kernel * 2 if len(window.kernel) == 1 else window.kernel))
+    stride_text = f", stride {_each(numbers(window.stride))}"
     padding_text = f", padding={window.padding_mode}" if window.padding_mode else ""
     before, after = window.pad_before, window.pad_after
-    pads = f"pads {before[0]} before and {after[0]} after" if before[0] == before[1] and after[0] == after[1] else f"pads {before} before and {after} after"
+    if len(set(before)) == 1 and len(set(after)) == 1:
+        pads = f"pads {before[0]} before and {after[0]} after"
+    else:
+        pads = f"pads {tuple(map(int, before))} before and {tuple(map(int, after))} after"
     moves = numbers(shifts)
-    move_text = str(moves[0]) if moves[0] == moves[1] else f"{moves[0]} (height), {moves[1]} (width)"
-    return (f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:2])} input) "
+    axes = ("length",) if len(moves) == 1 else ("height", "width") if len(moves) == 2 else ("depth", "height", "width")
+    move_text = str(moves[0]) if len(set(moves)) == 1 else ", ".join(f"{m} ({axis})" for m, axis in zip(moves, axes))
+    return (f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:-1])} input) "
             f"{pads}, moving its path's centre by {move_text} px")
 
 

@@ -8,6 +8,7 @@ import io
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 from typing import Iterable, Sequence
 
 from ..errors import Diagnostic, Span
@@ -25,14 +26,16 @@ MAX_ALIGNMENT_WARNINGS = 20  # past this, one summary: a deep network repeats th
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    size: tuple[Fraction, Fraction]
-    stride: tuple[Fraction, Fraction]
-    padding: tuple[Fraction, Fraction]
+    """Per spatial axis (one for a sequence, two for an image, three for a volume)."""
+
+    size: tuple[Fraction, ...]
+    stride: tuple[Fraction, ...]
+    padding: tuple[Fraction, ...]
 
     @staticmethod
-    def of_input() -> "ReceptiveField":
+    def of_input(rank: int = 2) -> "ReceptiveField":
         one, zero = Fraction(1), Fraction(0)
-        return ReceptiveField((one, one), (one, one), (zero, zero))
+        return ReceptiveField((one,) * rank, (one,) * rank, (zero,) * rank)
 
     def through(self, window: Window) -> "ReceptiveField":
         size = tuple(r + (k - 1) * j for r, k, j in zip(self.size, window.kernel, self.stride))
@@ -41,9 +44,13 @@ class ReceptiveField:
         return ReceptiveField(size, stride, padding)  # type: ignore[arg-type]
 
     @property
-    def centre(self) -> tuple[Fraction, Fraction]:
+    def centre(self) -> tuple[Fraction, ...]:
         """Where the first output's field is centred, in input pixels: (r - 1) / 2 - p."""
-        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding))  # type: ignore[return-value]
+        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding))
+
+    @property
+    def area(self) -> Fraction:
+        return prod(self.size, start=Fraction(1))
 
     def aligned_with(self, other: "ReceptiveField") -> bool:
         return self.stride == other.stride and self.centre == other.centre
@@ -52,11 +59,14 @@ class ReceptiveField:
         return {"size": numbers(self.size), "stride": numbers(self.stride), "padding": numbers(self.padding)}
 
     def text(self) -> str:
-        size = [str(value) for value in self.size]  # Fractions print as 3 or 1/3
-        stride = [str(value) for value in self.stride]
-        size_text = size[0] if size[0] == size[1] else f"{size[0]}x{size[1]}"
-        stride_text = stride[0] if stride[0] == stride[1] else f"{stride[0]}x{stride[1]}"
-        return f"{size_text} s{stride_text}"
+        """`3 s1`, `3x5 s2`, as the table prints it (Fractions print as 3 or 1/3)."""
+        return f"{same_or_each(self.size)} s{same_or_each(self.stride)}"
+
+
+def same_or_each(values: Sequence[Fraction]) -> str:
+    """One value when all axes agree, else each: `3`, `3x5`."""
+    texts = [str(value) for value in values]
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
 def _number(value: Fraction) -> int | float:

@@ -125,10 +125,10 @@ class Expander:
         if value is UNKNOWN:
             return None
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
-        valid = isinstance(shape, tuple) and len(shape) in (1, 3) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_DIMENSION for n in shape)
+        valid = isinstance(shape, tuple) and 1 <= len(shape) <= 4 and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_DIMENSION for n in shape)
         if not valid:
-            hint = f"add the channel count, e.g. `{'x'.join(map(str, shape))}x1` for grayscale" if isinstance(shape, tuple) and len(shape) == 2 else None
-            self.error(f"the input shape must be HxWxC (or a length for flat input) with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", ("input",), hint)
+            self.error(f"the input shape must be a length (flat), LxC (a sequence), HxWxC (an image) or DxHxWxC (a volume), "
+                       f"with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", ("input",))
             return None
         return shape
 
@@ -275,8 +275,10 @@ class Expander:
                        f"a scale multiplies the body before {' or '.join(takers)}: `residual(scale=0.17) {{ ... }}`")
             return None
         try:
+            if scale is None:
+                raise ValueError("a residual's scale cannot be none")
             return REGISTRY[statement.merge].build({"scale": scale})
-        except ValidationError:
+        except (ValidationError, ValueError):
             self.error(f"a residual's scale is a number; received {show_value(scale)}", path + ("scale",))
             return None
 
@@ -420,6 +422,7 @@ class Expander:
             self.shapes[name] = UNKNOWN
             return name
         self.shapes[name] = shape
+        layer = layer.bound(input_shapes)  # a rank-generic kind learns its input's (Conv1D, Conv2D, Conv3D)
         self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role, symbols))
         return name
 

@@ -10,7 +10,7 @@ from fractions import Fraction
 from math import ceil, prod
 from typing import Any, ClassVar, Literal, Sequence, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt
 
 Shape = tuple[int, ...]
 
@@ -48,7 +48,9 @@ INITIALIZERS = (
 )
 InitializerName = Literal[INITIALIZERS]  # type: ignore[valid-type]
 Padding = Literal["valid", "same"]
-Pair = Union[StrictInt, tuple[StrictInt, StrictInt]]
+Pair = Union[StrictInt, tuple[StrictInt, ...]]  # one size for every spatial axis, or one per axis
+SPATIAL_AXES = {1: "length", 2: "height x width", 3: "depth x height x width"}  # by the number of spatial axes
+MAP_WORDS = {1: "a sequence LxC", 2: "an image HxWxC", 3: "a volume DxHxWxC"}
 
 
 class ShapeError(Exception):
@@ -113,10 +115,10 @@ FAMILIES = (CONV, DENSE, NORM, ACTIVATION, POOL, DROPOUT, RESHAPE, MERGE)  # the
 class Window:
     """How a layer slides over each spatial axis: the receptive-field recurrence's inputs."""
 
-    kernel: tuple[int, int]  # effective (dilated) kernel extent
-    stride: tuple[Fraction, Fraction]
-    pad_before: tuple[int, int]
-    pad_after: tuple[int, int]
+    kernel: tuple[int | Fraction, ...]  # effective (dilated) kernel extent, per spatial axis
+    stride: tuple[Fraction, ...]
+    pad_before: tuple[int | Fraction, ...]
+    pad_after: tuple[int | Fraction, ...]
     padding_mode: str | None = None  # "same" or "valid" for kinds that take a padding mode
 
 
@@ -141,6 +143,27 @@ def pair(value: int | Sequence[int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
+def per_axis(value: int | Sequence[int], rank: int, argument: str) -> tuple[int, ...]:
+    """A size given once for every spatial axis, or once per axis, as one size per axis."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise ShapeError(f"{argument} {show_sizes(value)} has {len(value)} sizes for the input's {rank} spatial "
+                         f"{'axis' if rank == 1 else 'axes'} ({SPATIAL_AXES[rank]})", argument=argument,
+                         hint=f"give one size for every axis, or {rank}")
+    return tuple(int(v) for v in value)
+
+
+def show_sizes(value: int | Sequence[int]) -> str:
+    return str(value) if isinstance(value, int) else "[" + ", ".join(str(v) for v in value) + "]"
+
+
+def axis_text(sizes: Sequence[Any]) -> str:
+    """Sizes per axis as `3` when all agree, else `3x5`."""
+    texts = [str(v) for v in sizes]
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
+
+
 def window_output(size: int, kernel: int, stride: int, padding: str) -> int:
     """Keras: `valid` floors, `same` gives ceil(n / s) whatever the kernel."""
     if padding == "same":
@@ -154,13 +177,17 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def spatial_input(layer: "Layer", shape: Shape) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise ShapeError(
-            f"expects a spatial input (height x width x channels); received {format_shape(shape)}",
-            hint="spatial layers must come before `flatten`, `dense` and global pooling",
-        )
-    return shape  # type: ignore[return-value]
+def spatial_input(layer: "Layer", shape: Shape) -> tuple[tuple[int, ...], int]:
+    """(spatial sizes, channels) of a map the layer slides over, refusing ranks Keras has no
+    layer for (`spatial_ranks`: 1-D sequences, 2-D images, 3-D volumes)."""
+    ranks = layer.spatial_ranks
+    if len(shape) - 1 not in ranks:
+        maps = [MAP_WORDS[r] for r in ranks]
+        expected = maps[0] if len(maps) == 1 else ", ".join(maps[:-1]) + " or " + maps[-1]
+        hint = ("spatial layers must come before `flatten`, `dense` and global pooling" if len(shape) == 1
+                else f"Keras has no {len(shape) - 1}-D {layer.op}")
+        raise ShapeError(f"expects a spatial input ({expected}); received {format_shape(shape)}", hint=hint)
+    return tuple(shape[:-1]), shape[-1]
 
 
 def format_shape(shape: Shape) -> str:
@@ -192,6 +219,29 @@ class Layer(BaseModel):
     starts_line: ClassVar[bool] = False  # fmt's layout without a source: a CBAPD row starts at this kind
     keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)
     regularizer_fields: ClassVar[tuple[str, ...]] = ()  # fields that make a Keras regularizer exist or not
+    spatial_ranks: ClassVar[tuple[int, ...]] = (2,)  # spatial axes of the maps it takes (`keras_layer` names the 2-D class)
+
+    _rank: int = PrivateAttr(default=2)  # the spatial axes of this layer's input, once bound to it
+
+    def bound(self, inputs: Sequence[Shape]) -> "Layer":
+        """This layer for its input: a kind that takes 1-D, 2-D and 3-D maps learns which (its
+        Keras class, Conv1D or Conv3D, depends on it)."""
+        rank = len(inputs[0]) - 1 if inputs else 2
+        if len(self.spatial_ranks) < 2 or rank == self._rank or rank not in self.spatial_ranks:
+            return self
+        copy = self.model_copy()
+        copy._rank = rank
+        return copy
+
+    @property
+    def spatial_axes(self) -> int:
+        """The spatial axes of the input this layer is bound to (2 until bound)."""
+        return self._rank
+
+    @property
+    def keras_class(self) -> str:
+        """The Keras class for the bound input: keras_layer with 2D read as the input's rank."""
+        return self.keras_layer if self._rank == 2 else self.keras_layer.replace("2D", f"{self._rank}D")
 
     # -- description
 
@@ -279,7 +329,7 @@ class Layer(BaseModel):
             if argument.name != keras_name:
                 break
             positional += 1
-        return KerasCall(self.keras_layer, tuple(arguments), positional)
+        return KerasCall(self.keras_class, tuple(arguments), positional)
 
 
 def _regularizer(l1: float | None, l2: float | None) -> KerasCall | None:
@@ -302,10 +352,10 @@ def epilogue_flops(bias: bool, activation: str | None, output: Shape) -> int:
     return (elements(output) if bias else 0) + activation_flops(activation, output)
 
 
-def dilated_positions(output: Shape, dilation: tuple[int, int]) -> int:
+def dilated_positions(output: Shape, dilation: Sequence[int]) -> int:
     """Output positions tf.profiler sees: Keras' TF backend runs a dilated convolution as
     space-to-batch on a grid padded up to a multiple of the dilation on each axis."""
-    return (dilation[0] * ceil(output[0] / dilation[0])) * (dilation[1] * ceil(output[1] / dilation[1]))
+    return prod(d * ceil(n / d) for n, d in zip(output[:-1], dilation))
 
 
 class Regularized(BaseModel):

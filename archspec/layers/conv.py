@@ -1,8 +1,10 @@
-"""Convolutions: Conv2D, DepthwiseConv2D, SeparableConv2D and Conv2DTranspose."""
+"""Convolutions over 1, 2 or 3 spatial axes (the input says which): Conv1D/2D/3D, DepthwiseConv1D/2D,
+SeparableConv1D/2D and Conv1D/2D/3DTranspose."""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from math import prod
 from typing import ClassVar, Sequence
 
 from pydantic import Field, field_validator
@@ -12,6 +14,7 @@ from .base import (
     CONV,
     MAX_DIMENSION,
     REGULARIZER,
+    SPATIAL_AXES,
     Family,
     Pair,
     PositiveInt,
@@ -22,7 +25,7 @@ from .base import (
     dilated_positions,
     elements,
     epilogue_flops,
-    pair,
+    per_axis,
     same_padding,
     spatial_input,
 )
@@ -30,7 +33,7 @@ from .window import Convolution, Multiplier
 
 
 class Conv(Convolution):
-    """2-D convolution (keras.layers.Conv2D), with dilation and groups."""
+    """Convolution (keras.layers.Conv1D, Conv2D or Conv3D, by the input), with dilation and groups."""
 
     op: ClassVar[str] = "conv"
     family: ClassVar[Family] = CONV
@@ -47,12 +50,11 @@ class Conv(Convolution):
     groups: int = Field(default=1, strict=True, ge=1, le=MAX_DIMENSION)
 
     def label(self) -> str:
-        kernel = pair(self.kernel)
-        return f"conv {kernel[0]}x{kernel[1]}, {self.filters}" + self.stride_label()
+        return f"conv {self.kernel_text()}, {self.filters}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        _, _, channels = spatial_input(self, inputs[0])
-        self.check_stride_and_dilation()
+        sizes, channels = spatial_input(self, inputs[0])
+        self.check_stride_and_dilation(len(sizes))
         if channels % self.groups or self.filters % self.groups:
             raise ShapeError(
                 f"groups={self.groups} must divide both the input channels ({channels}) and filters ({self.filters})",
@@ -61,7 +63,7 @@ class Conv(Convolution):
         return (*self.spatial_output(inputs[0]), self.filters)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
-        kernel = pair(self.kernel)
+        kernel = self._kernel(len(inputs[0]) - 1)
         channels = inputs[0][-1]
         result = [Weight("kernel", (*kernel, channels // self.groups, self.filters))]
         if self.bias:
@@ -69,20 +71,21 @@ class Conv(Convolution):
         return tuple(result)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
-        return elements(output) * kernel[0] * kernel[1] * (inputs[0][-1] // self.groups)
+        return elements(output) * prod(self._kernel(len(output) - 1)) * (inputs[0][-1] // self.groups)
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         # Keras runs a grouped convolution inside a compiled function that tf.profiler does not
         # look into, so only the bias is counted; a dilated one is counted on Keras' padded grid.
-        kernel = pair(self.kernel)
-        per_position = output[2] * kernel[0] * kernel[1] * inputs[0][-1]
-        convolution = 0 if self.groups > 1 else 2 * dilated_positions(output, pair(self.dilation)) * per_position
+        rank = len(output) - 1
+        per_position = output[-1] * prod(self._kernel(rank)) * inputs[0][-1]
+        convolution = 0 if self.groups > 1 else 2 * dilated_positions(output, self._dilation(rank)) * per_position
         return convolution + epilogue_flops(self.bias, self.activation, output)
 
 
 class DepthwiseConv(Convolution):
-    """Depthwise 2-D convolution (keras.layers.DepthwiseConv2D)."""
+    """Depthwise convolution (keras.layers.DepthwiseConv1D or DepthwiseConv2D, by the input)."""
+
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
 
     op: ClassVar[str] = "depthwise_conv"
     family: ClassVar[Family] = CONV
@@ -98,33 +101,33 @@ class DepthwiseConv(Convolution):
     multiplier: int = Multiplier
 
     def label(self) -> str:
-        kernel = pair(self.kernel)
-        return f"depthwise {kernel[0]}x{kernel[1]}" + self.stride_label()
+        return f"depthwise {self.kernel_text()}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        _, _, channels = spatial_input(self, inputs[0])
-        self.check_stride_and_dilation()
+        sizes, channels = spatial_input(self, inputs[0])
+        self.check_stride_and_dilation(len(sizes))
         return (*self.spatial_output(inputs[0]), channels * self.multiplier)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
         channels = inputs[0][-1]
-        result = [Weight("kernel", (*pair(self.kernel), channels, self.multiplier))]
+        result = [Weight("kernel", (*self._kernel(len(inputs[0]) - 1), channels, self.multiplier))]
         if self.bias:
             result.append(Weight("bias", (channels * self.multiplier,)))
         return tuple(result)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
-        return elements(output) * kernel[0] * kernel[1]
+        return elements(output) * prod(self._kernel(len(output) - 1))
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
-        positions = dilated_positions(output, pair(self.dilation))
-        return 2 * positions * output[2] * kernel[0] * kernel[1] + epilogue_flops(self.bias, self.activation, output)
+        rank = len(output) - 1
+        positions = dilated_positions(output, self._dilation(rank))
+        return 2 * positions * output[-1] * prod(self._kernel(rank)) + epilogue_flops(self.bias, self.activation, output)
 
 
 class SeparableConv(Convolution):
-    """Depthwise then pointwise convolution (keras.layers.SeparableConv2D)."""
+    """Depthwise then pointwise convolution (keras.layers.SeparableConv1D or SeparableConv2D, by the input)."""
+
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
 
     op: ClassVar[str] = "separable_conv"
     family: ClassVar[Family] = CONV
@@ -142,43 +145,42 @@ class SeparableConv(Convolution):
     multiplier: int = Multiplier
 
     def label(self) -> str:
-        kernel = pair(self.kernel)
-        return f"separable {kernel[0]}x{kernel[1]}, {self.filters}" + self.stride_label()
+        return f"separable {self.kernel_text()}, {self.filters}" + self.stride_label()
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        spatial_input(self, inputs[0])
-        self.check_stride_and_dilation()
+        sizes, _ = spatial_input(self, inputs[0])
+        self.check_stride_and_dilation(len(sizes))
         return (*self.spatial_output(inputs[0]), self.filters)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
-        channels = inputs[0][-1]
+        channels, rank = inputs[0][-1], len(inputs[0]) - 1
         result = [
-            Weight("depthwise_kernel", (*pair(self.kernel), channels, self.multiplier)),
-            Weight("pointwise_kernel", (1, 1, channels * self.multiplier, self.filters)),
+            Weight("depthwise_kernel", (*self._kernel(rank), channels, self.multiplier)),
+            Weight("pointwise_kernel", (*(1,) * rank, channels * self.multiplier, self.filters)),
         ]
         if self.bias:
             result.append(Weight("bias", (self.filters,)))
         return tuple(result)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
         depthwise_channels = inputs[0][-1] * self.multiplier
-        positions = output[0] * output[1]
-        return positions * depthwise_channels * kernel[0] * kernel[1] + positions * depthwise_channels * self.filters
+        positions = elements(output[:-1])
+        return positions * depthwise_channels * prod(self._kernel(len(output) - 1)) + positions * depthwise_channels * self.filters
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
+        rank = len(output) - 1
         depthwise_channels = inputs[0][-1] * self.multiplier
-        depthwise = 2 * dilated_positions(output, pair(self.dilation)) * depthwise_channels * kernel[0] * kernel[1]
-        pointwise = 2 * output[0] * output[1] * depthwise_channels * self.filters
+        depthwise = 2 * dilated_positions(output, self._dilation(rank)) * depthwise_channels * prod(self._kernel(rank))
+        pointwise = 2 * elements(output[:-1]) * depthwise_channels * self.filters
         return depthwise + pointwise + epilogue_flops(self.bias, self.activation, output)
 
 
 
 
 class ConvTranspose(Convolution):
-    """Transposed 2-D convolution (keras.layers.Conv2DTranspose): the learned upsampling of a
-    U-Net's decoder. Each input value scatters a kernel-sized patch of `filters` outputs."""
+    """Transposed convolution (keras.layers.Conv1DTranspose, Conv2DTranspose or Conv3DTranspose,
+    by the input): the learned upsampling of a U-Net's decoder. Each input value scatters a
+    kernel-sized patch of `filters` outputs."""
 
     op: ClassVar[str] = "conv_transpose"
     family: ClassVar[Family] = CONV
@@ -195,64 +197,69 @@ class ConvTranspose(Convolution):
     output_padding: Pair | None = None  # None: Keras infers it; else each less than its stride
 
     _output_padding = field_validator("output_padding")(
-        lambda value: value if value is None or all(v >= 0 for v in pair(value)) else _negative(value))
+        lambda value: value if value is None or min((value,) if isinstance(value, int) else value) >= 0 else _negative(value))
 
     def label(self) -> str:
-        kernel = pair(self.kernel)
-        return f"conv_transpose {kernel[0]}x{kernel[1]}, {self.filters}" + self.stride_label().replace(", /", ", x", 1)
+        return f"conv_transpose {self.kernel_text()}, {self.filters}" + self.stride_label().replace(", /", ", x", 1)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        spatial_input(self, inputs[0])
-        self.check_stride_and_dilation()
+        sizes, _ = spatial_input(self, inputs[0])
+        rank = len(sizes)
+        self.check_stride_and_dilation(rank)
         if self.output_padding is not None:
-            for axis, (extra, stride) in enumerate(zip(pair(self.output_padding), self._stride())):
+            for axis, extra, stride in zip(SPATIAL_AXES[rank].split(" x "), per_axis(self.output_padding, rank, "output_padding"),
+                                           self._stride(rank)):
                 if extra >= stride:
                     raise ShapeError(f"output_padding {show_value(self.output_padding)} must be less than the stride "
-                                     f"{show_value(self.stride)} on each axis ({('height', 'width')[axis]}: {extra} >= {stride})",
+                                     f"{show_value(self.stride)} on each axis ({axis}: {extra} >= {stride})",
                                      argument="output_padding")
         return (*self.transposed_sizes(inputs[0]), self.filters)
 
-    def transposed_sizes(self, shape: Shape) -> tuple[int, int]:
+    def transposed_sizes(self, shape: Shape) -> tuple[int, ...]:
         """Keras' output size per axis: valid n·s + max(k - s, 0), same n·s; with output_padding
         (n - 1)·s + k (valid) or + k % 2 (same), plus it (k the dilated extent)."""
-        extras = pair(self.output_padding) if self.output_padding is not None else (None, None)
+        rank = len(shape) - 1
+        extras = per_axis(self.output_padding, rank, "output_padding") if self.output_padding is not None else (None,) * rank
         sizes = []
-        for size, kernel, stride, extra in zip(shape[:2], self.effective_kernel(), self._stride(), extras):
+        for size, kernel, stride, extra in zip(shape[:-1], self.effective_kernel(rank), self._stride(rank), extras):
             if self.padding == "valid":
                 sizes.append((size - 1) * stride + kernel + (max(kernel, stride) - kernel if extra is None else extra))
             else:
                 sizes.append(size * stride if extra is None else (size - 1) * stride + kernel % 2 + extra)
-        return sizes[0], sizes[1]
+        return tuple(sizes)
 
     def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
-        result = [Weight("kernel", (*pair(self.kernel), self.filters, inputs[0][-1]))]
+        result = [Weight("kernel", (*self._kernel(len(inputs[0]) - 1), self.filters, inputs[0][-1]))]
         if self.bias:
             result.append(Weight("bias", (self.filters,)))
         return tuple(result)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        kernel = pair(self.kernel)
-        return elements(inputs[0]) * kernel[0] * kernel[1] * self.filters  # every input value times every tap
+        return elements(inputs[0]) * prod(self._kernel(len(output) - 1)) * self.filters  # every input value times every tap
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        # tf.profiler's Conv2DBackpropInput rule: 2 · output elements · kernel elements, divided
-        # by the filters and the strides' product (checked against it with TF 2.21).
-        kernel, stride = pair(self.kernel), self._stride()
-        products = 2 * output[0] * output[1] * kernel[0] * kernel[1] * self.filters * inputs[0][-1]
-        return int(products / (stride[0] * stride[1])) + epilogue_flops(self.bias, self.activation, output)
+        # tf.profiler's Conv2DBackpropInput rule (1-D runs as 2-D): 2 · output elements · kernel
+        # elements, divided by the filters and the strides' product; it registers nothing for
+        # Conv3DBackpropInputV2, so a 3-D one counts its bias alone (checked with TF 2.21).
+        rank = len(output) - 1
+        if rank == 3:
+            return epilogue_flops(self.bias, self.activation, output)
+        products = 2 * elements(output[:-1]) * prod(self._kernel(rank)) * self.filters * inputs[0][-1]
+        return int(products / prod(self._stride(rank))) + epilogue_flops(self.bias, self.activation, output)
 
     def window(self, inputs: Sequence[Shape]) -> Window:
         """As upsampling by the stride then a stride-1 conv: in input pixels the kernel spans
         (k - 1)/s + 1, the stride is 1/s, and the first output's field starts (k - 1 - pad)/s
         before the input, pad being what TensorFlow's forward conv pads before on the output."""
+        rank = len(inputs[0]) - 1
         output = self.transposed_sizes(inputs[0])
-        kernel, stride = self.effective_kernel(), self._stride()
+        kernel, stride = self.effective_kernel(rank), self._stride(rank)
         befores = [same_padding(n, k, s)[0] if self.padding == "same" else 0 for n, k, s in zip(output, kernel, stride)]
         return Window(
-            tuple(Fraction(k - 1, s) + 1 for k, s in zip(kernel, stride)),  # type: ignore[arg-type]
-            tuple(Fraction(1, s) for s in stride),  # type: ignore[arg-type]
-            tuple(Fraction(k - 1 - b, s) for k, b, s in zip(kernel, befores, stride)),  # type: ignore[arg-type]
-            (0, 0), self.padding)
+            tuple(Fraction(k - 1, s) + 1 for k, s in zip(kernel, stride)),
+            tuple(Fraction(1, s) for s in stride),
+            tuple(Fraction(k - 1 - b, s) for k, b, s in zip(kernel, befores, stride)),
+            (0,) * rank, self.padding)
 
 
 def _negative(value: object) -> object:

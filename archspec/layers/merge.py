@@ -72,13 +72,13 @@ class Add(_Elementwise):
     keras_layer: ClassVar[str] = "layers.Add"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("scale", "scale"),)
 
-    scale: StrictFloat | StrictInt = 1
+    scale: StrictFloat | StrictInt | None = None  # given (1 included, as Keras' CustomScaleLayer(1.0)): a scaled add
 
     def _scaled(self, keep: Sequence[str] = ()) -> bool:
-        return self.scale != 1 or "scale" in keep
+        return self.scale is not None or "scale" in keep
 
     def label(self) -> str:
-        return f"add, x{self.scale:g}" if self._scaled() else "add"
+        return f"add, x{self.scale:g}" if self.scale is not None else "add"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         if self._scaled() and len(inputs) != 2:

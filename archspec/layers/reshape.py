@@ -14,7 +14,10 @@ from .base import (
     DROPOUT,
     MAX_DIMENSION,
     RESHAPE,
+    SPATIAL_AXES,
     Family,
+    KerasArgument,
+    KerasCall,
     Layer,
     Pair,
     Shape,
@@ -22,7 +25,7 @@ from .base import (
     Window,
     elements,
     format_shape,
-    pair,
+    per_axis,
     spatial_input,
 )
 from .window import positive_pair
@@ -81,26 +84,33 @@ class Flatten(Layer):
         return (elements(inputs[0]),)
 
 
-Border = StrictInt | tuple[StrictInt, StrictInt] | tuple[tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]]
+Border = StrictInt | tuple[StrictInt, ...] | tuple[tuple[StrictInt, StrictInt], ...]
 
 
 class _Border(Layer):
-    """Kinds that add or remove rows and columns at the borders: n (all sides), [h, w] (top and
-    bottom h, left and right w) or [[top, bottom], [left, right]]."""
+    """Kinds that add or remove rows and columns at the borders of a 1-, 2- or 3-D map: n (all
+    sides), one size per axis (both sides of it: [h, w]) or a [before, after] pair per axis
+    ([[top, bottom], [left, right]]); on a sequence, as Keras, n or [before, after]."""
 
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
 
-    def amounts(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        """((top, bottom), (left, right))."""
-        value = self._border()
+    def amounts(self, rank: int) -> tuple[tuple[int, int], ...]:
+        """(before, after) per spatial axis."""
+        value, argument = self._border()
         if isinstance(value, int):
-            return ((value, value), (value, value))
-        if isinstance(value[0], int):
-            return ((value[0], value[0]), (value[1], value[1]))  # type: ignore[return-value]
-        return (tuple(value[0]), tuple(value[1]))  # type: ignore[return-value]
+            return ((value, value),) * rank
+        flat = all(isinstance(v, int) for v in value)
+        if rank == 1 and flat and len(value) == 2:
+            return ((value[0], value[1]),)
+        if rank > 1 and len(value) == rank:
+            return tuple((v, v) if isinstance(v, int) else (v[0], v[1]) for v in value)
+        forms = "n or [before, after]" if rank == 1 else f"n, {rank} sizes, or {rank} [before, after] pairs"
+        raise ShapeError(f"{argument} {show_value(value)} does not fit the input's {rank} spatial "
+                         f"{'axis' if rank == 1 else 'axes'} ({SPATIAL_AXES[rank]})", argument=argument, hint=f"give {forms}")
 
-    def _border(self) -> Any:
+    def _border(self) -> tuple[Any, str]:
         raise NotImplementedError
 
 
@@ -108,11 +118,13 @@ def _border_sizes(value: Any) -> Any:
     flat = [value] if isinstance(value, int) else [v for item in value for v in ((item,) if isinstance(item, int) else item)]
     if any(v < 0 or v > MAX_DIMENSION for v in flat):
         raise ValueError(f"expected sizes between 0 and {MAX_DIMENSION}; received {show_value(value)}")
+    if not isinstance(value, int) and not 1 <= len(value) <= 3:
+        raise ValueError(f"expected one to three sizes or [before, after] pairs; received {show_value(value)}")
     return value
 
 
 class ZeroPad(_Border):
-    """Zero padding of height and width (keras.layers.ZeroPadding2D)."""
+    """Zero padding at the borders (keras.layers.ZeroPadding1D/2D/3D, by the input)."""
 
     op: ClassVar[str] = "zero_pad"
     positional: ClassVar[tuple[str, ...]] = ("padding",)
@@ -124,22 +136,23 @@ class ZeroPad(_Border):
 
     _sizes = field_validator("padding")(_border_sizes)
 
-    def _border(self) -> Any:
-        return self.padding
+    def _border(self) -> tuple[Any, str]:
+        return self.padding, "padding"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        height, width, channels = spatial_input(self, inputs[0])
-        (top, bottom), (left, right) = self.amounts()
-        return (height + top + bottom, width + left + right, channels)
+        sizes, channels = spatial_input(self, inputs[0])
+        return (*(n + before + after for n, (before, after) in zip(sizes, self.amounts(len(sizes)))), channels)
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        (top, bottom), (left, right) = self.amounts()
-        return Window((1, 1), (Fraction(1), Fraction(1)), (top, left), (bottom, right))
+        amounts = self.amounts(len(inputs[0]) - 1)
+        rank = len(amounts)
+        return Window((1,) * rank, (Fraction(1),) * rank, tuple(a[0] for a in amounts), tuple(a[1] for a in amounts))
 
 
 class Crop(_Border):
-    """Removes rows and columns at the borders (keras.layers.Cropping2D), as NASNet aligns its
-    two paths and a U-Net its skips: `crop([[1, 0], [1, 0]])` drops the first row and column."""
+    """Removes rows and columns at the borders (keras.layers.Cropping1D/2D/3D, by the input), as
+    NASNet aligns its two paths and a U-Net its skips: `crop([[1, 0], [1, 0]])` drops the first
+    row and column."""
 
     op: ClassVar[str] = "crop"
     positional: ClassVar[tuple[str, ...]] = ("cropping",)
@@ -151,51 +164,67 @@ class Crop(_Border):
 
     _sizes = field_validator("cropping")(_border_sizes)
 
-    def _border(self) -> Any:
-        return self.cropping
+    def _border(self) -> tuple[Any, str]:
+        return self.cropping, "cropping"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        height, width, channels = spatial_input(self, inputs[0])
-        (top, bottom), (left, right) = self.amounts()
-        if top + bottom >= height or left + right >= width:
+        sizes, channels = spatial_input(self, inputs[0])
+        amounts = self.amounts(len(sizes))
+        if any(before + after >= n for n, (before, after) in zip(sizes, amounts)):
             raise ShapeError(f"cropping {show_value(self.cropping)} leaves nothing of the {format_shape(inputs[0])} input",
-                             argument="cropping", hint="crop less than the height and the width")
-        return (height - top - bottom, width - left - right, channels)
+                             argument="cropping", hint="crop less than the size of each axis")
+        return (*(n - before - after for n, (before, after) in zip(sizes, amounts)), channels)
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        (top, bottom), (left, right) = self.amounts()  # the first output is the input's (top, left)
-        return Window((1, 1), (Fraction(1), Fraction(1)), (-top, -left), (-bottom, -right))
+        amounts = self.amounts(len(inputs[0]) - 1)  # the first output is the input's (top, left)
+        rank = len(amounts)
+        return Window((1,) * rank, (Fraction(1),) * rank, tuple(-a[0] for a in amounts), tuple(-a[1] for a in amounts))
 
 
 class Upsample(Layer):
-    """Repeats rows and columns (keras.layers.UpSampling2D)."""
+    """Repeats values along each spatial axis (keras.layers.UpSampling1D/2D/3D, by the input)."""
 
     op: ClassVar[str] = "upsample"
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = RESHAPE
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
     positional: ClassVar[tuple[str, ...]] = ("size",)
     keras_layer: ClassVar[str] = "layers.UpSampling2D"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
     keras_positional: ClassVar[int] = 1
 
     size: Pair = 2
-    interpolation: Literal["nearest", "bilinear"] = "nearest"
+    interpolation: Literal["nearest", "bilinear"] = "nearest"  # images only
 
     _pairs = field_validator("size")(positive_pair)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        height, width, channels = spatial_input(self, inputs[0])
-        size = pair(self.size)
-        return (height * size[0], width * size[1], channels)
+        sizes, channels = spatial_input(self, inputs[0])
+        if len(sizes) != 2 and self.interpolation != "nearest":
+            raise ShapeError(f"interpolation={self.interpolation} is for images; Keras repeats the values of a "
+                             f"{len(sizes)}-D map", argument="interpolation")
+        return (*(n * k for n, k in zip(sizes, per_axis(self.size, len(sizes), "size"))), channels)
+
+    def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
+        call = super().keras_call(explicit, keep)
+        if self._rank == 2:
+            return call
+        # UpSampling1D takes one size and neither takes an interpolation
+        arguments = tuple(a for a in call.arguments if a.name != "interpolation")
+        if self._rank == 1 and isinstance(self.size, tuple) and "size" not in keep:
+            arguments = tuple(KerasArgument("size", self.size[0], "size") if a.name == "size" else a for a in arguments)
+        return KerasCall(call.path, arguments, call.positional)
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
-        # nearest: Keras repeats rows and columns, and tf.profiler counts the two scalar Muls
-        # that compute the repeated sizes; bilinear's ResizeBilinear has no registered FLOPs.
-        return 2 if self.interpolation == "nearest" else 0
+        # nearest: Keras repeats along each axis, and tf.profiler counts the scalar Mul that
+        # computes each repeated size (one per spatial axis); bilinear's ResizeBilinear has no
+        # registered FLOPs.
+        return len(output) - 1 if self.interpolation == "nearest" else 0
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        size = pair(self.size)
-        return Window((1, 1), (Fraction(1, size[0]), Fraction(1, size[1])), (0, 0), (0, 0))
+        rank = len(inputs[0]) - 1
+        size = per_axis(self.size, rank, "size")
+        return Window((1,) * rank, tuple(Fraction(1, k) for k in size), (0,) * rank, (0,) * rank)
 
 
 class Reshape(Layer):

@@ -12,6 +12,7 @@ from ..errors import show_value
 from .base import (
     MAX_DIMENSION,
     POOL,
+    SPATIAL_AXES,
     Activated,
     ActivationName,
     InitializerName,
@@ -22,7 +23,9 @@ from .base import (
     Shape,
     ShapeError,
     Window,
-    pair,
+    axis_text,
+    format_shape,
+    per_axis,
     same_padding,
     spatial_input,
     window_output,
@@ -30,59 +33,65 @@ from .base import (
 
 
 def positive_pair(value: Any) -> Any:
+    """A positive size, or one per spatial axis (one to three)."""
+    if not isinstance(value, int) and not 1 <= len(value) <= 3:
+        raise ValueError(f"expected a positive size or one per spatial axis (one to three); received {show_value(value)}")
     for item in (value,) if isinstance(value, int) else value:
         if item < 1:
-            raise ValueError(f"expected a positive size or a pair of them; received {show_value(value)}")
+            raise ValueError(f"expected a positive size or one per spatial axis; received {show_value(value)}")
         if item > MAX_DIMENSION:
             raise ValueError(f"expected at most {MAX_DIMENSION}; received {show_value(value)}")
     return value
 
 
 class Windowed(Layer):
-    """Shared rules of kinds that slide a window: convolutions and pooling."""
+    """Shared rules of kinds that slide a window over 1, 2 or 3 spatial axes: convolutions and
+    pooling. Sizes are given once for every axis or once per axis (`[3, 5]` on an image)."""
 
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
     padding: Padding = "valid"
 
-    def _kernel(self) -> tuple[int, int]:
+    def _kernel(self, rank: int) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def _stride(self) -> tuple[int, int]:
+    def _stride(self, rank: int) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def _dilation(self) -> tuple[int, int]:
-        return (1, 1)
+    def _dilation(self, rank: int) -> tuple[int, ...]:
+        return (1,) * rank
 
-    def effective_kernel(self) -> tuple[int, int]:
-        kernel, dilation = self._kernel(), self._dilation()
-        return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
+    def effective_kernel(self, rank: int) -> tuple[int, ...]:
+        kernel, dilation = self._kernel(rank), self._dilation(rank)
+        return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
 
-    def extent(self) -> str:
-        kernel = self.effective_kernel()
-        return f"{kernel[0]}x{kernel[1]}" if kernel[0] != kernel[1] else str(kernel[0])
+    def extent(self, rank: int) -> str:
+        return axis_text(self.effective_kernel(rank))
 
-    def spatial_output(self, shape: Shape) -> tuple[int, int]:
-        height, width, _ = spatial_input(self, shape)
-        kernel, stride = self.effective_kernel(), self._stride()
+    def spatial_output(self, shape: Shape) -> tuple[int, ...]:
+        sizes, _ = spatial_input(self, shape)
+        rank = len(sizes)
+        kernel, stride = self.effective_kernel(rank), self._stride(rank)
         if self.padding == "valid":
-            for axis, size, k in (("height", height, kernel[0]), ("width", width, kernel[1])):
+            for axis, size, k in zip(SPATIAL_AXES[rank].split(" x "), sizes, kernel):
                 if k > size:
                     what = "pool" if self.family is POOL else "kernel"
                     raise ShapeError(
-                        f"{what} {self.extent()} exceeds its {height}x{width} input with padding=valid "
+                        f"{what} {self.extent(rank)} exceeds its {format_shape(sizes)} input with padding=valid "
                         f"({axis} {k} > {size})",
                         argument="pool" if what == "pool" else "kernel",
                         hint="use padding=same, a smaller window, or less downsampling before this layer",
                     )
-        return (window_output(height, kernel[0], stride[0], self.padding), window_output(width, kernel[1], stride[1], self.padding))
+        return tuple(window_output(n, k, s, self.padding) for n, k, s in zip(sizes, kernel, stride))
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        height, width, _ = inputs[0]
-        kernel, stride = self.effective_kernel(), self._stride()
+        sizes = inputs[0][:-1]
+        rank = len(sizes)
+        kernel, stride = self.effective_kernel(rank), self._stride(rank)
         if self.padding == "same":
-            pads = [same_padding(n, k, s) for n, k, s in zip((height, width), kernel, stride)]
+            pads = [same_padding(n, k, s) for n, k, s in zip(sizes, kernel, stride)]
         else:
-            pads = [(0, 0), (0, 0)]
-        return Window(kernel, (Fraction(stride[0]), Fraction(stride[1])), (pads[0][0], pads[1][0]), (pads[0][1], pads[1][1]),
+            pads = [(0, 0)] * rank
+        return Window(kernel, tuple(Fraction(s) for s in stride), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
                       self.padding)
 
 
@@ -103,23 +112,29 @@ class Convolution(Activated, Regularized, Windowed):
 
     _pairs = field_validator("kernel", "stride", "dilation")(positive_pair)
 
-    def _kernel(self) -> tuple[int, int]:
-        return pair(self.kernel)
+    def _kernel(self, rank: int) -> tuple[int, ...]:
+        return per_axis(self.kernel, rank, "kernel")
 
-    def _stride(self) -> tuple[int, int]:
-        return pair(self.stride)
+    def _stride(self, rank: int) -> tuple[int, ...]:
+        return per_axis(self.stride, rank, "stride")
 
-    def _dilation(self) -> tuple[int, int]:
-        return pair(self.dilation)
+    def _dilation(self, rank: int) -> tuple[int, ...]:
+        return per_axis(self.dilation, rank, "dilation")
 
-    def check_stride_and_dilation(self) -> None:
-        if self._stride() != (1, 1) and self._dilation() != (1, 1):
+    def check_stride_and_dilation(self, rank: int) -> None:
+        if set(self._stride(rank)) != {1} and set(self._dilation(rank)) != {1}:
             raise ShapeError(f"stride {show_value(self.stride)} and dilation {show_value(self.dilation)} "
                              "cannot both exceed 1 in Keras", argument="dilation")
 
+    def kernel_text(self) -> str:
+        """The kernel for labels: 3x3 on an image, 3 on a sequence, 3x3x3 on a volume."""
+        kernel = (self.kernel,) * self._rank if isinstance(self.kernel, int) else self.kernel
+        return "x".join(map(str, kernel))
+
     def stride_label(self) -> str:
         """What follows the kind in a label: the stride when not 1, the fused activation if any."""
-        text = f", /{show_value(self.stride)}" if self._stride() != (1, 1) else ""
+        strided = self.stride != 1 and (isinstance(self.stride, int) or set(self.stride) != {1})
+        text = f", /{show_value(self.stride)}" if strided else ""
         return text + (f", {self.activation}" if self.activation else "")
 
 
