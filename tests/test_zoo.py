@@ -17,12 +17,14 @@ ZOO = (
     "lenet5_original", "vgg16_imagenet", "vgg19", "resnet50", "mobilenet", "densenet121",
     "resnet18_imagenet", "resnet34", "alexnet", "googlenet",
     "mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169", "mobilenetv3small", "mobilenetv3large",
+    "efficientnetb0", "efficientnetv2b0", "inception_resnet_v2", "convnext_tiny", "nasnetmobile",
 )
 
 # Specs that reproduce a Keras model exactly, warnings included: Xception's third entry unit
 # max-pools an even 74x74 map with padding=same (one pixel after, none before) beside its 1x1
-# stride-2 shortcut, so its merge is misaligned by a pixel in Keras too.
-KEEPS_KERAS_WARNINGS = {"xception"}
+# stride-2 shortcut, so its merge is misaligned by a pixel in Keras too; NASNet's adjusting
+# paths (zero-pad then crop) and strided separable convs on even maps shift theirs (13 merges).
+KEEPS_KERAS_WARNINGS = {"xception", "nasnetmobile"}
 
 # Specs that are exactly a keras.applications model (weights=None, include_top, the model's
 # default input, 1000 classes).
@@ -39,16 +41,26 @@ APPLICATIONS = {
     "densenet169": "DenseNet169",
     "mobilenetv3small": "MobileNetV3Small",
     "mobilenetv3large": "MobileNetV3Large",
+    "efficientnetb0": "EfficientNetB0",
+    "efficientnetv2b0": "EfficientNetV2B0",
+    "inception_resnet_v2": "InceptionResNetV2",
+    "convnext_tiny": "ConvNeXtTiny",
+    "nasnetmobile": "NASNetMobile",
 }
+# Models whose stem and downsampling blocks are nested Sequentials and whose sums are operations,
+# compared operation by operation (ours has a layer for each).
+NESTED_APPLICATIONS = {"convnext_tiny"}
 # Keras' arguments where the default is not the spec's network: MobileNetV3 defaults to any input size.
 APPLICATION_ARGUMENTS = {"mobilenetv3small": {"input_shape": (224, 224, 3)}, "mobilenetv3large": {"input_shape": (224, 224, 3)}}
 # ... of which these are also held to every layer's output shape and to tf.profiler's FLOPs.
 PROFILED_APPLICATIONS = ("mobilenetv2", "resnet50v2", "xception", "inception_v3", "densenet169", "mobilenetv3small",
-                         "mobilenetv3large")
+                         "mobilenetv3large", "efficientnetb0", "efficientnetv2b0", "inception_resnet_v2", "convnext_tiny",
+                         "nasnetmobile")
 
 # Keras layer classes with weights -> archspec kinds.
 WEIGHTED_KINDS = {"Conv2D": "conv", "DepthwiseConv2D": "depthwise_conv", "SeparableConv2D": "separable_conv", "Dense": "dense",
-                  "BatchNormalization": "bn"}
+                  "BatchNormalization": "bn", "Normalization": "normalization", "LayerNormalization": "layer_norm",
+                  "LayerScale": "layer_scale"}
 
 
 @cache
@@ -107,13 +119,14 @@ def application():
         layers = Counter()
         for layer in model.layers:
             if layer.weights:
-                kind = WEIGHTED_KINDS[type(layer).__name__]
+                kind = WEIGHTED_KINDS.get(type(layer).__name__, type(layer).__name__)  # a nested Sequential: its class
                 layers[(kind, tuple(layer.output.shape[1:]), layer.count_params())] += 1
         extra = {}
         if profiled:
             from .test_keras_emit import profile
 
             extra["shapes"] = Counter(tuple(layer.output.shape[1:]) for layer in model.layers[1:])
+            extra["flat_shapes"] = Counter(tuple(op.output.shape[1:]) for op in flat_operations(model))
             extra["tfprof"] = profile(model, tuple(model.input.shape[1:]))[0]
         return {**extra,
             "params": model.count_params(),
@@ -122,6 +135,15 @@ def application():
             "output_shape": tuple(model.output.shape[1:]),
             "layers": layers,
         }
+
+    def flat_operations(model):
+        """Every layer and operation, nested models opened: ConvNeXt nests Sequentials and writes
+        its residual sums as `x + y` operations, which archspec writes as layers."""
+        for op in model.operations if hasattr(model, "operations") else model.layers:  # a Sequential has layers only
+            if isinstance(op, keras.Model):
+                yield from flat_operations(op)
+            elif not isinstance(op, keras.layers.InputLayer):
+                yield op
 
     def get(name: str, **kwargs) -> dict:
         key = (name, tuple(sorted(kwargs.items())))
@@ -145,9 +167,11 @@ def test_spec_equals_keras_application(application, name):
     assert (totals.params, totals.trainable_params, totals.non_trainable_params) == (
         reference["params"], reference["trainable"], reference["non_trainable"])
     assert ours.output_shape == reference["output_shape"] == (1000,)
-    assert weighted_layers(ours) == reference["layers"]
+    if name not in NESTED_APPLICATIONS:  # else its weighted "layers" are Sequentials of several of ours
+        assert weighted_layers(ours) == reference["layers"]
     if name in PROFILED_APPLICATIONS:
-        assert Counter(layer.output_shape for layer in ours.layers) == reference["shapes"]  # every layer, one to one
+        shapes = "flat_shapes" if name in NESTED_APPLICATIONS else "shapes"
+        assert Counter(layer.output_shape for layer in ours.layers) == reference[shapes]  # every layer, one to one
         assert totals.flops["tfprof"] == reference["tfprof"]
 
 
@@ -183,6 +207,26 @@ def test_parametric_mobilenetv3_equals_keras_application(application, name, appl
     assert weighted_layers(ours) == reference["layers"]
 
 
+# (spec, application, --set) for members of a family written as a formula of width, depth, size
+FAMILY_MEMBERS = [
+    ("efficientnetb0", "EfficientNetB2", {"width": 1.1, "depth": 1.2, "size": 260, "dropout_rate": 0.3}),
+    ("efficientnetb0", "EfficientNetB3", {"width": 1.2, "depth": 1.4, "size": 300, "dropout_rate": 0.3}),
+    ("efficientnetv2b0", "EfficientNetV2B1", {"depth": 1.1, "size": 240}),
+    ("convnext_tiny", "ConvNeXtSmall", {"depth3": 27}),
+]
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name, application_name, settings", FAMILY_MEMBERS, ids=[m[1] for m in FAMILY_MEMBERS])
+def test_family_members_equal_keras_applications(application, name, application_name, settings):
+    reference = application(application_name)
+    ours = archspec.load(name).analyze(set=settings)
+    assert (ours.totals.params, ours.totals.trainable_params, ours.totals.non_trainable_params) == (
+        reference["params"], reference["trainable"], reference["non_trainable"])
+    if name not in NESTED_APPLICATIONS:
+        assert weighted_layers(ours) == reference["layers"]
+
+
 @pytest.mark.keras
 def test_emitted_mobilenet_equals_keras_application(application):
     model = archspec.load("mobilenet").to_keras()
@@ -214,6 +258,11 @@ PUBLISHED = {
     "densenet169": (14_307_880, "keras", (1000,)),
     "mobilenetv3small": (2_554_968, "keras", (1000,)),
     "mobilenetv3large": (5_507_432, "keras", (1000,)),
+    "efficientnetb0": (5_330_571, "keras", (1000,)),
+    "efficientnetv2b0": (7_200_312, "keras", (1000,)),
+    "inception_resnet_v2": (55_873_736, "keras", (1000,)),
+    "convnext_tiny": (28_589_128, "keras", (1000,)),
+    "nasnetmobile": (5_326_716, "keras", (1000,)),
 }
 
 
