@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from ..errors import Diagnostic
-from ..graph import BLOCK_GROUP, INPUT, Graph, Node
+from ..graph import BLOCK_GROUP, Graph, Node
 from ..layers import Layer, Shape, Window, elements, format_shape
 from .render import format_bytes
 from .report import BYTES_PER_VALUE, FLOP_PROFILES, MAX_ALIGNMENT_WARNINGS, LayerReport, ReceptiveField, Report, Totals, numbers
@@ -35,8 +35,9 @@ class Analyzer:
 
     def run(self) -> Report:
         graph = self.graph
-        spatial_axes = len(graph.input_shape) - 1  # 0 for a flat input: no field
-        self.fields[INPUT] = _FieldState(ReceptiveField.of_input(spatial_axes) if spatial_axes else None)
+        for name, shape in graph.inputs:
+            axes = len(shape) - 1  # 0 for a flat input: no field
+            self.fields[name] = _FieldState(ReceptiveField.of_input(axes) if axes else None)
         layers = [self.layer_report(node) for node in graph.nodes]
         if self.misaligned > MAX_ALIGNMENT_WARNINGS:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
@@ -46,7 +47,9 @@ class Analyzer:
         self.check_square_sequence()
         totals = self.totals(layers)
         return Report(graph.network, graph.input_shape, graph.shape_of(graph.output), tuple(layers), totals,
-                      graph.warnings + tuple(self.warnings), graph.groups, self.convention)
+                      graph.warnings + tuple(self.warnings), graph.groups, self.convention,
+                      ((graph.input_name, graph.input_shape), *graph.extra_inputs),
+                      tuple((name, graph.shape_of(name)) for name in graph.outputs))
 
     def check_square_sequence(self) -> None:
         """`input 28x28` is a sequence of 28 steps with 28 channels, so convs run 1-D over it:
@@ -69,7 +72,7 @@ class Analyzer:
         graph = self.graph
         output = graph.shape_of(graph.output)
         name, culprit = graph.output, None
-        while len(output) > 1 and name != INPUT:
+        while len(output) > 1 and not graph.is_input(name):
             node = graph.node(name)
             inputs = [graph.shape_of(source) for source in node.inputs]
             if node.layer.on_map(inputs):
@@ -163,10 +166,10 @@ class Analyzer:
                 if last in seen[1 - side]:
                     other = chains[1 - side]
                     return (chains[0][:-1], other[: other.index(last)]) if side == 0 else (other[: other.index(last)], chains[1][:-1])
-            if chains[0][-1] == INPUT and chains[1][-1] == INPUT:
+            if self.graph.is_input(chains[0][-1]) and self.graph.is_input(chains[1][-1]):
                 return chains[0][:-1], chains[1][:-1]
             for side in (0, 1):
-                if chains[side][-1] != INPUT:
+                if not self.graph.is_input(chains[side][-1]):
                     step = self.previous(chains[side][-1])
                     chains[side].append(step)
                     seen[side].add(step)

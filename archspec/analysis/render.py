@@ -23,6 +23,17 @@ def field_text(value: ReceptiveField | None) -> str:
     return value.text() if value else "-"
 
 
+def io_text(report: Report) -> str:
+    """`input 32x32x3 -> output 10`; with several, or named, inputs and outputs each by name."""
+    inputs = report.inputs or (("input", report.input_shape),)
+    outputs = report.outputs or (("", report.output_shape),)
+    if len(inputs) == 1 and inputs[0][0] == "input" and len(outputs) == 1:
+        return f"input {format_shape(report.input_shape)} -> output {format_shape(report.output_shape)}"
+    input_text = ", ".join(f"{name} {format_shape(shape)}" for name, shape in inputs)
+    output_text = ", ".join(f"{name} {format_shape(shape)}" for name, shape in outputs) if len(outputs) > 1 else format_shape(outputs[0][1])
+    return f"input{'s' if len(inputs) > 1 else ''} {input_text} -> output{'s' if len(outputs) > 1 else ''} {output_text}"
+
+
 def describe_totals(report: Report) -> list[tuple[str, str]]:
     """The totals as (label, text) pairs, shared by the table and Markdown renderers."""
     totals = report.totals
@@ -67,7 +78,7 @@ def render_table(report: Report, depth: int | None = None) -> str:
         return "  ".join(parts).rstrip()
 
     rule = "-" * len(line(["x" * w for w in widths]))
-    title = f"{report.network}: input {format_shape(report.input_shape)} -> output {format_shape(report.output_shape)}"
+    title = f"{report.network}: {io_text(report)}"
     out = [title, rule, line(TABLE_HEADER), rule, *(line(cells) for cells in rows), rule]
     label_width = max(len(label) for label, _ in describe_totals(report))
     out += [f"{label.ljust(label_width)}  {text}" for label, text in describe_totals(report)]

@@ -147,6 +147,8 @@ class Report:
     diagnostics: tuple[Diagnostic, ...]
     groups: tuple = ()
     param_convention: str = "keras"
+    inputs: tuple[tuple[str, Shape], ...] = ()  # (name, shape) of every input, the first first
+    outputs: tuple[tuple[str, Shape], ...] = ()  # (layer, shape) of every output, the first first
 
     def layer(self, name: str) -> LayerReport:
         return next(layer for layer in self.layers if layer.name == name)
@@ -154,7 +156,10 @@ class Report:
     def to_dict(self) -> dict:
         return {
             "format": REPORT_FORMAT, "network": self.network, "input_shape": list(self.input_shape),
-            "output_shape": list(self.output_shape), "param_convention": self.param_convention,
+            "output_shape": list(self.output_shape),
+            "inputs": [{"name": name, "shape": list(shape)} for name, shape in self.inputs],
+            "outputs": [{"name": name, "shape": list(shape)} for name, shape in self.outputs],
+            "param_convention": self.param_convention,
             "totals": self.totals.to_dict(), "layers": [layer.to_dict() for layer in self.layers],
             "diagnostics": [
                 {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note}

@@ -78,7 +78,10 @@ class ArchPrinter:
         header = f"network {data['network']}{self.param_list(data.get('params', []), set())}"
         self.emit(0, header, self.start_line(("network",)) or (1 if self.source else None))
         network_scope = {p["name"] for p in data.get("params", [])}
-        self.emit(0, f"input {self.expr(data['input'], network_scope)}", self.start_line(("input",)))
+        named = f" as {data['input_name']}" if "input_name" in data else ""
+        self.emit(0, f"input {self.expr(data['input'], network_scope)}{named}", self.start_line(("input",)))
+        for index, further in enumerate(data.get("inputs", [])):
+            self.emit(0, f"input {self.expr(further['shape'], set())} as {further['name']}", self.start_line(("inputs", index)))
         for index, block in enumerate(data.get("blocks", [])):
             path = ("blocks", index)
             scope = network_scope | {p["name"] for p in block.get("params", [])}
@@ -90,6 +93,8 @@ class ArchPrinter:
             first = len(self.lines)
             self.body(body, ("body",), 0, network_scope)
             self.lines[first].blank_before = True
+        if data.get("outputs"):
+            self.emit(0, "output " + ", ".join(f"@{name}" for name in data["outputs"]), self.start_line(("outputs", 0)), blank=True)
         return self.render()
 
     def close(self, indent: int, path: DataPath, opening: _Line, prefix: str = "}", line: int | None = None) -> _Line:

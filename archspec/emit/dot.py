@@ -53,8 +53,8 @@ class DotWriter:
     # -- which drawn node stands for each layer
 
     def representative(self, name: str) -> str:
-        if name == INPUT:
-            return INPUT
+        if self.graph.is_input(name):
+            return name
         node_groups = self.layers[name].groups
         if self.depth is not None and len(node_groups) >= self.depth:
             return node_groups[self.depth - 1]
@@ -152,6 +152,18 @@ class DotWriter:
                 lines.append(f"  {_quote(tail)} -> {_quote(head)} [{', '.join(attributes)}];")
         return lines
 
+    def output_marks(self) -> list[str]:
+        """A network with several outputs marks each: a node per output, from the layer."""
+        if not self.graph.extra_outputs:
+            return []
+        lines = []
+        for index, name in enumerate(self.graph.outputs):
+            mark = f"output:{name}"
+            lines.append(f'  {_quote(mark)} [label=<<b>output {index + 1}</b><br/><font point-size="9">{html.escape(name)}: '
+                         f'{format_shape(self.graph.shape_of(name))}</font>>, shape=box, style="rounded,bold", color="#495057"];')
+            lines.append(f"  {_quote(self.representative(name))} -> {_quote(mark)} [weight=4];")
+        return lines
+
     def legend(self) -> list[str]:
         drawn = set(self.families.values())
         rows = "".join(
@@ -172,19 +184,23 @@ class DotWriter:
         for group_id, members in self.collapsed().items():
             node_text[group_id] = self.group_node(group_id, members)
         totals = report.totals
-        title = (f"{report.network}: {_compact(totals.params)} params, {_compact(totals.macs)} MACs, "
-                 f"{format_shape(report.input_shape)} -> {format_shape(report.output_shape)}")
+        inputs = ", ".join(format_shape(shape) for _, shape in report.inputs) if report.inputs else format_shape(report.input_shape)
+        outputs = ", ".join(format_shape(shape) for _, shape in report.outputs) if report.outputs else format_shape(report.output_shape)
+        title = f"{report.network}: {_compact(totals.params)} params, {_compact(totals.macs)} MACs, {inputs} -> {outputs}"
         lines = [
             f"digraph {_quote(report.network)} {{",
             f"  graph [rankdir=TB, label={_quote(title)}, labelloc=t, fontname=\"Helvetica\", fontsize=14, "
             "nodesep=0.25, ranksep=0.3, newrank=true];",
             '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.04", height=0.3];',
             '  edge [fontname="Helvetica", fontsize=8, fontcolor="#6c757d", color="#495057", arrowsize=0.6];',
-            f'  {_quote(INPUT)} [label=<<b>input</b><br/><font point-size="9">{format_shape(report.input_shape)}</font>>, '
-            'shape=box, style="filled,rounded", fillcolor="#ffffff"];',
         ]
+        for node, shape in self.graph.inputs:
+            label = self.graph.input_name if node == INPUT else node
+            lines.append(f'  {_quote(node)} [label=<<b>{html.escape(label)}</b><br/><font point-size="9">{format_shape(shape)}</font>>, '
+                         'shape=box, style="filled,rounded", fillcolor="#ffffff"];')
         lines += self.write_cluster(self.clusters(), node_text, "  ")
         lines += self.edges()
+        lines += self.output_marks()
         lines += self.legend()
         lines.append("}")
         return "\n".join(lines) + "\n"

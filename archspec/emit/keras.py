@@ -33,9 +33,11 @@ def to_keras(graph: Graph) -> Any:
     """The functional Keras model of `graph`, with the same layer names as the report."""
     import keras
 
-    tensors = {INPUT: keras.Input(shape=graph.input_shape, name=INPUT)}
+    tensors = {node: keras.Input(shape=shape, name=graph.input_name if node == INPUT else node) for node, shape in graph.inputs}
     for node in graph.nodes:
         layer = instantiate(keras, node.layer.keras_call(), name=node.name)
         inputs = [tensors[name] for name in node.inputs]
         tensors[node.name] = layer(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(tensors[INPUT], tensors[graph.output], name=graph.network)
+    inputs = [tensors[node] for node, _ in graph.inputs]
+    outputs = [tensors[name] for name in graph.outputs]
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0], name=graph.network)

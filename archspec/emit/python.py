@@ -81,10 +81,10 @@ class PythonWriter:
         for node in graph.nodes:
             for name in node.inputs:
                 self.consumers.setdefault(name, []).append(node.name)
-        self.variables = {INPUT: "inputs"}
+        self.variables = {INPUT: "inputs", **{name: names.allocate(name) for name, _ in graph.extra_inputs}}
         for index, node in enumerate(graph.nodes):
             following = graph.nodes[index + 1].name if index + 1 < len(graph.nodes) else None
-            single_use = self.consumers.get(node.name, []) == [following] and following is not None
+            single_use = self.consumers.get(node.name, []) == [following] and following is not None and node.name not in graph.outputs
             self.variables[node.name] = "x" if single_use else names.allocate(node.name)
 
     def regularizer_parameters(self) -> set[str]:
@@ -193,9 +193,14 @@ class PythonWriter:
         docstring = f"Build {graph.network} for a {format_shape(graph.input_shape)} input" + (f" ({described})" if described else "") + "."
         lines.append(wrap(f'    """{docstring}"""'))
         lines += self.structural_checks()
-        lines.append(f'    inputs = keras.Input(shape=input_shape, name="{INPUT}")')
+        lines.append(f"    inputs = keras.Input(shape=input_shape, name={literal(graph.input_name)})")
+        lines += [f"    {self.variables[name]} = keras.Input(shape={literal(shape)}, name={literal(name)})" for name, shape in graph.extra_inputs]
         lines += body
-        lines.append(f"    return keras.Model(inputs, {self.variables[graph.output]}, name={literal(graph.network)})")
+        inputs = [self.variables[name] for name, _ in graph.inputs]
+        outputs = [self.variables[name] for name in graph.outputs]
+        model_inputs = f"[{', '.join(inputs)}]" if len(inputs) > 1 else inputs[0]
+        model_outputs = f"[{', '.join(outputs)}]" if len(outputs) > 1 else outputs[0]
+        lines.append(wrap(f"    return keras.Model({model_inputs}, {model_outputs}, name={literal(graph.network)})"))
         return "\n".join(lines) + "\n"
 
 

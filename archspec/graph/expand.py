@@ -79,6 +79,7 @@ class Expander:
         if input_shape is None:  # nothing downstream can be checked
             self.sink.raise_if_errors({self.source.file: self.source.text})
         self.shapes[INPUT] = input_shape
+        extra_inputs = self.named_inputs(env)
         if refuse_oversized(self.spec, env, self.limits, self.error):
             self.sink.raise_if_errors({self.source.file: self.source.text})
         scope = Scope("", ())
@@ -89,17 +90,55 @@ class Expander:
         if not self.nodes and not self.sink.has_errors:
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
-        if current == INPUT:
-            self.error("the network's output is its input: no layer reaches it", ("body", len(self.spec.body) - 1),
-                       "the last statement switched to `@input`; end with a layer")
-            self.sink.raise_if_errors({self.source.file: self.source.text})
-        nodes, warning = prune_unused(self.nodes, current)
+        outputs = self.outputs(current, extra_inputs)
+        nodes, warning = prune_unused(self.nodes, outputs)
         if warning is not None:
             self.sink.add(warning)
+        used = {source for node in nodes for source in node.inputs}
+        for index, (name, _) in enumerate(extra_inputs):
+            if name not in used:
+                self.error(f"input `{name}` is never used", ("inputs", index, "name"),
+                           f"read it in the body as a tap: `@{name}` (then layers), or `concat(@{name})`")
+        self.sink.raise_if_errors({self.source.file: self.source.text})
         parameters = tuple((p.name, env[p.name]) for p in self.spec.params)
         input_symbol = None if self.input_override is not None else env.substitute(self.spec.input)
-        return Graph(self.spec.network, parameters, input_shape, nodes, current, tuple(self.groups),
-                     self.source.file, frozenset(self.structural), input_symbol, self.fixed_input, tuple(self.sink.items))
+        return Graph(self.spec.network, parameters, input_shape, nodes, outputs[0], tuple(self.groups),
+                     self.source.file, frozenset(self.structural), input_symbol, self.fixed_input, tuple(self.sink.items),
+                     self.spec.input_name or INPUT, extra_inputs, outputs[1:])
+
+    def named_inputs(self, env: Env) -> tuple[tuple[str, Shape], ...]:
+        """The further inputs (`input 10 as meta`), each a tap; and the first input's own name."""
+        if self.spec.input_name is not None:
+            self.taps[self.spec.input_name] = INPUT
+            self.names[self.spec.input_name] = ("input_name",)
+        found = []
+        for index, named in enumerate(self.spec.inputs):
+            shape = self.valid_shape(self.evaluate(named.shape, env, ("inputs", index, "shape")), ("inputs", index, "shape"))
+            self.shapes[named.name] = UNKNOWN if shape is None else shape  # said once; its tap still resolves
+            self.taps[named.name] = named.name
+            self.names[named.name] = ("inputs", index, "name")
+            if shape is not None:
+                found.append((named.name, shape))
+        return tuple(found)
+
+    def outputs(self, current: str, extra_inputs: tuple[tuple[str, Shape], ...]) -> tuple[str, ...]:
+        """The node of each output: `output @a, @b` names taps; without it, the last tensor."""
+        inputs = {INPUT, *(name for name, _ in extra_inputs)}
+        if not self.spec.outputs:
+            if current in inputs:
+                self.error("the network's output is its input: no layer reaches it", ("body", len(self.spec.body) - 1),
+                           "the last statement switched to an input's tap; end with a layer")
+            self.sink.raise_if_errors({self.source.file: self.source.text})
+            return (current,)
+        found = []
+        for index, tap in enumerate(self.spec.outputs):
+            node = self.resolve_tap(tap, Scope("", ()), ("outputs", index))
+            if node in inputs:
+                self.error(f"output `@{tap}` is an input: no layer reaches it", ("outputs", index), "name a layer or group")
+            elif node is not None:
+                found.append(node)
+        self.sink.raise_if_errors({self.source.file: self.source.text})
+        return tuple(found)
 
     def network_parameters(self) -> dict[str, Any]:
         known = [p.name for p in self.spec.params]
@@ -124,11 +163,17 @@ class Expander:
         value = self.evaluate(self.spec.input, env, ("input",))
         if value is UNKNOWN:
             return None
+        return self.valid_shape(value, ("input",))
+
+    def valid_shape(self, value: Any, path: DataPath) -> Shape | None:
+        """An input's shape, or None after saying what is wrong with it."""
+        if value is UNKNOWN:
+            return None
         shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
         valid = isinstance(shape, tuple) and 1 <= len(shape) <= 4 and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_DIMENSION for n in shape)
         if not valid:
             self.error(f"the input shape must be a length (flat), LxC (a sequence), HxWxC (an image) or DxHxWxC (a volume), "
-                       f"with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", ("input",))
+                       f"with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", path)
             return None
         return shape
 

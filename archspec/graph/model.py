@@ -12,12 +12,12 @@ from typing import Any, Callable, Mapping
 from ..errors import Diagnostic, Span
 from ..expr import RECEIVED, UNKNOWN, substitute
 from ..layers import Layer, Shape
-from ..spec import MAX_REPEAT, Block, Call, Spec
+from ..spec import INPUT_NAME, MAX_REPEAT, Block, Call, Spec
 
 # How a binding evaluates a default: (expression, scope, where it is written) -> value.
 Evaluator = Callable[[Any, Mapping[str, Any], tuple], Any]
 
-INPUT = "input"
+INPUT = INPUT_NAME  # the first input's node: its tap is `@input`, and its own name if the spec gives one
 BLOCK_GROUP = "block"  # the group kind of a block call; other groups are named by their statement key
 
 
@@ -76,6 +76,21 @@ class Graph:
     input_symbol: Any = None  # the input shape as an expression over network parameters, if it is one
     fixed_input: bool = False  # some layer reads the sizes it receives: the structure holds for this input only
     warnings: tuple[Diagnostic, ...] = ()
+    input_name: str = INPUT  # the first input's name in Keras (its node is INPUT whatever the name)
+    extra_inputs: tuple[tuple[str, Shape], ...] = ()  # further named inputs: (name, shape); each is its own node
+    extra_outputs: tuple[str, ...] = ()  # node names of the outputs after the first (`output`)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output, *self.extra_outputs)
+
+    @property
+    def inputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(node, shape) of every input, the first first."""
+        return ((INPUT, self.input_shape), *self.extra_inputs)
+
+    def is_input(self, name: str) -> bool:
+        return name == INPUT or any(name == extra for extra, _ in self.extra_inputs)
 
     def node(self, name: str) -> Node:
         return self._index[name]
@@ -89,7 +104,10 @@ class Graph:
         return index
 
     def shape_of(self, name: str) -> Shape:
-        return self.input_shape if name == INPUT else self.node(name).output_shape
+        if name == INPUT:
+            return self.input_shape
+        extra = next((shape for extra, shape in self.extra_inputs if extra == name), None)
+        return extra if extra is not None else self.node(name).output_shape
 
     def group(self, group_id: str) -> Group:
         return next(group for group in self.groups if group.id == group_id)
@@ -130,10 +148,10 @@ def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], e
     return local
 
 
-def prune_unused(nodes: list[Node], output: str) -> tuple[tuple[Node, ...], Diagnostic | None]:
-    """Drop layers whose result never reaches the output (left behind by a tap), with a
+def prune_unused(nodes: list[Node], outputs: tuple[str, ...]) -> tuple[tuple[Node, ...], Diagnostic | None]:
+    """Drop layers whose result never reaches an output (left behind by a tap), with a
     warning: the Keras model cannot hold them, so the report must not count them."""
-    needed, stack = set(), [output]
+    needed, stack = set(), list(outputs)
     index = {node.name: node for node in nodes}
     while stack:
         name = stack.pop()

@@ -8,6 +8,7 @@ arguments, arity, unknown parameters, recursive blocks), each located in the sou
 
 from ..expr import Op, Ref  # the expression models, where the spec's users look for them
 from .models import (
+    INPUT_NAME,
     MAX_REPEAT,
     STATEMENT_KEYS,
     STATEMENT_MODELS,
@@ -15,6 +16,7 @@ from .models import (
     Call,
     ConcatGroup,
     If,
+    NamedInput,
     Param,
     Repeat,
     Residual,
@@ -32,6 +34,7 @@ from .static import check_spec
 from .structure import load_spec
 
 __all__ = [
+    "INPUT_NAME", "NamedInput",
     "MAX_REPEAT", "STATEMENT_KEYS", "STATEMENT_MODELS", "Block", "Call", "ConcatGroup", "If", "Op", "Param", "Ref", "Repeat",
     "Residual", "SizeWalk", "Spec", "Statement", "StatementModel", "Tap", "check_spec", "is_repeat_count", "json_schema",
     "load_spec", "repeat_count_message", "statement_tag",

@@ -253,14 +253,28 @@ class Block(Frozen):
     body: tuple[Statement, ...] = ()
 
 
+INPUT_NAME = "input"  # the first input's name (and tap, `@input`) when the spec gives it none
+
+
+class NamedInput(Frozen):
+    """A further input of the network: its name (a tap the body reads, `@meta`) and its shape."""
+
+    name: Name
+    shape: Expr
+
+
 class Spec(Frozen):
-    """A whole network: its parameters, input shape, blocks and body."""
+    """A whole network: its parameters, input shape (and name, and further named inputs),
+    blocks, body and, where it is not the last tensor, its named outputs."""
 
     network: Name
     params: tuple[Param, ...] = ()
     input: Expr
+    input_name: Name | None = None  # `input 224x224x3 as image`: the first input's name (else `input`)
+    inputs: tuple[NamedInput, ...] = ()  # `input 10 as meta`: further inputs
     blocks: tuple[Block, ...] = ()
     body: tuple[Statement, ...]
+    outputs: tuple[Name, ...] = ()  # `output @logits, @boxes`: taps; none: the last tensor
 
     def to_dict(self) -> dict:
         """The canonical JSON form (what `.json` specs hold)."""

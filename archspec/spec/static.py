@@ -12,7 +12,7 @@ from ..errors import DataPath, DiagnosticSink, did_you_mean
 from ..expr import Op, Ref
 from ..layers import REGISTRY
 from ..source import KEYWORDS, Source
-from .models import BODY, EXPRESSION, Block, Call, Param, Spec, StatementModel
+from .models import BODY, EXPRESSION, INPUT_NAME, Block, Call, Param, Spec, StatementModel
 
 
 def check_spec(spec: Spec, source: Source, sink: DiagnosticSink) -> bool:
@@ -54,6 +54,7 @@ class StaticChecker:
                 self.error(f"block `{block.name}` has the name of a layer kind", path + ("name",), "rename the block")
             self.blocks.setdefault(block.name, block)
         self.check_expr(spec.input, ("input",), network_scope)
+        self.check_inputs(spec)
         for index, block in enumerate(spec.blocks):
             path = ("blocks", index)
             scope = self.check_params(block.params, path + ("params",), network_scope)
@@ -61,6 +62,23 @@ class StaticChecker:
             self.check_body(block.body, path + ("body",), scope, block.name)
         self.check_body(spec.body, ("body",), network_scope, None)
         self.check_recursion()
+
+    def check_inputs(self, spec: Spec) -> None:
+        """Input names are names, each once; the further inputs' shapes are constants (a
+        generated module takes one input_shape)."""
+        seen = {spec.input_name or INPUT_NAME}
+        if spec.input_name is not None:
+            self.check_name(spec.input_name, "an input", ("input_name",))
+        for index, named in enumerate(spec.inputs):
+            path = ("inputs", index)
+            self.check_name(named.name, "an input", path + ("name",))
+            if named.name in seen:
+                self.error(f"input `{named.name}` is declared twice", path + ("name",), "give each input its own name")
+            seen.add(named.name)
+            self.check_expr(named.shape, path + ("shape",), set())
+        for index, name in enumerate(spec.outputs):
+            if name in spec.outputs[:index]:
+                self.error(f"output `@{name}` is listed twice", ("outputs", index))
 
     def check_params(self, params: tuple[Param, ...], path: DataPath, outer: set[str]) -> set[str]:
         scope = set(outer)

@@ -138,7 +138,8 @@ def _keys_of(path: DataPath, value: Any) -> list[str]:
 def _describe_path(path: DataPath) -> str:
     if not path:
         return "the spec"
-    names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape"}
+    names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape",
+             "input_name": "the input's name", "inputs": "the further inputs", "outputs": "the outputs"}
     last = path[-1]
     last_key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if isinstance(last, int) and last_key == "args":

@@ -114,7 +114,10 @@ class _TreeToDict:
     # -- top level
 
     def module(self, tree: Tree) -> dict:
-        header, input_decl, *rest = tree.children
+        header, *rest = tree.children
+        input_decls = [child for child in rest if isinstance(child, Tree) and child.data == "input_decl"]
+        output_decls = [child for child in rest if isinstance(child, Tree) and child.data == "output_decl"]
+        rest = [child for child in rest if not (isinstance(child, Tree) and child.data in ("input_decl", "output_decl"))]
         data: dict[str, Any] = {}
         name, *param_list = header.children
         data["network"] = str(name)
@@ -124,14 +127,38 @@ class _TreeToDict:
         if param_list:
             data["params"] = self.params(param_list[0], ("params",), scope)
             scope = {param["name"] for param in data["params"]}
-        self.mark(("input",), input_decl)
-        data["input"] = self.expr(input_decl.children[0], ("input",), scope)
+        self.inputs(data, input_decls, scope)
         blocks = [child for child in rest if isinstance(child, Tree) and child.data == "block_def"]
         body = [child for child in rest if not (isinstance(child, Tree) and child.data == "block_def")]
         if blocks:
             data["blocks"] = [self.block(block, ("blocks", index), scope) for index, block in enumerate(blocks)]
         data["body"] = self.statements(body, ("body",), scope, depth=0)
+        for output in output_decls:
+            data["outputs"] = []
+            for index, name in enumerate(output.children):
+                self.mark(("outputs", index), name)
+                data["outputs"].append(str(name.children[0]) if isinstance(name, Tree) else str(name))
         return data
+
+    def inputs(self, data: dict, declarations: list[Tree], scope: set[str]) -> None:
+        """The first `input` is the network's input (`as NAME` optional); each further one is a
+        named input (`input 10 as meta`) that the body reads as a tap."""
+        first, *more = declarations
+        self.mark(("input",), first)
+        data["input"] = self.expr(first.children[0], ("input",), scope)
+        if len(first.children) > 1:
+            self.mark(("input_name",), first.children[1])
+            data["input_name"] = str(first.children[1].children[0])
+        for index, declaration in enumerate(more):
+            path = ("inputs", index)
+            if len(declaration.children) < 2:
+                raise SpecError([Diagnostic("error", "a further input needs a name, which the body reads as a tap",
+                                            self.span_of(declaration), "e.g. `input 10 as meta`, read in the body as `@meta`")])
+            self.mark(path, declaration)
+            self.mark(path + ("name",), declaration.children[1])
+            self.mark(path + ("shape",), declaration.children[0])
+            data.setdefault("inputs", []).append({"name": str(declaration.children[1].children[0]),
+                                                  "shape": self.expr(declaration.children[0], path + ("shape",), scope)})
 
     def params(self, tree: Tree, path: DataPath, outer: set[str]) -> list[dict]:
         params = []

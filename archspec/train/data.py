@@ -147,6 +147,14 @@ def read_image(path: Path, input_shape: Sequence[int]) -> Any:
     return image.numpy()
 
 
+def refuse_several_inputs_or_outputs(graph: Graph) -> None:
+    """The course's recipe trains an image classifier: one input, one output of class scores."""
+    if graph.extra_inputs or graph.extra_outputs:
+        counts = f"{len(graph.inputs)} input{'s' if len(graph.inputs) > 1 else ''} and {len(graph.outputs)} output{'s' if len(graph.outputs) > 1 else ''}"
+        raise _error(f"{graph.network} has {counts}; `train` fits one image input to one output of class scores",
+                     "train the emitted Keras model yourself (`archspec build`), with a data set for each input and output")
+
+
 def check_fit(data: Data, graph: Graph) -> None:
     """Refuse data that does not fit the network, before any training."""
     expected = tuple(graph.input_shape)

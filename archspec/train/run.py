@@ -17,7 +17,7 @@ from ..api import Architecture
 from ..emit.keras import to_keras
 from ..files import atomic_target, save_keras_atomic, write_atomic
 from ..graph import INPUT, Graph
-from .data import Data, _error, check_fit, load_data, read_image
+from .data import Data, _error, check_fit, load_data, read_image, refuse_several_inputs_or_outputs
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -73,9 +73,10 @@ def _strategy(name: str | None) -> Any:
 def train(architecture: Architecture, options: TrainOptions) -> Path:
     """Train (or resume training) into `options.out`; returns the run folder."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    graph = architecture.graph(options.overrides, options.input_shape)
+    refuse_several_inputs_or_outputs(graph)  # before TensorFlow's seconds of import
     import keras
 
-    graph = architecture.graph(options.overrides, options.input_shape)
     data = load_data(options.data, graph.input_shape, options.val_split)
     check_fit(data, graph)
     run = Path(options.out)
