@@ -88,6 +88,8 @@ LAYER_KIND_SPECS = {
     "bn": "input 8x8x4\nbn(momentum=0.9, epsilon=0.01, center=false)",
     "bn_scale_off": "input 8x8x4\nbn(scale=false)",
     "activations": "input 8x8x4\nrelu sigmoid tanh softmax gelu silu swish relu6 selu softplus softsign hard_sigmoid mish linear act(hard_silu)",
+    "newer_activations": ("input 8x8x4\nact(hard_shrink) act(hard_tanh) act(log_sigmoid) act(soft_shrink) act(sparse_plus)\n"
+                          "act(sparse_sigmoid) act(squareplus) act(tanh_shrink) act(sparsemax) conv(4, 1, activation=sparsemax)"),
     "leaky_relu_elu": "input 8x8x4\nleaky_relu(0.1) elu(0.5) leaky_relu elu",
     "pools": "input 9x9x4\nmaxpool(3, stride=2, padding=same) avgpool([2, 1]) maxpool",
     "global_avg_pool": "input 9x9x4\nglobal_avg_pool",
@@ -138,6 +140,10 @@ LAYER_KIND_SPECS = {
         "input 6x8x8x2\nconv(4, 3, padding=same, dilation=2) conv(4, [1, 3, 3], stride=2) maxpool(2, padding=same) avgpool([1, 2, 2])\n"
         "zero_pad([[1, 0], [0, 1], [1, 1]]) crop([1, 0, 1]) upsample([1, 2, 2]) conv_transpose(2, 2, 2, activation=gelu)\n"
         "zero_pad(1) crop(1) upsample(2) layer_norm global_max_pool(keepdims=true) global_avg_pool"
+    ),
+    "group_unit_norm_reshaping": (
+        "input 8x8x6\ngroup_norm(2) group_norm(3, center=false, epsilon=0.00001) group_norm(6, scale=false) unit_norm spatial_dropout(0.3)\n"
+        "global_avg_pool unit_norm repeat_vector(3) permute([2, 1]) spatial_dropout(0.2) group_norm(3)"
     ),
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
@@ -318,7 +324,8 @@ def test_tfprof_profile_equals_tf_profiler(built, name):
                                   "activations", "leaky_relu_elu", "pools", "global_avg_pool", "global_max_pool", "zero_pad",
                                   "upsample", "add_concat_taps", "elementwise_merges", "residual_merges", "features_preprocessing",
                                   "relu_softmax_prelu", "normalization_noise_shape",
-                                  "custom_layers", "conv_transpose", "sequence_1d", "volume_3d"])
+                                  "custom_layers", "conv_transpose", "sequence_1d", "volume_3d",
+                                  "newer_activations", "crop", "group_unit_norm_reshaping"])
 def test_tfprof_profile_per_layer_kind(kind):
     architecture = archspec.parse(f"network T\n{LAYER_KIND_SPECS[kind]}\n")
     report = architecture.analyze()

@@ -305,14 +305,17 @@ ACTIVATION_TFPROF = {  # flops per element, from the findings' table
     "swish": 2, "relu6": 0, "selu": 0, "softplus": 0, "softsign": 0, "hard_sigmoid": 2, "mish": 1, "linear": 0,
     # only through act(...):
     "celu": 5, "exponential": 0, "hard_silu": 3, "hard_swish": 3, "log_softmax": 0,
+    "hard_shrink": 1, "hard_tanh": 2, "log_sigmoid": 2, "soft_shrink": 4, "sparse_plus": 5, "sparse_sigmoid": 4,
+    "squareplus": 4, "tanh_shrink": 1, "sparsemax": 8,
 }
+ACTIVATION_CONSTANT = {"sparsemax": 1}  # counted once, whatever the size
 for _name in ("relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "silu", "swish", "relu6",
               "selu", "softplus", "softsign", "hard_sigmoid", "mish", "linear"):
     CASES.append(case(f"activation_{_name}", f"input 7x9x5\n{_name}", (7, 9, 5), (0, 0), 0,
                       ACTIVATION_TFPROF[_name] * N7, RF1))
 for _name in ACTIVATIONS:
     CASES.append(case(f"act_{_name}", f"input 7x9x5\nact({_name})", (7, 9, 5), (0, 0), 0,
-                      ACTIVATION_TFPROF[_name] * N7, RF1))
+                      ACTIVATION_TFPROF[_name] * N7 + ACTIVATION_CONSTANT.get(_name, 0), RF1))
 CASES += [
     case("leaky_relu_slope", "input 7x9x5\nleaky_relu(slope=0.1)", (7, 9, 5), (0, 0), 0, 0, RF1),
     case("elu_alpha_1", "input 7x9x5\nelu(alpha=1)", (7, 9, 5), (0, 0), 0, 0, RF1),
@@ -393,6 +396,16 @@ CASES += [
          (12, 16, 16, 2), (8 * 2 * 2 + 2, 0), 6 * 64 * 2 * 8 * 2, 12 * 16 * 16 * 2,
          ((F(3, 2),) * 3, (F(1, 2),) * 3, (F(1, 2),) * 3)),
     case("global_avg_pool3d_keepdims", "input 6x8x8x2\nglobal_avg_pool(keepdims=true)", (1, 1, 1, 2), (0, 0), 0, 768, None),
+    # group_norm: 6N + 5G + C (beta) + 2C - G (gamma), N = 7*9*6 = 378, C = 6; gamma and beta C each
+    case("group_norm", "input 7x9x6\ngroup_norm(2)", (7, 9, 6), (12, 0), 0, 6 * 378 + 5 * 2 + 6 + (12 - 2), RF1),
+    case("group_norm_no_center", "input 7x9x6\ngroup_norm(3, center=false)", (7, 9, 6), (6, 0), 0, 6 * 378 + 15 + 9, RF1),
+    case("group_norm_plain_flat", "input 12\ngroup_norm(4, center=false, scale=false)", (12,), (0, 0), 0, 6 * 12 + 20, None),
+    # unit_norm: Square, Mul per element, Sum C-1 per vector, Rsqrt 2 and Minimum 1 per vector
+    case("unit_norm", "input 7x9x6\nunit_norm", (7, 9, 6), (0, 0), 0, 3 * 378 + 2 * 63, RF1),
+    case("spatial_dropout", "input 7x9x6\nspatial_dropout(0.3)", (7, 9, 6), (0, 0), 0, 0, RF1),
+    case("spatial_dropout1d", "input 20x4\nspatial_dropout(0.3)", (20, 4), (0, 0), 0, 0, ((1,), (1,), (0,))),
+    case("permute", "input 7x9x6\npermute([2, 1, 3])", (9, 7, 6), (0, 0), 0, 0, None),
+    case("repeat_vector", "input 10\nrepeat_vector(3)", (3, 10), (0, 0), 0, 1, None),
     # layer_scale: C trainable scales, one Mul per element
     case("layer_scale", "input 7x9x5\nlayer_scale", (7, 9, 5), (5, 0), 0, N7, RF1),
     case("layer_scale_flat", "input 12\nlayer_scale(0.5)", (12,), (12, 0), 0, 12, None),

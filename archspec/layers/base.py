@@ -26,6 +26,7 @@ class ActivationFunction:
 
     tfprof_per_element: int = 0
     preset: bool = False
+    tfprof_constant: int = 0  # what it counts once whatever the size (sparsemax's one scalar AddV2)
 
 
 # tf.profiler registers no FLOPs for Relu, Sigmoid, Tanh, Elu, Selu, LeakyRelu, Softplus...;
@@ -40,7 +41,15 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
     "sigmoid": ActivationFunction(preset=True), "silu": ActivationFunction(2, preset=True),
     "softmax": ActivationFunction(5), "softplus": ActivationFunction(preset=True),
     "softsign": ActivationFunction(preset=True), "swish": ActivationFunction(2, preset=True), "tanh": ActivationFunction(preset=True),
+    # Keras 3's newer names, composed of counted ops: Greater; Maximum, Minimum; Neg x2; Greater,
+    # Less, Sub, AddV2; LessEqual, Less, AddV2, Pow, Mul; LessEqual, GreaterEqual, AddV2, Mul;
+    # Square, AddV2 x2, RealDiv; Sub; and sparsemax's sort-free form 8 per element + 1.
+    "hard_shrink": ActivationFunction(1), "hard_tanh": ActivationFunction(2), "log_sigmoid": ActivationFunction(2),
+    "soft_shrink": ActivationFunction(4), "sparse_plus": ActivationFunction(5), "sparse_sigmoid": ActivationFunction(4),
+    "squareplus": ActivationFunction(4), "tanh_shrink": ActivationFunction(1), "sparsemax": ActivationFunction(8, tfprof_constant=1),
 }
+# Not here: `glu` halves the last axis while keras.layers.Activation reports it unchanged, and
+# `threshold` needs arguments a string cannot give (Keras cannot call it by name).
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 INITIALIZERS = (
     "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
@@ -343,7 +352,8 @@ def _regularizer(l1: float | None, l2: float | None) -> KerasCall | None:
 
 
 def activation_flops(activation: str | None, shape: Shape) -> int:
-    return ACTIVATIONS[activation or "linear"].tfprof_per_element * elements(shape)
+    function = ACTIVATIONS[activation or "linear"]
+    return function.tfprof_per_element * elements(shape) + function.tfprof_constant
 
 
 def epilogue_flops(bias: bool, activation: str | None, output: Shape) -> int:

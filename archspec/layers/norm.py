@@ -1,5 +1,5 @@
-"""Normalization over features and input preprocessing: LayerNormalization, Rescaling and
-Normalization.
+"""Normalization over features and input preprocessing: LayerNormalization, GroupNormalization,
+UnitNormalization, Rescaling and Normalization, and the learned LayerScale.
 (Batch normalization, which the course's CBAPD unit uses, sits with dense in `core`.)"""
 
 from __future__ import annotations
@@ -144,3 +144,56 @@ class LayerScale(Layer):
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return elements(output)  # one Mul per element
+
+
+class GroupNorm(Layer):
+    """Normalization over groups of channels at each sample (keras.layers.GroupNormalization):
+    `group_norm(32)`; the channels divide into `groups`."""
+
+    op: ClassVar[str] = "group_norm"
+    family: ClassVar[Family] = NORM
+    positional: ClassVar[tuple[str, ...]] = ("groups",)
+    keras_layer: ClassVar[str] = "layers.GroupNormalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("groups", "groups"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
+    )
+    keras_positional: ClassVar[int] = 1
+
+    groups: int = Field(default=32, strict=True, ge=1, le=1 << 20)
+    epsilon: StrictFloat | StrictInt = Field(default=0.001, gt=0)
+    center: StrictBool = True
+    scale: StrictBool = True
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        channels = inputs[0][-1]
+        if channels % self.groups:
+            raise ShapeError(f"groups={self.groups} must divide the {channels} channels", argument="groups",
+                             hint=f"a divisor of {channels}, e.g. {max(d for d in range(1, min(channels, self.groups) + 1) if channels % d == 0)}")
+        return inputs[0]
+
+    def weights(self, inputs: Sequence[Shape]) -> tuple[Weight, ...]:
+        channels = (inputs[0][-1],)
+        return (*((Weight("gamma", channels),) if self.scale else ()), *((Weight("beta", channels),) if self.center else ()))
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # Keras 3 on TensorFlow (measured with TF 2.21): the group moments (Mean and
+        # SquaredDifference, 2 per element each), x * inv + offset (2 per element), and per group
+        # + epsilon, Rsqrt (2), Neg, * (5); gamma scales inv per channel (2C - G more), beta adds C.
+        values, channels, groups = elements(inputs[0]), inputs[0][-1], self.groups
+        return 6 * values + 5 * groups + (channels if self.center else 0) + (2 * channels - groups if self.scale else 0)
+
+
+class UnitNorm(Layer):
+    """Scales each vector along the last axis to unit L2 norm (keras.layers.UnitNormalization)."""
+
+    op: ClassVar[str] = "unit_norm"
+    family: ClassVar[Family] = NORM
+    keras_layer: ClassVar[str] = "layers.UnitNormalization"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
+
+    axis: Literal[-1] = -1  # the features axis; other axes are not supported yet
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # Square and Mul per element, the Sum (C - 1 per vector), Rsqrt (2) and Minimum per vector
+        values = elements(inputs[0])
+        return 3 * values + 2 * (values // inputs[0][-1])

@@ -273,3 +273,72 @@ class Identity(Layer):
     keras_layer: ClassVar[str] = "layers.Identity"
 
 
+
+
+class SpatialDropout(Layer):
+    """Drops whole channels (keras.layers.SpatialDropout1D/2D/3D, by the input); the identity
+    at inference."""
+
+    op: ClassVar[str] = "spatial_dropout"
+    preserves_values: ClassVar[bool] = True
+    family: ClassVar[Family] = DROPOUT
+    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    positional: ClassVar[tuple[str, ...]] = ("rate",)
+    keras_layer: ClassVar[str] = "layers.SpatialDropout2D"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_positional: ClassVar[int] = 1
+
+    rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
+
+    def label(self) -> str:
+        return f"spatial_dropout {self.rate}"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        spatial_input(self, inputs[0])
+        return inputs[0]
+
+
+class Permute(Layer):
+    """Reorders the axes (keras.layers.Permute): `permute([2, 1])` swaps a sequence's steps
+    and channels; Keras' axes count from 1 (0 is the batch)."""
+
+    op: ClassVar[str] = "permute"
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    mixes_positions: ClassVar[bool] = True  # the spatial axes are no longer the spatial axes
+    positional: ClassVar[tuple[str, ...]] = ("dims",)
+    keras_layer: ClassVar[str] = "layers.Permute"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("dims", "dims"),)
+    keras_positional: ClassVar[int] = 1
+
+    dims: tuple[StrictInt, ...]
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        shape = inputs[0]
+        if sorted(self.dims) != list(range(1, len(shape) + 1)):
+            raise ShapeError(f"dims {show_value(self.dims)} is not an order of the axes 1 to {len(shape)} of the "
+                             f"{format_shape(shape)} input", argument="dims",
+                             hint=f"list each of 1..{len(shape)} once, e.g. {show_value(tuple(range(len(shape), 0, -1)))}")
+        return tuple(shape[axis - 1] for axis in self.dims)
+
+
+class RepeatVector(Layer):
+    """Repeats a vector n times (keras.layers.RepeatVector): C -> n x C, a sequence of it."""
+
+    op: ClassVar[str] = "repeat_vector"
+    starts_line: ClassVar[bool] = True
+    family: ClassVar[Family] = RESHAPE
+    positional: ClassVar[tuple[str, ...]] = ("n",)
+    keras_layer: ClassVar[str] = "layers.RepeatVector"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("n", "n"),)
+    keras_positional: ClassVar[int] = 1
+
+    n: int = Field(strict=True, ge=1, le=MAX_DIMENSION)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise ShapeError(f"repeats a vector; received {format_shape(inputs[0])}", hint="flatten or pool to a vector first")
+        return (self.n, inputs[0][0])
+
+    def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return 1  # the scalar Mul of the repeated shape (Tile has no registered FLOPs)
