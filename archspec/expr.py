@@ -87,6 +87,7 @@ class Op(Frozen):
 
 
 RECEIVED = "<in>"  # where an environment holds the received shape: a key no parameter name can spell
+TAP_SHAPES = "<taps>"  # where it holds the shapes of the taps an expression reads (`@x.channels`)
 SIZE_NAMES = ("channels", "height", "width", "length", "depth")
 # Where each spatial size sits, by the number of spatial axes: a sequence LxC, an image HxWxC, a volume DxHxWxC.
 SPATIAL_SIZES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -98,6 +99,10 @@ class ReceivedSize(Frozen):
     `in.length` (a sequence), `in.depth` (a volume)."""
 
     in_: Literal[SIZE_NAMES] = Field(alias="in")  # type: ignore[valid-type]
+    tap: Name | None = None  # `@x.channels`: a size of tap x instead ({"in": "channels", "tap": "x"})
+
+    def text(self) -> str:
+        return f"@{self.tap}.{self.in_}" if self.tap else f"in.{self.in_}"
 
 
 def expression_tag(value: Any) -> str | None:
@@ -105,7 +110,7 @@ def expression_tag(value: Any) -> str | None:
     if isinstance(value, (Ref, Op, ReceivedSize)):
         return "ref" if isinstance(value, Ref) else "op" if isinstance(value, Op) else "in"
     if isinstance(value, dict):
-        return "ref" if "ref" in value else "op" if "op" in value else "in" if "in" in value else None
+        return "ref" if "ref" in value else "op" if "op" in value else "in" if "in" in value else None  # "in" (+ "tap")
     if isinstance(value, (list, tuple)):
         return "list"
     return "const"
@@ -138,7 +143,7 @@ Expr = TypeAliasType(
             expression_tag,
             custom_error_type="expression",
             custom_error_message=('expected a value: a number, a string, true/false/null, a list, {"ref": NAME}, '
-                                  '{"op": OP, "args": [...]} or {"in": SIZE}'),
+                                  '{"op": OP, "args": [...]}, {"in": SIZE} or {"in": SIZE, "tap": NAME}'),
         ),
     ],
 )
@@ -179,7 +184,7 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: DataPath = ()) -> Any:
     if isinstance(expr, Ref):
         return env.get(expr.ref, UNKNOWN)
     if isinstance(expr, ReceivedSize):
-        return received_size(expr.in_, env, path)
+        return received_size(expr, env, path)
     if isinstance(expr, tuple):
         items = tuple(evaluate(item, env, path + (index,)) for index, item in enumerate(expr))
         return UNKNOWN if any(item is UNKNOWN for item in items) else items
@@ -191,11 +196,16 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: DataPath = ()) -> Any:
     return apply(expr.op, values, path)
 
 
-def received_size(name: str, env: Mapping[str, Any], path: DataPath) -> Any:
-    """`in.NAME`: a size of the shape the environment says the statement receives."""
-    if RECEIVED not in env:
+def received_size(size: "ReceivedSize", env: Mapping[str, Any], path: DataPath) -> Any:
+    """`in.NAME`: a size of the shape the environment says the statement receives; `@x.NAME`:
+    of tap x's shape (the environment's TAP_SHAPES, which the expander fills for the expression)."""
+    name = size.in_
+    if size.tap is not None:
+        shape = env.get(TAP_SHAPES, {}).get(size.tap, UNKNOWN)  # an unknown tap is reported where it is resolved
+    elif RECEIVED not in env:
         raise EvalError(f"`in.{name}` is the tensor a statement receives, and there is none here", path)
-    shape = env[RECEIVED]
+    else:
+        shape = env[RECEIVED]
     if shape is UNKNOWN:
         return UNKNOWN
     if name == "channels":
@@ -204,8 +214,18 @@ def received_size(name: str, env: Mapping[str, Any], path: DataPath) -> Any:
     if name not in names:
         holders = {1: "a sequence (LxC)", 2: "an image (HxWxC)", 3: "a volume (DxHxWxC)"}
         wanted = " or ".join(holders[rank] for rank, sizes in SPATIAL_SIZES.items() if name in sizes)
-        raise EvalError(f"`in.{name}` needs {wanted}; the statement receives {'x'.join(map(str, shape))}", path)
+        what = f"tap `{size.tap}` is" if size.tap else "the statement receives"
+        raise EvalError(f"`{size.text()}` needs {wanted}; {what} {'x'.join(map(str, shape))}", path)
     return shape[names.index(name)]
+
+
+def read_taps(expr: Any) -> set[str]:
+    """The taps whose sizes an expression reads (`@x.channels` reads x)."""
+    if isinstance(expr, ReceivedSize):
+        return {expr.tap} if expr.tap else set()
+    if isinstance(expr, (Op, tuple)):
+        return set().union(*(read_taps(part) for part in (expr.args if isinstance(expr, Op) else expr)))
+    return set()
 
 
 def reads_received(expr: Any) -> bool:

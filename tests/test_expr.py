@@ -161,7 +161,23 @@ def test_in_reads_the_tensor_each_statement_receives() -> None:
     assert [node.output_shape[-1] for node in nodes] == [6, 12, 10, 16, 16]
 
 
+def test_tap_sizes_read_the_shape_of_an_earlier_tensor() -> None:
+    """`@x.channels`, `@x.height`: DenseNet's transition and a U-Net's skip can read a tap."""
+    text = ("network N\ninput 16x16x3\nblock half { conv(@stem.channels // 2, 1) }\n"
+            "conv(8, 3, padding=same) as stem\nconv(@stem.channels * 2, 3, stride=2, padding=same) as down\n"
+            "upsample(@stem.height // @down.height) concat(@stem) conv(@down.channels + @input.channels, 1)\nhalf\n")
+    architecture = archspec.parse(text)
+    assert [node.output_shape for node in architecture.graph().nodes] == [
+        (16, 16, 8), (8, 8, 16), (16, 16, 16), (16, 16, 24), (16, 16, 19), (16, 16, 4)]
+    assert "@stem.channels * 2" in architecture.to_arch() and "@stem.height // @down.height" in architecture.to_arch()
+    assert archspec.parse(architecture.to_json(), "n.json").to_dict() == architecture.to_dict()
+    assert {"in": "channels", "tap": "stem"} == architecture.to_dict()["body"][1]["args"][0]["args"][0]  # conv(@stem.channels * 2, ...)
+
+
 @pytest.mark.parametrize("text, message", [
+    ("network N\ninput 8x8x3\nconv(@nope.channels, 1)\n", "unknown tap `@nope`"),
+    ("network N\ninput 8x8x3\nconv(@input.depth, 1)\n", "`@input.depth` needs a volume (DxHxWxC); tap `input` is 8x8x3"),
+    ("network N\ninput 8x8x3\nconv(@input.size, 1)\n", "a tap has no size `size`"),
     ("network N\ninput in.channels\ndense(2)\n", "`in.channels` is the tensor a statement receives, and there is none here"),
     ("network N\ninput 8\ndense(in.height)\n", "`in.height` needs an image (HxWxC) or a volume (DxHxWxC); the statement receives 8"),
     ("network N\ninput 16x3\ndense(in.width)\n", "`in.width` needs an image (HxWxC) or a volume (DxHxWxC); the statement receives 16x3"),

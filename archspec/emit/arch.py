@@ -280,7 +280,7 @@ class ArchPrinter:
         if isinstance(value, dict) and "ref" in value:
             return value["ref"]
         if isinstance(value, dict) and "in" in value:
-            return f"in.{value['in']}"
+            return f"@{value['tap']}.{value['in']}" if value.get("tap") else f"in.{value['in']}"
         raise ValueError(f"not an expression: {value!r}")
 
     def string(self, value: str, scope: set[str]) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, did_you_mean, show_value
-from ..expr import RECEIVED, UNKNOWN, EvalError, Ref, evaluate, reads_received, referenced_parameters
+from ..expr import RECEIVED, TAP_SHAPES, UNKNOWN, EvalError, Ref, evaluate, read_taps, reads_received, referenced_parameters
 from ..layers import MAX_DIMENSION, REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
 from ..source import Source
 from ..spec import (
@@ -51,6 +51,7 @@ class Expander:
         self.shapes: dict[str, Any] = {}
         self.names: dict[str, DataPath] = {INPUT: ()}
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
+        self.scope = Scope("", ())  # the scope of the statement being expanded
         self.groups: list[Group] = []
         self.block_depth = 0
         self.call_stack: list[tuple[str, Span | None]] = []
@@ -188,7 +189,11 @@ class Expander:
         """Expand one statement by its kind's rule, `expand_<key>`; hands out the new current tensor."""
         rule = getattr(self, f"expand_{statement.key}")
         env[RECEIVED] = self.shapes.get(current, UNKNOWN)  # what `in.channels` reads
-        return rule(statement, path, env, scope, current)
+        outer, self.scope = self.scope, scope  # where `@x.channels` in its expressions resolves x
+        try:
+            return rule(statement, path, env, scope, current)
+        finally:
+            self.scope = outer
 
     def expand_if(self, statement: If, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         condition = self.evaluate(statement.if_, env, path + ("if",))
@@ -504,6 +509,13 @@ class Expander:
         if reads_received(expr):  # the value follows the input and every parameter before it
             self.fixed_input = True
             self.structural |= {param.name for param in self.spec.params}
+            taps = read_taps(expr)
+            if taps:  # `@x.channels`: the shapes of those taps, as this scope resolves them
+                shapes = {}
+                for tap in taps:
+                    node = self.resolve_tap(tap, self.scope, path)
+                    shapes[tap] = self.shapes.get(node, UNKNOWN) if node is not None else UNKNOWN
+                env = {**env, TAP_SHAPES: shapes}
         try:
             return evaluate(expr, env, path)
         except EvalError as error:

@@ -352,6 +352,13 @@ class _TreeToDict:
                 raise SpecError([Diagnostic("error", f"`in` has no size `{name}`", self.span_of(tree),
                                             did_you_mean(name, SIZE_NAMES) or f"its sizes are {', '.join(SIZE_NAMES)}")])
             return {"in": name}
+        if kind == "tap_size":
+            tap, size = tree.children
+            tap_name, name = str(tap.children[0]) if isinstance(tap, Tree) else str(tap), str(size)
+            if name not in SIZE_NAMES:
+                raise SpecError([Diagnostic("error", f"a tap has no size `{name}`", self.span_of(size),
+                                            did_you_mean(name, SIZE_NAMES) or f"its sizes are {', '.join(SIZE_NAMES)}")])
+            return {"in": name, "tap": tap_name}
         if kind == "function_call":
             name, *arguments = tree.children
             if str(name) not in FUNCTIONS:
