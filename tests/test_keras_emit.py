@@ -432,3 +432,16 @@ def test_scaled_add_scales_its_first_input():
     model = archspec.parse("network N\ninput 5\nidentity as a\nrelu\nadd(@a, scale=0.5)\n").to_keras()
     x = np.array([[-2.0, -1.0, 0.0, 1.0, 3.0]], dtype=np.float32)
     assert np.allclose(model.predict(x, verbose=0), 0.5 * np.maximum(x, 0) + x)
+
+
+def test_built_efficientnetb0_reloads_without_archspec(cli, tmp_path):
+    """Issue 11's acceptance: EfficientNetB0 (Rescaling, Normalization, per-sample dropout,
+    squeeze-and-excitation) saves as a .keras file that Keras alone opens."""
+    result = cli("build", "efficientnetb0", "-o", str(tmp_path))
+    assert result.code == 0, result.err
+    params = archspec.load("efficientnetb0").analyze().totals.params
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    reloaded = subprocess.run([sys.executable, "-c", RELOAD, str(tmp_path / "efficientnetb0.keras"), str(params)],
+                              capture_output=True, text=True, env=env, timeout=300)
+    assert reloaded.returncode == 0, reloaded.stderr[-2000:]
+    assert "reloaded 1" in reloaded.stdout and params == 5_330_571
