@@ -71,3 +71,17 @@ def test_residual_and_concat_groups():
     assert graph.node("r").inputs == ("r_conv_1", "input")
     assert graph.node("concat_1").inputs == ("b1_conv_1", "r")
     assert [group.kind for group in graph.groups] == ["residual", "concat", "concat"]
+
+
+def test_a_repeat_index_counts_the_copies():
+    """`repeat n with i`: i is 0, 1, ... in each copy (EfficientNet's per-block drop rate)."""
+    text = ("network N(n=3, rate=0.2)\ninput 8x8x3\nrepeat n with i {\n  conv(8 * (i + 1), 3, padding=same)\n"
+            "  dropout(rate * i / n)\n}\n")
+    architecture = archspec.parse(text)
+    nodes = architecture.graph().nodes
+    assert [node.output_shape[-1] for node in nodes if node.entry == "conv"] == [8, 16, 24]
+    assert [node.layer.rate for node in nodes if node.entry == "dropout"] == [0.0, 0.2 / 3, 0.4 / 3]
+    assert architecture.to_dict()["body"][0]["index"] == "i"
+    assert "repeat n with i {" in architecture.to_arch()
+    assert archspec.parse(architecture.to_arch()).to_dict() == architecture.to_dict()
+    assert [n.output_shape for n in archspec.parse(text).graph(set={"n": 2}).nodes if n.entry == "conv"] == [(8, 8, 8), (8, 8, 16)]

@@ -162,7 +162,7 @@ class ArchPrinter:
     def inline_repeat(self, statement: dict, scope: set[str]) -> str | None:
         """A repeated single call reads `call * n`."""
         body = statement["body"]
-        if len(body) == 1 and statement_tag(body[0]) == Call.key and "as" not in statement:
+        if len(body) == 1 and statement_tag(body[0]) == Call.key and "as" not in statement and "index" not in statement:
             count = self.expr(statement[Repeat.key], scope, PRECEDENCE["neg"] + 1)
             return f"{self.call_text(body[0], scope)} * {count}"
         return None
@@ -188,8 +188,9 @@ class ArchPrinter:
         return f" as {statement['as']}" if "as" in statement else ""
 
     def print_repeat(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:
-        opening = self.emit(indent, f"repeat {self.expr(statement[Repeat.key], scope)} {{", self.start_line(path), blank)
-        self.body(statement["body"], path + ("body",), indent + 1, scope)
+        index = f" with {statement['index']}" if "index" in statement else ""
+        opening = self.emit(indent, f"repeat {self.expr(statement[Repeat.key], scope)}{index} {{", self.start_line(path), blank)
+        self.body(statement["body"], path + ("body",), indent + 1, scope | {statement["index"]} if index else scope)
         self.close(indent, path, opening, "}" + self.alias(statement))
 
     def print_concat(self, statement: dict, path: DataPath, indent: int, scope: set[str], blank: bool) -> None:

@@ -224,10 +224,19 @@ class Expander:
             inner = scope.child(group_id + "_", scope.groups + (group_id,))
         for iteration in range(count):
             iteration_scope = inner.child(inner.prefix, inner.groups, inner.counters, repeat_index=scope.repeat_index + (iteration + 1,))
-            current = self.body(statement.body, path + ("body",), env, iteration_scope, current)
+            current = self.body(statement.body, path + ("body",), self.with_index(env, statement.index, iteration), iteration_scope, current)
         if group_id is not None:
             self.register_tap(group_id, current)
         return current
+
+    @staticmethod
+    def with_index(env: Env, index: str | None, value: int) -> Env:
+        """The environment of one copy of a repeat: its index a constant there."""
+        if index is None:
+            return env
+        copy = Env(env, {**env.symbols, index: None})
+        copy[index] = value
+        return copy
 
     def group_id(self, scope: Scope, alias: str | None, base: str, path: DataPath) -> str:
         """A group's name: its `as` name (unique, or an error at the alias) or the next free generated one."""

@@ -100,6 +100,10 @@ class StatementModel(Frozen):
             elif value is not None or holds != BODY:
                 yield (key,), holds, value
 
+    def body_scope(self, scope: set[str]) -> set[str]:
+        """The names its bodies see: those of the enclosing scope (a repeat adds its index)."""
+        return scope
+
     def static_faults(self) -> Iterator[Fault]:
         """Faults seen without evaluating anything (names are the checker's)."""
         return iter(())
@@ -141,8 +145,12 @@ class Repeat(StatementModel):
     parts: ClassVar[tuple[tuple[str, str], ...]] = (("repeat", EXPRESSION), ("body", BODY))
 
     repeat: Expr
+    index: Name | None = None  # `repeat n with i`: the copy's number, 0 to n - 1, a value in the body
     body: tuple["Statement", ...]
     as_: Name | None = Field(default=None, alias="as")
+
+    def body_scope(self, scope: set[str]) -> set[str]:
+        return scope | {self.index} if self.index else scope
 
     def static_faults(self) -> Iterator[Fault]:
         count = self.repeat

@@ -111,13 +111,18 @@ class StaticChecker:
         alias = getattr(statement, "as_", None)
         if alias is not None:
             self.check_name(alias, "a layer or group", path + ("as",))
+        index = getattr(statement, "index", None)
+        if index is not None:
+            self.check_name(index, "a repeat index", path + ("index",))
+            if index in scope:
+                self.error(f"repeat index `{index}` hides the parameter `{index}`", path + ("index",), "give the index its own name")
         for message, where, hint in statement.static_faults():
             self.error(message, path + where, hint)
         for where, holds, value in statement.walk():
             if holds == EXPRESSION:
                 self.check_expr(value, path + where, scope)
             elif holds == BODY:
-                self.check_body(value, path + where, scope, block)
+                self.check_body(value, path + where, statement.body_scope(scope), block)
         if isinstance(statement, Call):  # the one statement that names layers and blocks
             self.check_call(statement, path, scope, block)
 

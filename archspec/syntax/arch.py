@@ -255,9 +255,15 @@ class _TreeToDict:
 
     def repeat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
         count, *rest = tree.children
-        body = [c for c in rest if c.data != "alias"]
+        body = [c for c in rest if c.data not in ("alias", "repeat_index")]
+        index = next((c.children[0] for c in rest if c.data == "repeat_index"), None)
         self.mark(path + ("repeat",), count)
-        statement = {"repeat": self.expr(count, path + ("repeat",), scope), "body": self.statements(body, path + ("body",), scope, depth)}
+        statement: dict[str, Any] = {"repeat": self.expr(count, path + ("repeat",), scope)}
+        if index is not None:  # `repeat n with i`: i counts the copies from 0, a value in the body
+            self.mark(path + ("index",), index)
+            statement["index"] = str(index)
+        inner = scope | {str(index)} if index is not None else scope
+        statement["body"] = self.statements(body, path + ("body",), inner, depth)
         return self._alias(statement, tree, path)
 
     def concat_stmt(self, tree: Tree, path: DataPath, scope: set[str], depth: int) -> dict:
