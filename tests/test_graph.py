@@ -85,3 +85,30 @@ def test_a_repeat_index_counts_the_copies():
     assert "repeat n with i {" in architecture.to_arch()
     assert archspec.parse(architecture.to_arch()).to_dict() == architecture.to_dict()
     assert [n.output_shape for n in archspec.parse(text).graph(set={"n": 2}).nodes if n.entry == "conv"] == [(8, 8, 8), (8, 8, 16)]
+
+
+def test_a_block_takes_tensors_as_tap_parameters():
+    """`block cell(filters, @prev)`: NASNet's cells read the previous two cells' outputs."""
+    text = ("network Cells\ninput 16x16x8\nblock cell(filters, @prev) {\n  conv(filters, 3, padding=same) as left\n  @prev\n"
+            "  conv(filters, 1)\n  add(@left)\n}\nconv(8, 1) as stem0\nconv(8, 3, padding=same) as stem1\n"
+            "cell(8, @stem0) as c1\ncell(8, @stem1) as c2\nadd(@c1)\n")
+    architecture = archspec.parse(text)
+    graph = architecture.graph()
+    inputs = {node.name: node.inputs for node in graph.nodes}
+    assert inputs["c1_left"] == ("stem1",) and inputs["c1_conv_1"] == ("stem0",)  # the current tensor, and @prev
+    assert inputs["c2_left"] == ("c1_add_1",) and inputs["c2_conv_1"] == ("stem1",)
+    assert architecture.to_dict()["blocks"][0]["taps"] == ["prev"]
+    assert "block cell(filters, @prev) {" in architecture.to_arch()
+    assert archspec.parse(architecture.to_arch()).to_dict() == architecture.to_dict()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("network N\ninput 8x8x3\nblock b(@p, @q) { add(@p) }\nb(@input)\n", "block `b` takes 2 tensors (@p, @q); received 1"),
+    ("network N\ninput 8x8x3\nblock b { relu }\nb(@input)\n", "it declares no tensor parameters"),
+    ("network N(@p)\ninput 8x8x3\nrelu\n", "only a block takes tensors"),
+    ("network N\ninput 8x8x3\nblock b(@p) { conv(3, 1) as p }\nb(@input)\n", "the name `b_1_p` is already used"),
+])
+def test_tap_parameter_mistakes(text, message):
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.parse(text).analyze()
+    assert any(message in d.message for d in raised.value.diagnostics), [d.message for d in raised.value.diagnostics]

@@ -85,7 +85,8 @@ class ArchPrinter:
         for index, block in enumerate(data.get("blocks", [])):
             path = ("blocks", index)
             scope = network_scope | {p["name"] for p in block.get("params", [])}
-            start = self.emit(0, f"block {block['name']}{self.param_list(block.get('params', []), network_scope)} {{", self.start_line(path), blank=True)
+            params = self.param_list(block.get("params", []), network_scope, [f"@{tap}" for tap in block.get("taps", [])])
+            start = self.emit(0, f"block {block['name']}{params} {{", self.start_line(path), blank=True)
             self.body(block.get("body", []), path + ("body",), 1, scope)
             self.close(0, path, start)
         body = data.get("body", [])
@@ -107,8 +108,9 @@ class ArchPrinter:
             return opening
         return self.emit(indent, prefix, source_line)
 
-    def param_list(self, params: list[dict], outer_scope: set[str]) -> str:
-        if not params:
+    def param_list(self, params: list[dict], outer_scope: set[str], taps: list[str] = ()) -> str:
+        """`(a, b=2, @p)`: the value parameters, then a block's tensor parameters."""
+        if not params and not taps:
             return ""
         parts, scope = [], set(outer_scope)
         for param in params:
@@ -117,7 +119,7 @@ class ArchPrinter:
             else:
                 parts.append(param["name"])
             scope.add(param["name"])
-        return "(" + ", ".join(parts) + ")"
+        return "(" + ", ".join([*parts, *taps]) + ")"
 
     def body(self, statements: list[dict], path: DataPath, indent: int, scope: set[str]) -> None:
         previous_line: int | None = None

@@ -402,12 +402,17 @@ class Expander:
             self.error(f"blocks are nested more than {self.limits.max_block_depth} calls deep", path + ("call",))
             raise _Abort
         block_path = ("blocks", self.spec.blocks.index(block))
+        passed = [self.resolve_tap(tap, scope, path + ("inputs", index)) for index, tap in enumerate(call.inputs)]
+        if None in passed or len(passed) != len(block.taps):  # an unknown tap, or a count the static checks refused
+            return self.poisoned(call, scope, path)
         given = dict(zip((p.name for p in block.params), args)) | kwargs
         local = bind_block(self.spec, block, call, given, env, self.evaluate)
         group_id = self.group_id(scope, call.as_, call.call, path)
         label = call_label(call, args, kwargs)
         self.add_group(group_id, BLOCK_GROUP, label, scope, path)
         inner = scope.child(group_id + "_", scope.groups + (group_id,))
+        for tap, node in zip(block.taps, passed):  # `@p` in the body is the tensor the call passed
+            self.taps[inner.prefix + tap] = node
         self.block_depth += 1
         self.call_stack.append((label, self.source.span(path)))
         try:

@@ -258,6 +258,7 @@ class Block(Frozen):
 
     name: Name
     params: tuple[Param, ...] = ()
+    taps: tuple[Name, ...] = ()  # `block cell(filters, @p)`: tensors a call passes (`cell(44, @prev)`), read as `@p`
     body: tuple[Statement, ...] = ()
 
 

@@ -48,6 +48,10 @@ class StaticChecker:
         for index, block in enumerate(spec.blocks):
             path = ("blocks", index)
             self.check_name(block.name, "a block", path + ("name",))
+            for tap_index, tap in enumerate(block.taps):
+                self.check_name(tap, "a tensor parameter", path + ("taps", tap_index))
+                if tap in block.taps[:tap_index]:
+                    self.error(f"tensor parameter `@{tap}` is declared twice", path + ("taps", tap_index))
             if block.name in self.blocks:
                 self.error(f"block `{block.name}` is defined twice", path + ("name",))
             elif block.name in REGISTRY:
@@ -143,9 +147,14 @@ class StaticChecker:
             choices = list(REGISTRY) + list(self.blocks)
             self.error(f"unknown layer or block `{call.call}`", path + ("call",), did_you_mean(call.call, choices))
             return
-        if call.inputs:
-            self.error(f"block `{call.call}` takes the current tensor; taps (`@name`) are for layers", path + ("inputs", 0),
-                       "switch to the tap first: `@name` on its own, then the block call")
+        if call.inputs and not target.taps:
+            self.error(f"block `{call.call}` takes the current tensor; it declares no tensor parameters (`@name`)", path + ("inputs", 0),
+                       f"switch to the tap first (`@name` on its own, then the block call), or declare one: `block {call.call}(@x)`")
+        elif len(call.inputs) != len(target.taps):
+            wanted = ", ".join(f"@{tap}" for tap in target.taps)
+            self.error(f"block `{call.call}` takes {len(target.taps)} tensor{'s' if len(target.taps) != 1 else ''} ({wanted}); "
+                       f"received {len(call.inputs)}", path + ("inputs", min(len(call.inputs), len(target.taps))) if call.inputs else path,
+                       f"pass one tap for each, in order: `{call.call}({', '.join(f'@{chr(97 + i)}' for i in range(len(target.taps)))}, ...)`")
         names = tuple(p.name for p in target.params)
         required = tuple(p.name for p in target.params if p.required)
         self.check_arguments(call, path, f"block `{call.call}`", names, names, required)

@@ -164,6 +164,9 @@ class _TreeToDict:
         params = []
         scope = set(outer)
         for index, param in enumerate(tree.children):
+            if param.data == "tap_param":
+                raise SpecError([Diagnostic("error", "only a block takes tensors (`@name` parameters)", self.span_of(param),
+                                            "a network's further inputs are `input SHAPE as NAME` lines")])
             name, *default = param.children
             entry: dict[str, Any] = {"name": str(name)}
             self.mark(path + (index,), param)
@@ -181,8 +184,14 @@ class _TreeToDict:
         block: dict[str, Any] = {"name": str(name)}
         scope = set(network_scope)
         if rest and isinstance(rest[0], Tree) and rest[0].data == "param_list":
-            block["params"] = self.params(rest[0], path + ("params",), network_scope)
-            scope |= {p["name"] for p in block["params"]}
+            taps = [param for param in rest[0].children if param.data == "tap_param"]
+            rest[0].children = [param for param in rest[0].children if param.data != "tap_param"]
+            if rest[0].children:
+                block["params"] = self.params(rest[0], path + ("params",), network_scope)
+                scope |= {p["name"] for p in block["params"]}
+            for index, tap in enumerate(taps):  # `@p`: a tensor the call passes
+                self.mark(path + ("taps", index), tap)
+                block.setdefault("taps", []).append(str(tap.children[0]))
             rest = rest[1:]
         block["body"] = self.statements(rest, path + ("body",), scope, depth=1)
         return block
