@@ -4,19 +4,19 @@ Takes a `Spec` (and its `Source`, for locating faults), parameter overrides and 
 input shape; evaluates parameter expressions, expands blocks, repeats, conditions, branches and
 residuals, names every node (unique, stable, valid Keras names), builds each layer from the
 registry and infers its output shape. Hands out a frozen `Graph` in topological order, or a
-`SpecError` with every independent fault found.
+`SpecError` with every independent fault found. The network's ends (parameters, inputs,
+outputs) and its names and taps are the `Endpoints` and `Naming` mixins beside it.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, did_you_mean, show_value
-from ..expr import RECEIVED, TAP_SHAPES, UNKNOWN, EvalError, Ref, evaluate, read_taps, reads_received, referenced_parameters
-from ..layers import MAX_DIMENSION, REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
+from ..errors import DataPath, Diagnostic, DiagnosticSink, Span, show_value
+from ..expr import RECEIVED, TAP_SHAPES, UNKNOWN, EvalError, evaluate, read_taps, reads_received, referenced_parameters
+from ..layers import REGISTRY, Entry, Layer, Shape, ShapeError, format_shape
 from ..source import Source
 from ..spec import (
     Block,
@@ -32,9 +32,11 @@ from ..spec import (
     is_repeat_count,
     repeat_count_message,
 )
+from .endpoints import Endpoints
 from .estimate import refuse_oversized
 from .hints import argument_faults, article, call_label, word_hint
 from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused
+from .naming import Naming
 from .scope import Scope
 
 
@@ -42,7 +44,7 @@ class _Abort(Exception):
     """Stops expansion after a fault that makes going on pointless (a limit was hit)."""
 
 
-class Expander:
+class Expander(Endpoints, Naming):
     def __init__(self, spec: Spec, source: Source, overrides: Mapping[str, Any], input_shape: Shape | None, limits: Limits):
         self.spec, self.source, self.limits = spec, source, limits
         self.overrides, self.input_override = dict(overrides), input_shape
@@ -106,77 +108,6 @@ class Expander:
         return Graph(self.spec.network, parameters, input_shape, nodes, outputs[0], tuple(self.groups),
                      self.source.file, frozenset(self.structural), input_symbol, self.fixed_input, tuple(self.sink.items),
                      self.spec.input_name or INPUT, extra_inputs, outputs[1:])
-
-    def named_inputs(self, env: Env) -> tuple[tuple[str, Shape], ...]:
-        """The further inputs (`input 10 as meta`), each a tap; and the first input's own name."""
-        if self.spec.input_name is not None:
-            self.taps[self.spec.input_name] = INPUT
-            self.names[self.spec.input_name] = ("input_name",)
-        found = []
-        for index, named in enumerate(self.spec.inputs):
-            shape = self.valid_shape(self.evaluate(named.shape, env, ("inputs", index, "shape")), ("inputs", index, "shape"))
-            self.shapes[named.name] = UNKNOWN if shape is None else shape  # said once; its tap still resolves
-            self.taps[named.name] = named.name
-            self.names[named.name] = ("inputs", index, "name")
-            if shape is not None:
-                found.append((named.name, shape))
-        return tuple(found)
-
-    def outputs(self, current: str, extra_inputs: tuple[tuple[str, Shape], ...]) -> tuple[str, ...]:
-        """The node of each output: `output @a, @b` names taps; without it, the last tensor."""
-        inputs = {INPUT, *(name for name, _ in extra_inputs)}
-        if not self.spec.outputs:
-            if current in inputs:
-                self.error("the network's output is its input: no layer reaches it", ("body", len(self.spec.body) - 1),
-                           "the last statement switched to an input's tap; end with a layer")
-            self.sink.raise_if_errors({self.source.file: self.source.text})
-            return (current,)
-        found = []
-        for index, tap in enumerate(self.spec.outputs):
-            node = self.resolve_tap(tap, Scope("", ()), ("outputs", index))
-            if node in inputs:
-                self.error(f"output `@{tap}` is an input: no layer reaches it", ("outputs", index), "name a layer or group")
-            elif node is not None:
-                found.append(node)
-        self.sink.raise_if_errors({self.source.file: self.source.text})
-        return tuple(found)
-
-    def network_parameters(self) -> dict[str, Any]:
-        known = [p.name for p in self.spec.params]
-        for name in self.overrides:
-            if name not in known:
-                hint = did_you_mean(name, known) or (f"its parameters are {', '.join(known)}" if known else "it has no parameters")
-                self.sink.error(f"--set {name}: network {self.spec.network} has no parameter `{name}`", None, hint)
-        env = Env(symbols={p.name: Ref(ref=p.name) for p in self.spec.params})
-        for index, param in enumerate(self.spec.params):
-            if param.name in self.overrides:
-                env[param.name] = self.overrides[param.name]
-            elif param.required:
-                self.error(f"network parameter `{param.name}` has no default and was not set", ("params", index), f"pass --set {param.name}=VALUE")
-                env[param.name] = UNKNOWN
-            else:
-                env[param.name] = self.evaluate(param.default, env, ("params", index, "default"))
-        return env
-
-    def input_shape(self, env: dict[str, Any]) -> Shape | None:
-        if self.input_override is not None:
-            return tuple(self.input_override)
-        value = self.evaluate(self.spec.input, env, ("input",))
-        if value is UNKNOWN:
-            return None
-        return self.valid_shape(value, ("input",))
-
-    def valid_shape(self, value: Any, path: DataPath) -> Shape | None:
-        """An input's shape, or None after saying what is wrong with it."""
-        if value is UNKNOWN:
-            return None
-        shape = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
-        valid = isinstance(shape, tuple) and 1 <= len(shape) <= 4 and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_DIMENSION for n in shape)
-        if not valid:
-            self.error(f"the input shape must be a length (flat), LxC (a sequence), HxWxC (an image) or DxHxWxC (a volume), "
-                       f"with sizes from 1 to {MAX_DIMENSION}; received {show_value(value)}", path)
-            return None
-        return shape
 
     # -- statements
 
@@ -425,39 +356,6 @@ class Expander:
 
     # -- nodes and names
 
-    def layer_name(self, call: Call, scope: Scope, path: DataPath) -> str:
-        if call.as_:
-            return self.unique_name(scope.prefix + scope.aliased(call.as_), path + ("as",))
-        return self.fresh_name(scope, call.call)
-
-    def taken(self, name: str) -> bool:
-        return name in self.names or name in self.taps or name in self.group_names
-
-    def fresh_name(self, scope: Scope, base: str) -> str:
-        """The next generated name, skipping any that an `as` name already took."""
-        name = scope.next_name(base)
-        while self.taken(name):
-            name = scope.next_name(base)
-        return name
-
-    def unique_name(self, name: str, path: DataPath) -> str:
-        """An `as` name; a clash with an earlier layer or group is an error at the alias."""
-        if self.taken(name):
-            self.error(f"the name `{name}` is already used by an earlier layer or group", path,
-                       "names given with `as` must be unique in their block")
-            suffix = 2
-            while self.taken(f"{name}_{suffix}"):
-                suffix += 1
-            name = f"{name}_{suffix}"
-        return name
-
-    def register(self, name: str, path: DataPath) -> None:
-        self.names[name] = path
-        self.taps.setdefault(name, name)
-
-    def register_tap(self, tap: str, node: str) -> None:
-        self.taps.setdefault(tap, node)
-
     def add_group(self, group_id: str, kind: str, label: str, scope: Scope, path: DataPath) -> None:
         self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
 
@@ -496,21 +394,6 @@ class Expander:
         if argument in positional and positional.index(argument) < len(call.args):
             return path + ("args", positional.index(argument))
         return path
-
-    def resolve_tap(self, tap: str, scope: Scope, path: DataPath) -> str | None:
-        """A tap names a layer or group of this scope, else of the enclosing ones, outwards."""
-        candidates = [scope.prefix + scope.aliased(tap)] if scope.repeat_index else []  # `as r` in this repeat copy
-        candidates += [prefix + tap for prefix in (scope.prefix, *reversed(scope.outer))]
-        for candidate in candidates:
-            if candidate in self.taps:
-                return self.taps[candidate]
-        copies = sorted(name for name in self.taps if re.fullmatch(re.escape(scope.prefix + tap) + r"(_\d+)+", name))
-        if copies:
-            hint = f"`as {tap}` inside a repeat names each copy: {', '.join(copies[:4])}{', ...' if len(copies) > 4 else ''}"
-        else:
-            hint = did_you_mean(tap, self.taps) or did_you_mean(scope.prefix + tap, self.taps)
-        self.error(f"unknown tap `@{tap}`: no earlier layer or group has that name", path, hint)
-        return None
 
     # -- expressions
 
