@@ -145,6 +145,7 @@ LAYER_KIND_SPECS = {
         "input 8x8x6\ngroup_norm(2) group_norm(3, center=false, epsilon=0.00001) group_norm(6, scale=false) unit_norm spatial_dropout(0.3)\n"
         "global_avg_pool unit_norm repeat_vector(3) permute([2, 1]) spatial_dropout(0.2) group_norm(3)"
     ),
+    "stochastic_depth": "input 6x5x4\nstochastic_depth(0.2) residual { conv(4, 1) stochastic_depth(0.1) } global_avg_pool stochastic_depth(0.3)",
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"
@@ -445,3 +446,12 @@ def test_built_efficientnetb0_reloads_without_archspec(cli, tmp_path):
                               capture_output=True, text=True, env=env, timeout=300)
     assert reloaded.returncode == 0, reloaded.stderr[-2000:]
     assert "reloaded 1" in reloaded.stdout and params == 5_330_571
+
+
+def test_stochastic_depth_drops_whole_samples_in_training():
+    model = archspec.parse("network N\ninput 6x5x4\nstochastic_depth(0.5)\n").to_keras()
+    x = np.ones((64, 6, 5, 4), dtype="float32")
+    y = model(x, training=True).numpy()
+    per_sample = {tuple(np.unique(sample)) for sample in y}
+    assert per_sample <= {(0.0,), (2.0,)} and len(per_sample) == 2  # each sample all dropped or all kept (x / 0.5)
+    assert np.array_equal(model(x, training=False).numpy(), x)

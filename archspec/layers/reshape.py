@@ -342,3 +342,29 @@ class RepeatVector(Layer):
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return 1  # the scalar Mul of the repeated shape (Tile has no registered FLOPs)
+
+
+class StochasticDepth(Layer):
+    """Drops a residual branch for whole samples in training (stochastic depth, ConvNeXt's
+    StochasticDepth, timm's DropPath); the identity at inference. Emitted as Keras' own Dropout
+    with a per-sample mask (`noise_shape` of the batch and 1s), as EfficientNet writes it: the
+    same distribution and scaling, and no custom layer."""
+
+    op: ClassVar[str] = "stochastic_depth"
+    preserves_values: ClassVar[bool] = True
+    family: ClassVar[Family] = DROPOUT
+    spatial_ranks: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)  # any input: the mask's shape follows its rank
+    positional: ClassVar[tuple[str, ...]] = ("rate",)
+    keras_layer: ClassVar[str] = "layers.Dropout"
+    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
+    keras_positional: ClassVar[int] = 1
+
+    rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
+
+    def label(self) -> str:
+        return f"stochastic_depth {self.rate}"
+
+    def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
+        call = super().keras_call(explicit, keep)
+        mask = KerasArgument("noise_shape", (None, *(1,) * (self._rank + 1)))  # one value per sample
+        return KerasCall(call.path, (*call.arguments, mask), call.positional)
