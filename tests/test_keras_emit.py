@@ -145,7 +145,7 @@ LAYER_KIND_SPECS = {
         "input 8x8x6\ngroup_norm(2) group_norm(3, center=false, epsilon=0.00001) group_norm(6, scale=false) unit_norm spatial_dropout(0.3)\n"
         "global_avg_pool unit_norm repeat_vector(3) permute([2, 1]) spatial_dropout(0.2) group_norm(3)"
     ),
-    "stochastic_depth": "input 6x5x4\nstochastic_depth(0.2) residual { conv(4, 1) stochastic_depth(0.1) } global_avg_pool stochastic_depth(0.3)",
+    "stochastic_depth": "input 6x5x4\nscale(0.5) stochastic_depth(0.2) residual { conv(4, 1) stochastic_depth(0.1) } global_avg_pool stochastic_depth(0.3)",
     "residual_concat_groups": (
         "input 8x8x4\nresidual { conv(8, 3, stride=2, padding=same) } shortcut { conv(8, 1, stride=2) }\n"
         "concat { branch { conv(2, 1) } branch { } branch { maxpool(3, stride=1, padding=same) } }"

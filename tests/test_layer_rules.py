@@ -406,6 +406,7 @@ CASES += [
     case("spatial_dropout1d", "input 20x4\nspatial_dropout(0.3)", (20, 4), (0, 0), 0, 0, ((1,), (1,), (0,))),
     case("stochastic_depth", "input 7x9x6\nstochastic_depth(0.2)", (7, 9, 6), (0, 0), 0, 0, RF1),
     case("stochastic_depth_flat", "input 12\nstochastic_depth(0.1)", (12,), (0, 0), 0, 0, None),
+    case("scale", "input 7x9x6\nscale(0.17)", (7, 9, 6), (0, 0), 0, 2 * 378, RF1),  # Rescaling: Mul and AddV2 of 0
     case("permute", "input 7x9x6\npermute([2, 1, 3])", (9, 7, 6), (0, 0), 0, 0, None),
     case("repeat_vector", "input 10\nrepeat_vector(3)", (3, 10), (0, 0), 0, 1, None),
     # layer_scale: C trainable scales, one Mul per element

@@ -49,6 +49,7 @@ class Rescaling(Layer):
     """x * scale + offset, element by element (keras.layers.Rescaling): `rescaling(1/255)`."""
 
     op: ClassVar[str] = "rescaling"
+    presets: ClassVar[dict[str, dict]] = {"scale": {"offset": 0.0}}  # `scale(s)`: a constant multiple, x·s
     family: ClassVar[Family] = NORM
     starts_line: ClassVar[bool] = True
     positional: ClassVar[tuple[str, ...]] = ("scale", "offset")
