@@ -40,7 +40,8 @@ UNIT = st.sampled_from([
     "conv_transpose({c}, {k}, stride={s}, padding={p})", "crop(1)", "layer_scale", "prelu(shared_axes=[1])",
     "relu(6, negative_slope=0.1)", "relu(threshold=0.5)", "softmax(axis=1)", "normalization", "layer_norm",
     "dropout(0.1, noise_shape=[none, {ones}{c}])", "residual(scale=0.3) {{ conv({c}, 1) }}", "rescaling(0.5, 1)",
-    "group_norm(1)", "unit_norm", "spatial_dropout(0.2)", "act(sparsemax)", "act(soft_shrink)",
+    "group_norm(1)", "unit_norm", "spatial_dropout(0.2)", "act(sparsemax)", "act(soft_shrink)", "stochastic_depth(0.1)",
+    "scale(0.5)", "global_avg_pool repeat_vector(3) permute([2, 1])",
 ])
 IMAGE_ONLY = ("depthwise_conv", "separable_conv")  # Keras has no 3-D depthwise or separable conv
 MERGES = st.sampled_from(["add", "multiply", "subtract", "average", "maximum", "minimum"])
