@@ -86,6 +86,18 @@ class Op(Frozen):
         return self
 
 
+MAX_INTEGER_DIGITS = 18  # an integer literal's digits, in every form (.arch, JSON, --set, --input)
+
+
+def integer_literal(text: str) -> int:
+    """The integer a literal spells, or ValueError past 18 digits: checked before converting, as
+    Python refuses (with its own message) to convert over 4,300 digits and is slow near that."""
+    digits = text.strip().lstrip("+-").replace("_", "").lstrip("0")
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"integers have at most {MAX_INTEGER_DIGITS} digits; this one has {len(digits):,}")
+    return int(text)
+
+
 RECEIVED = "<in>"  # where an environment holds the received shape: a key no parameter name can spell
 TAP_SHAPES = "<taps>"  # where it holds the shapes of the taps an expression reads (`@x.channels`)
 SIZE_NAMES = ("channels", "height", "width", "length", "depth")

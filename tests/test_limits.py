@@ -125,3 +125,26 @@ def test_interrupted_keras_save_leaves_nothing_behind(tmp_path):
 def test_every_error_case_is_json_safe():
     report = json.loads(archspec.load("resnet18").analyze().to_json())
     assert report["diagnostics"][0]["code"] == "rf-misaligned"
+
+
+HUGE = "9" * 4400  # past Python's 4,300-digit conversion limit: refused before converting, in every form
+
+
+@pytest.mark.parametrize("text, file", [
+    ('{"network":"N","input":[8,8,' + HUGE + '],"body":[{"call":"relu"}]}', "n.json"),
+    ('{"network":"N","params":[{"name":"p","default":' + HUGE + '}],"input":[8,8,3],"body":[{"call":"relu"}]}', "n.json"),
+    ("network N\ninput 8x8x" + HUGE + "\nrelu\n", "n.arch"),
+    ("network N\ninput 8x8x3\nreshape(1x" + HUGE + ")\n", "n.arch"),
+    ("network N(p=" + HUGE + ")\ninput 8x8x3\nrelu\n", "n.arch"),
+])
+def test_huge_integers_are_located_diagnostics(text, file):
+    with pytest.raises(archspec.SpecError) as raised:
+        archspec.parse(text, file).analyze()
+    diagnostic = raised.value.diagnostics[0]
+    assert diagnostic.span is not None and "at most 18 digits" in (diagnostic.hint or "")
+
+
+@pytest.mark.parametrize("value", [HUGE, f"[{HUGE}]", f"8x{HUGE}"])
+def test_huge_set_values_say_so(cli, value):
+    result = cli("check", "baseline", "--set", f"classes={value}")
+    assert result.code == 2 and "integers have at most 18 digits" in result.err and "set_int_max_str_digits" not in result.err

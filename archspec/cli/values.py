@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from ..expr import integer_literal
 from ..layers import MAX_DIMENSION
 
 
@@ -20,9 +21,9 @@ def parse_value(text: str) -> Any:
     if stripped in lowered:
         return lowered[stripped]
     if re.fullmatch(r"-?[0-9][0-9_]*", stripped):
-        return int(stripped)
+        return integer_literal(stripped)
     if re.fullmatch(r"[0-9]+(x[0-9]+)+", stripped):
-        return tuple(int(part) for part in stripped.split("x"))
+        return tuple(integer_literal(part) for part in stripped.split("x"))
     try:
         value = float(stripped)
     except ValueError:
@@ -32,7 +33,7 @@ def parse_value(text: str) -> Any:
             return value
     if stripped.startswith("["):
         try:
-            parsed = json.loads(stripped)
+            parsed = json.loads(stripped, parse_int=integer_literal)
         except json.JSONDecodeError:
             raise ValueError(f"cannot read {text!r} as a list") from None
         return _tuples(parsed)
@@ -46,10 +47,10 @@ def _tuples(value: Any) -> Any:
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """`HxWxC` or `N` from the command line."""
+    """`N`, `LxC`, `HxWxC` or `DxHxWxC` from the command line."""
     if not re.fullmatch(r"[0-9]+(x[0-9]+)*", text.strip()):
         raise ValueError(f"expected a shape like 32x32x3; received {text!r}")
-    shape = tuple(int(part) for part in text.strip().split("x"))
-    if len(shape) not in (1, 3) or not all(1 <= n <= MAX_DIMENSION for n in shape):
-        raise ValueError(f"expected HxWxC (or one length) with sizes from 1 to {MAX_DIMENSION}; received {text!r}")
+    shape = tuple(integer_literal(part) for part in text.strip().split("x"))
+    if not 1 <= len(shape) <= 4 or not all(1 <= n <= MAX_DIMENSION for n in shape):
+        raise ValueError(f"expected a length, LxC, HxWxC or DxHxWxC with sizes from 1 to {MAX_DIMENSION}; received {text!r}")
     return shape

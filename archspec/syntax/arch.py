@@ -17,7 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from ..errors import DataPath, Diagnostic, Span, SpecError, did_you_mean
-from ..expr import FUNCTIONS, SIZE_NAMES
+from ..expr import FUNCTIONS, MAX_INTEGER_DIGITS, SIZE_NAMES, integer_literal
 from ..source import ARCH, GRAMMAR_FILE, Comment, Source, code_characters, point_span
 from .diagnostics import syntax_diagnostic
 
@@ -349,7 +349,11 @@ class _TreeToDict:
         if kind in ("int_literal", "float_literal"):
             return self.number(tree)
         if kind == "shape_literal":
-            return [int(part) for part in str(tree.children[0]).split("x")]
+            try:
+                return [integer_literal(part) for part in str(tree.children[0]).split("x")]
+            except ValueError as error:
+                raise SpecError([Diagnostic("error", f"the shape {str(tree.children[0])[:24]}... is out of range", self.span_of(tree),
+                                            str(error))]) from None
         if kind == "string_literal":
             return str(tree.children[0])[1:-1]
         if kind == "true_literal":
@@ -400,12 +404,12 @@ class _TreeToDict:
 
     def number(self, tree: Tree) -> int | float:
         token = str(tree.children[0])
-        if tree.data == "int_literal" and len(token.lstrip("0")) <= 18:
+        if tree.data == "int_literal" and len(token.lstrip("0")) <= MAX_INTEGER_DIGITS:
             return int(token)
         if tree.data == "float_literal" and math.isfinite(value := float(token)):
             return value
         raise SpecError([Diagnostic("error", f"the number {token[:20]}{'...' if len(token) > 20 else ''} is out of range",
-                                    self.span_of(tree), "integers have at most 18 digits; numbers must be finite")])
+                                    self.span_of(tree), f"integers have at most {MAX_INTEGER_DIGITS} digits; numbers must be finite")])
 
 
 _STATEMENT_RULE = "_stmt"  # the grammar names every statement rule so; TreeToDict has a method for each

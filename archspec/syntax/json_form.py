@@ -11,15 +11,19 @@ import json
 import re
 
 from ..errors import DataPath, Diagnostic, Span, SpecError
+from ..expr import MAX_INTEGER_DIGITS, integer_literal
 from ..source import JSON, Source, point_span
 
 
 def parse_json(text: str, file: str = "<json>") -> Source:
     text = text.removeprefix("\ufeff")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=integer_literal)
     except json.JSONDecodeError as error:
         raise SpecError([_json_error(error, text, file)], {file: text}) from None
+    except ValueError as error:  # an integer of more digits than any form accepts
+        raise SpecError([Diagnostic("error", "a number in the JSON is out of range", _long_integer_span(text, file),
+                                    str(error))], {file: text}) from None
     except RecursionError:
         raise SpecError([Diagnostic("error", "the JSON is nested too deeply")], {file: text}) from None
     if not isinstance(data, dict):
@@ -27,6 +31,15 @@ def parse_json(text: str, file: str = "<json>") -> Source:
     pointer = data.pop("$schema", None)  # editors' schema pointer: not part of the spec, kept for fmt
     return Source(data, text, file, JSON, schema_pointer=pointer if isinstance(pointer, str) else None,
                   locate=lambda: _json_spans(text, file))
+
+
+def _long_integer_span(text: str, file: str) -> Span | None:
+    """Where the first integer literal of too many digits is (outside strings)."""
+    for match in _JSON_TOKEN.finditer(text):
+        number = match.group(3)
+        if number and not number.isalpha() and len(number.lstrip("-").split(".")[0].split("e")[0].split("E")[0].lstrip("0")) > MAX_INTEGER_DIGITS:
+            return point_span(file, text, match.start(3))
+    return None
 
 
 def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic:
