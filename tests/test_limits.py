@@ -148,3 +148,23 @@ def test_huge_integers_are_located_diagnostics(text, file):
 def test_huge_set_values_say_so(cli, value):
     result = cli("check", "baseline", "--set", f"classes={value}")
     assert result.code == 2 and "integers have at most 18 digits" in result.err and "set_int_max_str_digits" not in result.err
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "device"])
+def test_non_regular_files_are_refused_at_once(cli, tmp_path, make):
+    """A FIFO would block `open` until a writer came; a device could stream forever."""
+    import os
+
+    if make == "fifo":
+        path = tmp_path / "spec.arch"
+        os.mkfifo(path)
+    elif make == "folder":
+        path = tmp_path / "folder.arch"
+        path.mkdir()
+    else:
+        path = "/dev/zero"
+    started = time.perf_counter()
+    for verb in (["check"], ["fmt"], ["convert", "--to", "json"]):
+        result = cli(*verb, str(path))
+        assert result.code == 1 and "not a spec file" in result.err, (verb, result.err)
+    assert time.perf_counter() - started < 5

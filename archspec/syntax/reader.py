@@ -6,6 +6,8 @@ is not UTF-8; hands the text to the `.arch` or JSON parser by its name or first 
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -25,8 +27,7 @@ def read_source(path: str | Path, display_name: str | None = None) -> Source:
         name = display_name or "<stdin>"
     else:
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_SOURCE_BYTES + 1)
+            raw = _read_regular_file(path)
         except OSError as error:
             raise SpecError([Diagnostic("error", f"cannot read '{path}': {error.strerror or error}")]) from None
     if len(raw) > MAX_SOURCE_BYTES:
@@ -40,6 +41,28 @@ def read_source(path: str | Path, display_name: str | None = None) -> Source:
                                     "save the file as UTF-8")], {name: shown}) from None
     is_json = name.endswith(".json") or (str(path) == "-" and text.lstrip().startswith("{"))
     return parse_json(text, name) if is_json else parse_arch(text, name)
+
+
+def _read_regular_file(path: str | Path) -> bytes:
+    """At most MAX_SOURCE_BYTES + 1 bytes of a regular file. Anything else (a folder, a FIFO,
+    a device, a socket) is refused at once: opening a FIFO would wait for a writer, a device
+    could stream forever. Opened without blocking and checked again, so a swap cannot slip one in."""
+    kind = _not_regular(os.stat(path).st_mode)
+    if kind is None:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            kind = _not_regular(os.fstat(handle.fileno()).st_mode)
+            if kind is None:
+                return handle.read(MAX_SOURCE_BYTES + 1)
+    raise SpecError([Diagnostic("error", f"'{path}' is {kind}, not a spec file", hint="give the path of a .arch or .json file")])
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def parse_text(text: str, file: str = "<text>") -> Source:
