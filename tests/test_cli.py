@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_unknown_spec_name_suggests_a_bundled_one(cli):
 @pytest.mark.parametrize(
     "args",
     [[], ["frobnicate"], ["analyze"], ["analyze", "resnet18", "--format", "xml"], ["analyze", "resnet18", "--depth", "0"],
-     ["convert", "resnet18"], ["analyze", "resnet18", "--set", "classes"], ["analyze", "resnet18", "--input", "32x32"]],
+     ["convert", "resnet18"], ["analyze", "resnet18", "--set", "classes"], ["analyze", "resnet18", "--input", "32x32x3x1x1"]],
 )
 def test_usage_errors_exit_2(cli, args):
     result = cli(*args)
@@ -144,3 +145,28 @@ def test_python_api():
         archspec.parse("network N\ninput 4x4x1\nconv(8, 5)\n").analyze()
     assert "kernel 5 exceeds its 4x4 input" in str(raised.value)
     assert raised.value.diagnostics[0].span.line == 3
+
+
+# verb, arguments, exit code (docs/cli.md "Exit codes": 0 ok, 1 spec or file errors, 2 usage)
+EXIT_CODES = [
+    ("check", ["baseline"], 0),
+    ("check", ["nosuch.arch"], 1),  # neither a file nor a bundled spec: a spec error
+    ("fmt", ["nosuch.arch"], 2),  # fmt on a file that does not exist
+    ("fmt", ["baseline"], 2),  # bundled specs are read-only
+    ("check", ["baseline", "--set", "classes"], 2),  # malformed --set
+    ("check", ["baseline", "--input", "0x3"], 2),  # malformed --input
+    ("diagram", ["baseline", "-o", "{tmp}/b.gif"], 2),  # unknown extension
+    ("diagram", ["baseline", "-o", "{tmp}/b.png", "--format", "svg"], 2),  # contradicting --format
+    ("diagram", ["baseline", "-o", "{tmp}/b.jpg"], 0),
+    ("analyze", ["baseline", "--format", "nosuch"], 2),
+]
+
+
+@pytest.mark.parametrize("verb, arguments, code", EXIT_CODES, ids=[f"{v}-{'-'.join(a)}" for v, a, _ in EXIT_CODES])
+def test_exit_codes_are_the_documented_ones(cli, tmp_path, verb, arguments, code):
+    if verb == "diagram" and code == 0 and shutil.which("dot") is None:
+        pytest.skip("needs Graphviz")
+    result = cli(verb, *(a.replace("{tmp}", str(tmp_path)) for a in arguments))
+    assert result.code == code, result.err
+    if verb == "diagram" and code == 0:
+        assert (tmp_path / "b.jpg").read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, not SVG text

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from ..analysis import Budget, analyze
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
-from ..emit.dot import render, to_dot
+from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, render_all
 from ..files import save_keras_atomic, write_atomic
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help="draw the network with Graphviz")
     diagram.add_argument("spec", metavar="SPEC")
     diagram.add_argument("-o", "--output", metavar="FILE", help="output file (default: NAME.FORMAT; '-' for stdout)")
-    diagram.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="default: from -o's suffix, else svg")
+    diagram.add_argument("--format", choices=(*RENDER_FORMATS, "dot"), help="default: from -o's extension, else svg")
     diagram.add_argument("--depth", type=_depth, default=None, metavar="N", help="collapse blocks nested N deep into one node")
     _add_network_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
@@ -243,8 +243,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_diagram(args: argparse.Namespace) -> int:
     architecture = load(args.spec)
     graph = architecture.graph(_overrides(args), _input_shape(args))
-    suffix = Path(args.output).suffix.lstrip(".").lower() if args.output and args.output != "-" else ""
-    output_format = args.format or (suffix if suffix in ("svg", "png", "pdf", "dot") else "svg")
+    output_format = _diagram_format(args)
     text = to_dot(graph, analyze(graph), args.depth)
     data: str | bytes = text if output_format == "dot" else render(text, output_format)
     target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
@@ -258,6 +257,19 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     size = write_atomic(target, data, protect=(where,) if where != "-" else ())
     print(f"wrote {target} ({_size(size)})")
     return EXIT_OK
+
+
+def _diagram_format(args: argparse.Namespace) -> str:
+    """The format --format names, else the output file's extension, else SVG; an extension
+    Graphviz is not asked for here, or one that contradicts --format, is a usage error."""
+    formats = (*RENDER_FORMATS, "dot")
+    suffix = Path(args.output).suffix.lstrip(".").lower() if args.output and args.output != "-" else ""
+    if suffix in formats and args.format and suffix != args.format:
+        raise UsageError(f"--format {args.format} contradicts the output file '{args.output}'")
+    if suffix and suffix not in formats and not args.format:
+        raise UsageError(f"cannot tell the diagram format from '{args.output}': its extension is not one of "
+                         f"{', '.join(formats)}; name the file so, or give --format")
+    return args.format or suffix or "svg"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -303,7 +315,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             if name.lower() in bundled_names():
                 raise UsageError(f"fmt works on files; '{name}' names a bundled spec, and bundled specs are read-only")
             _print_errors(SpecError([Diagnostic("error", f"no spec file '{name}'")]))
-            status = EXIT_ERRORS
+            status = EXIT_USAGE  # as documented: fmt on a file that does not exist is a usage error
             continue
         try:
             source = read_source(name)

@@ -21,7 +21,7 @@ from ..spec import ConcatGroup, Residual
 
 GROUP_COLOUR = "#6c757d"  # blocks, repeats and any group without a colour of its own
 CLUSTER_COLOURS = {Residual.key: "#0d6efd", ConcatGroup.key: "#198754"}
-RENDER_FORMATS = ("svg", "png", "pdf")
+RENDER_FORMATS = ("svg", "png", "pdf", "jpg")
 
 
 def _quote(text: str) -> str:
