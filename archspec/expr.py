@@ -140,6 +140,20 @@ def _printable_word(value: str) -> str:
 
 
 Word = Annotated[StrictStr, AfterValidator(_printable_word)]
+
+
+def checked_value(value: Any) -> Any:
+    """A value from outside a spec file (`--set`) held to the rules a spec's constants follow:
+    printable strings, finite numbers, lists of those; ValueError says which rule it breaks."""
+    if isinstance(value, str):
+        return _printable_word(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"numbers must be finite; received {value}")
+    if isinstance(value, (tuple, list)):
+        return tuple(checked_value(item) for item in value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise ValueError(f"expected a number, a string, true/false/none or a list; received {type(value).__name__}")
 Constant = Union[StrictBool, StrictInt, Annotated[StrictFloat, Field(allow_inf_nan=False)], Word, None]
 Expr = TypeAliasType(
     "Expr",

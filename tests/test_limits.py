@@ -168,3 +168,30 @@ def test_non_regular_files_are_refused_at_once(cli, tmp_path, make):
         result = cli(*verb, str(path))
         assert result.code == 1 and "not a spec file" in result.err, (verb, result.err)
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("value, message", [
+    ("a\nb", "a string cannot hold control characters"),
+    ("a\rb", "a string cannot hold control characters"),
+    ("[NaN]", "numbers must be finite"),
+    ("[1e999]", "numbers must be finite"),
+    ("0x10", "'0x10' is not a shape: sizes start at 1"),
+])
+def test_set_values_follow_the_rules_of_spec_values(cli, value, message):
+    """--set once skipped the validation spec files get and broke the generated source."""
+    result = cli("build", "baseline", "--set", f"classes={value}", "-o", "/nonexistent/never")
+    assert result.code == 2 and message in result.err
+
+
+def test_generated_source_compiles_whatever_the_file_name(cli, tmp_path):
+    """A file name with newlines and quotes reaches the module's docstring and messages escaped."""
+    import ast
+
+    name = 'x\nimport os; os.system("echo hi")\n#"\'\\.arch'
+    spec = tmp_path / name
+    spec.write_text("network N(wide=false)\ninput 8x8x3\nif wide { conv(8, 1) } else { conv(4, 1) }\n", encoding="utf-8")
+    source = archspec.load(spec).to_python()
+    tree = ast.parse(source)  # compiles
+    imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert [alias.name for node in imports for alias in node.names] == ["keras", "layers"]
+    assert not any(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) for node in tree.body)  # no top-level calls

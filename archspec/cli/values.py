@@ -10,12 +10,17 @@ import json
 import re
 from typing import Any
 
-from ..expr import integer_literal
+from ..expr import checked_value, integer_literal
 from ..layers import MAX_DIMENSION
 
 
 def parse_value(text: str) -> Any:
-    """A command-line value (`--set K=V`): a number, true/false/none, a shape, a list or a word."""
+    """A command-line value (`--set K=V`): a number, true/false/none, a shape, a list or a word,
+    held to the rules a spec file's values follow (finite numbers, printable strings)."""
+    return checked_value(_read_value(text))
+
+
+def _read_value(text: str) -> Any:
     stripped = text.strip()
     lowered = {"true": True, "false": False, "none": None, "null": None}
     if stripped in lowered:
@@ -23,7 +28,10 @@ def parse_value(text: str) -> Any:
     if re.fullmatch(r"-?[0-9][0-9_]*", stripped):
         return integer_literal(stripped)
     if re.fullmatch(r"[0-9]+(x[0-9]+)+", stripped):
-        return tuple(integer_literal(part) for part in stripped.split("x"))
+        shape = tuple(integer_literal(part) for part in stripped.split("x"))
+        if 0 in shape:  # `0x10` is not hexadecimal here, and no shape has a size 0
+            raise ValueError(f"{stripped!r} is not a shape: sizes start at 1 (for a list write [{', '.join(map(str, shape))}])")
+        return shape
     try:
         value = float(stripped)
     except ValueError:

@@ -10,6 +10,7 @@ the graph was expanded with, and `build_model` refuses other values with a clear
 from __future__ import annotations
 
 import ast
+import json
 import keyword
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,11 @@ class Names:
 
 
 def literal(value: Any) -> str:
+    """A Python literal of a value. Strings are written as JSON writes them, which is a valid
+    Python string with every quote, backslash, newline and control character escaped, so no
+    text (a file name, a --set value) can end the literal or the line."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple):
         inner = ", ".join(literal(item) for item in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

@@ -349,11 +349,16 @@ class _TreeToDict:
         if kind in ("int_literal", "float_literal"):
             return self.number(tree)
         if kind == "shape_literal":
+            text = str(tree.children[0])
             try:
-                return [integer_literal(part) for part in str(tree.children[0]).split("x")]
+                sizes = [integer_literal(part) for part in text.split("x")]
             except ValueError as error:
-                raise SpecError([Diagnostic("error", f"the shape {str(tree.children[0])[:24]}... is out of range", self.span_of(tree),
-                                            str(error))]) from None
+                raise SpecError([Diagnostic("error", f"the shape {text[:24]}{'...' if len(text) > 24 else ''} is out of range",
+                                            self.span_of(tree), str(error))]) from None
+            if 0 in sizes:  # `0x10` is not hexadecimal, and no shape has a size 0
+                raise SpecError([Diagnostic("error", f"`{text}` is not a shape: sizes start at 1", self.span_of(tree),
+                                            f"for a list, write [{', '.join(map(str, sizes))}]")])
+            return sizes
         if kind == "string_literal":
             return str(tree.children[0])[1:-1]
         if kind == "true_literal":
