@@ -8,7 +8,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import Diagnostic, SpecError
 
@@ -66,6 +66,30 @@ def save_keras_atomic(model: Any, path: str | os.PathLike, protect: tuple[str | 
     with atomic_target(path, protect, suffix=".keras") as temporary:  # Keras insists on the suffix
         model.save(temporary)
     return Path(path).stat().st_size
+
+
+def write_all_atomic(targets: list[tuple[str | os.PathLike, Callable[[str], None], str]],
+                     protect: tuple[str | os.PathLike, ...] = ()) -> list[int]:
+    """Write several files as one: every target is checked (and its temporary made) before any
+    is written, each writer fills its temporary (`(path, writer, suffix)`), and only when all
+    succeeded are they renamed into place, so an error or an interrupt leaves the old files."""
+    with contextlib.ExitStack() as stack:
+        temporaries = [stack.enter_context(atomic_target(path, protect, suffix)) for path, _, suffix in targets]
+        for temporary, (_, writer, _) in zip(temporaries, targets):
+            writer(temporary)
+    return [Path(path).stat().st_size for path, _, _ in targets]
+
+
+def bytes_writer(data: str | bytes) -> Callable[[str], None]:
+    """A writer for `write_all_atomic` that puts `data` (text as UTF-8) in the file, synced."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+
+    def write(temporary: str) -> None:
+        with open(temporary, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+    return write
 
 
 def _umask() -> int:

@@ -455,3 +455,13 @@ def test_stochastic_depth_drops_whole_samples_in_training():
     per_sample = {tuple(np.unique(sample)) for sample in y}
     assert per_sample <= {(0.0,), (2.0,)} and len(per_sample) == 2  # each sample all dropped or all kept (x / 0.5)
     assert np.array_equal(model(x, training=False).numpy(), x)
+
+
+def test_build_is_all_or_nothing(cli, tmp_path):
+    """A spec named y.dot: build refuses to overwrite it, and writes none of the other files."""
+    spec = tmp_path / "y.dot"
+    spec.write_text("network Y\ninput 4x4x1\nflatten dense(2)\n", encoding="utf-8")
+    result = cli("build", str(spec), "-o", str(tmp_path))
+    assert result.code == 1 and "refusing to overwrite the input spec" in result.err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["y.dot"]  # no y.py, no y.keras, no temporaries
+    assert spec.read_text(encoding="utf-8").startswith("network Y")

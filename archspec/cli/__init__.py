@@ -17,7 +17,7 @@ from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summa
 from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, render_all
-from ..files import save_keras_atomic, write_atomic
+from ..files import bytes_writer, write_all_atomic, write_atomic
 from ..source import JSON
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
@@ -220,19 +220,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
     source = to_python(graph, architecture.file, summary_line(report))
-    written = [(folder / f"{stem}.py", write_atomic(folder / f"{stem}.py", source, protect=protect))]
-    model_path = folder / f"{stem}.keras"
-    written.append((model_path, save_keras_atomic(to_keras(graph), model_path, protect=protect)))
     dot_text = to_dot(graph, report)
-    written.append((folder / f"{stem}.dot", write_atomic(folder / f"{stem}.dot", dot_text, protect=protect)))
+    model = to_keras(graph)
+    targets = [(folder / f"{stem}.py", bytes_writer(source), ".tmp"), (folder / f"{stem}.keras", model.save, ".keras"),
+               (folder / f"{stem}.dot", bytes_writer(dot_text), ".tmp")]
     try:
-        picture = render(dot_text, "svg")
+        targets.append((folder / f"{stem}.svg", bytes_writer(render(dot_text, "svg")), ".tmp"))
     except SpecError as error:  # no Graphviz: the model and sources are still written
         _print_errors(error)
         print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
-    else:
-        written.append((folder / f"{stem}.svg", write_atomic(folder / f"{stem}.svg", picture, protect=protect)))
-    for path, size in written:
+    sizes = write_all_atomic(targets, protect=protect)  # all of them, or (on an error) none
+    for (path, _, _), size in zip(targets, sizes):
         print(f"wrote {path} ({_size(size)})")
     totals = report.totals
     print(f"{architecture.name}: {len(report.layers)} layers, {totals.params:,} params, {totals.macs:,} MACs, "

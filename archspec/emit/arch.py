@@ -268,12 +268,12 @@ class ArchPrinter:
         if value is None:
             return "none"
         if isinstance(value, int):
-            return str(value) if value >= 0 or context <= PRECEDENCE["neg"] else f"({value})"
+            return str(value) if value >= 0 or context < PRECEDENCE["neg"] else f"({value})"  # -(-2), never --2
         if isinstance(value, float):
             text = repr(value)
             if text in ("inf", "-inf", "nan"):
                 raise ValueError(f"{text} has no .arch spelling")
-            return text if value >= 0 or context <= PRECEDENCE["neg"] else f"({text})"
+            return text if value >= 0 or context < PRECEDENCE["neg"] else f"({text})"
         if isinstance(value, str):
             return self.string(value, scope)
         if isinstance(value, list):
