@@ -170,3 +170,35 @@ def test_exit_codes_are_the_documented_ones(cli, tmp_path, verb, arguments, code
     assert result.code == code, result.err
     if verb == "diagram" and code == 0:
         assert (tmp_path / "b.jpg").read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, not SVG text
+
+
+PREDICT_WITHOUT_TENSORFLOW = """
+import sys
+from archspec.cli import main
+try:
+    code = main(["predict", *sys.argv[1:]])
+except SystemExit as exit:
+    code = exit.code
+print("exit", code, "tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("case", ["no_run", "no_image", "folder_image"])
+def test_predict_checks_paths_before_tensorflow(tmp_path, case):
+    """A missing run folder or image is said at once, before TensorFlow's seconds of import."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    if case != "no_run":
+        run.mkdir()
+        (run / "run.json").write_text("{}", encoding="utf-8")
+        (run / "best.keras").write_bytes(b"")
+    image = tmp_path / ("folder" if case == "folder_image" else "nosuch.png")
+    if case == "folder_image":
+        image.mkdir()
+    result = subprocess.run([sys.executable, "-c", PREDICT_WITHOUT_TENSORFLOW, str(run), str(image)], capture_output=True, text=True,
+                            timeout=60)
+    assert "exit 1 False" in result.stdout, result.stdout + result.stderr
+    expected = {"no_run": "is not a finished run folder", "no_image": "no such file", "folder_image": "not a regular file"}[case]
+    assert expected in result.stderr and "function_node" not in result.stderr

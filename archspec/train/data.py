@@ -4,6 +4,7 @@ input and output. NumPy, Pillow and Keras are imported inside functions."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -139,12 +140,23 @@ def read_image(path: Path, input_shape: Sequence[int]) -> Any:
     if len(input_shape) != 3:
         raise _error(f"images need a network with an HxWxC input; this one takes {'x'.join(map(str, input_shape))}")
     height, width, channels = input_shape
+    check_image_file(path)
     try:
         image = tf.io.decode_image(tf.io.read_file(str(path)), channels=channels, expand_animations=False)
-    except (tf.errors.OpError, ValueError) as error:
-        raise _error(f"cannot read the image '{path}': {getattr(error, 'message', error)}") from None
+    except (tf.errors.OpError, ValueError):  # TensorFlow's own text names its internals, not the problem
+        raise _error(f"cannot decode the image '{path}'", "images are PNG, JPEG, BMP or GIF files") from None
     image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, (height, width))
     return image.numpy()
+
+
+def check_image_file(path: Path) -> None:
+    """Before TensorFlow is asked: the image is a readable regular file."""
+    if not os.path.exists(path):
+        raise _error(f"cannot read the image '{path}': no such file")
+    if not os.path.isfile(path):
+        raise _error(f"cannot read the image '{path}': not a regular file")
+    if not os.access(path, os.R_OK):
+        raise _error(f"cannot read the image '{path}': permission denied")
 
 
 def refuse_several_inputs_or_outputs(graph: Graph) -> None:

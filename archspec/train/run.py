@@ -17,7 +17,7 @@ from ..api import Architecture
 from ..emit.keras import to_keras
 from ..files import atomic_target, save_keras_atomic, write_atomic
 from ..graph import INPUT, Graph
-from .data import Data, _error, check_fit, load_data, read_image, refuse_several_inputs_or_outputs
+from .data import Data, _error, check_fit, check_image_file, load_data, read_image, refuse_several_inputs_or_outputs
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -273,15 +273,18 @@ class Prediction:
 
 
 def predict(run: Path, images: Sequence[str], top: int = 3) -> list[Prediction]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import numpy as np
-
+    # The cheap checks first: the run folder and every image, before TensorFlow's seconds of import.
     settings_path = Path(run) / "run.json"
     model_path = next((Path(run) / name for name in ("best.keras", "last.keras") if (Path(run) / name).exists()), None)
     if model_path is None or not settings_path.exists():
         raise _error(f"'{run}' is not a finished run folder (no best.keras/last.keras and run.json)", "train first: archspec train SPEC --data DATA --out RUN")
+    for image in images:
+        check_image_file(Path(image))
     settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
     model = keras.models.load_model(model_path)
     batch = np.stack([read_image(Path(image), settings["input_shape"]) for image in images])
     scores = model.predict(batch, verbose=0)
