@@ -12,7 +12,7 @@ from typing import Any, Iterator, Mapping
 from pydantic import ValidationError
 
 from ..errors import describe_validation_error, did_you_mean, show_value
-from ..expr import Ref, referenced_parameters
+from ..expr import Op, Ref, referenced_parameters
 from ..layers import Entry
 from ..spec import Call
 from .model import Env
@@ -30,7 +30,8 @@ def argument_faults(call: Call, entry: Entry, error: ValidationError, env: Mappi
         message, hint = describe_validation_error(items[0]) if len(items) == 1 else _union_message(items)
         value = items[0].get("input") if len(items) == 1 else _argument_value(call, entry, argument)
         expr = _argument_value(call, entry, argument)
-        hint = _override_hint(expr, env, overrides) or word_hint(value, env) or _shadow_hint(expr, env) or hint
+        hint = (_override_hint(expr, env, overrides) or word_hint(value, env) or _fraction_hint(value, expr, message)
+                or _shadow_hint(expr, env, entry) or hint)
         yield argument, message, hint
 
 
@@ -60,9 +61,28 @@ def word_hint(value: Any, env: Mapping[str, Any]) -> str | None:
     return f"`{value}` is not a parameter here; {suggestion}" if suggestion else None
 
 
-def _shadow_hint(expr: Any, env: Mapping[str, Any]) -> str | None:
-    """`padding=same` where `same` is also a parameter passes the parameter's value."""
-    if isinstance(expr, Ref) and expr.ref in env:
+def _fraction_hint(value: Any, expr: Any, message: str) -> str | None:
+    """A number with a fraction where an integer was wanted: nearly always a `/` that meant `//`."""
+    if not isinstance(value, float) or "integer" not in message:
+        return None
+    if _divides(expr):
+        return f"`/` always gives a number with a fraction ({show_value(value)}); divide with `//`, or round with int(...)"
+    if isinstance(expr, Ref):
+        return (f"`{expr.ref}` is {show_value(value)} here, a number with a fraction: where it is computed, divide with `//` "
+                "(`/` always gives a fraction) or round with int(...)")
+    return "write a whole number"
+
+
+def _divides(expr: Any) -> bool:
+    if isinstance(expr, Op):
+        return expr.op == "/" or any(_divides(arg) for arg in expr.args)
+    return isinstance(expr, tuple) and any(_divides(item) for item in expr)
+
+
+def _shadow_hint(expr: Any, env: Mapping[str, Any], entry: Entry) -> str | None:
+    """`padding=same` where `same` is also a parameter passes the parameter's value (said only
+    where the word itself would be an accepted value of some argument)."""
+    if isinstance(expr, Ref) and expr.ref in env and entry.field_accepting(expr.ref) is not None:
         return (f"`{expr.ref}` is a parameter here, so this passes its value {show_value(env[expr.ref])}; "
                 f"write the word in quotes: \"{expr.ref}\"")
     return None
