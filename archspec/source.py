@@ -19,6 +19,10 @@ GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
 # is reserved by writing its grammar rule.
 KEYWORDS = frozenset(re.findall(r'"([a-z_]+)"', GRAMMAR_FILE.read_text(encoding="utf-8")))
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# How deep a spec may nest, the same in both forms (the .arch front end refuses while building
+# its tree, the JSON one before validating): statements inside statements, operations inside operations.
+MAX_NESTING = 64
+MAX_EXPRESSION_DEPTH = 100
 ARCH, JSON = "arch", "json"  # the two source formats
 
 

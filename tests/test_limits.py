@@ -195,3 +195,26 @@ def test_generated_source_compiles_whatever_the_file_name(cli, tmp_path):
     imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert [alias.name for node in imports for alias in node.names] == ["keras", "layers"]
     assert not any(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) for node in tree.body)  # no top-level calls
+
+
+def _nested(kind: str, depth: int) -> dict:
+    if kind == "expression":
+        value: object = 1
+        for _ in range(depth):
+            value = {"op": "+", "args": [value, 1]}
+        return {"network": "N", "params": [{"name": "p", "default": value}], "input": [8, 8, 3], "body": [{"call": "relu"}]}
+    body: list = [{"call": "relu"}]
+    for _ in range(depth):
+        body = [{"repeat": 1, "body": body}] if kind == "repeat" else [{"residual": body}]
+    return {"network": "N", "input": [8, 8, 3], "body": body}
+
+
+@pytest.mark.parametrize("kind, limit", [("repeat", 64), ("residual", 64), ("expression", 100)])
+def test_both_forms_accept_the_same_nesting(kind, limit):
+    """JSON once validated nesting the .arch form refused: the limits are one, checked in both."""
+    deepest = archspec.parse(json.dumps(_nested(kind, limit)), "deep.json")
+    deepest.graph()
+    assert archspec.parse(deepest.to_arch()).to_dict() == deepest.to_dict()  # prints as .arch that parses back
+    with pytest.raises(SpecError) as raised:
+        archspec.parse(json.dumps(_nested(kind, limit + 1)), "deeper.json").graph()
+    assert "nested more than" in raised.value.diagnostics[0].message and raised.value.diagnostics[0].span is not None

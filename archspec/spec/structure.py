@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DataPath, Diagnostic, SpecError, describe_validation_error, did_you_mean
 from ..expr import Op, Ref, expression_tag
-from ..source import Source
+from ..source import MAX_EXPRESSION_DEPTH, MAX_NESTING, Source
 from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, ConcatGroup, Param, Spec, statement_tag
 
 
@@ -22,12 +22,44 @@ def load_spec(source: Source) -> Spec:
     Name-level faults (unknown layers, arguments, parameters) are found by `check_spec`, which
     the graph stage runs, so that they are reported together with the faults found by expansion.
     """
+    too_deep = _nesting_fault(source.data)
+    if too_deep is not None:
+        message, path = too_deep
+        raise SpecError([source.diagnostic("error", message, path, "flatten the nesting, or move inner parts into blocks")],
+                        {source.file: source.text})
     try:
         return Spec.model_validate(source.data)
     except ValidationError as error:
         raise SpecError(_structure_diagnostics(error, source), {source.file: source.text}) from None
     except RecursionError:
         raise SpecError([Diagnostic("error", "the spec is nested too deeply")], {source.file: source.text}) from None
+
+
+def _nesting_fault(data: Any) -> tuple[str, DataPath] | None:
+    """Statements nested more than MAX_NESTING deep, or operations more than
+    MAX_EXPRESSION_DEPTH: the limits the .arch front end applies, so both forms accept the same
+    specs. Walked without recursion, as the data may be as deep as JSON allows."""
+    if not isinstance(data, dict):
+        return None
+    stack: list[tuple[Any, DataPath, int, int]] = [(data.get("body"), ("body",), -1, 0)]
+    stack += [(block.get("body"), ("blocks", index, "body"), 0, 0)
+              for index, block in enumerate(data.get("blocks") or []) if isinstance(block, dict)]
+    stack += [(data.get(key), (key,), 0, 0) for key in ("params", "input", "inputs")]
+    while stack:
+        value, path, statements, operations = stack.pop()
+        if isinstance(value, dict):
+            if "in" not in value and any(key in value for key in STATEMENT_KEYS):  # (an `@x.channels` holds "tap")
+                statements += 1
+                if statements > MAX_NESTING:
+                    return f"statements are nested more than {MAX_NESTING} levels deep", path
+            if "op" in value:
+                operations += 1
+                if operations > MAX_EXPRESSION_DEPTH:
+                    return f"the expression is nested more than {MAX_EXPRESSION_DEPTH} operations deep", path
+            stack.extend((item, path + (key,), statements, operations) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, path + (index,), statements, operations) for index, item in enumerate(value))
+    return None
 
 
 def _structure_diagnostics(error: ValidationError, source: Source) -> list[Diagnostic]:

@@ -18,11 +18,9 @@ from lark.exceptions import UnexpectedInput
 
 from ..errors import DataPath, Diagnostic, Span, SpecError, did_you_mean
 from ..expr import FUNCTIONS, MAX_INTEGER_DIGITS, SIZE_NAMES, integer_literal
-from ..source import ARCH, GRAMMAR_FILE, Comment, Source, code_characters, point_span
+from ..source import ARCH, GRAMMAR_FILE, MAX_EXPRESSION_DEPTH, MAX_NESTING, Comment, Source, code_characters, point_span
 from .diagnostics import syntax_diagnostic
 
-MAX_NESTING = 64
-MAX_EXPRESSION_DEPTH = 100
 BINARY_OPS = {
     "add_op": "+", "sub_op": "-", "mul_op": "*", "div_op": "/", "floordiv_op": "//",
     "mod_op": "%", "and_op": "and", "or_op": "or",
