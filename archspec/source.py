@@ -23,6 +23,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # its tree, the JSON one before validating): statements inside statements, operations inside operations.
 MAX_NESTING = 64
 MAX_EXPRESSION_DEPTH = 100
+# How large, counted before any tree is built, so every input is answered within about 2 s and
+# 300 MB (benchmarks/worst_cases.py): the largest bundled spec has 141 lines and 2,000 words.
+MAX_LINES = 20_000
+MAX_WORDS = 30_000  # names and numbers outside comments, an upper bound of the statements
+MAX_STATEMENTS = 20_000  # a JSON spec's statements
 ARCH, JSON = "arch", "json"  # the two source formats
 
 

@@ -18,7 +18,7 @@ FAST = 1.0  # seconds: "well under a second" on the project's 2-core machine
 
 CASES = {
     "expansion size": ("network N\ninput 8x8x3\nrepeat 10000 { repeat 10000 { repeat 10000 { identity } } }\n",
-                       "would expand to 1,000,000,000,000 layers and steps, more than the limit of 100,000"),
+                       "would expand to 1,000,000,000,000 layers and steps, more than the limit of 10,000"),
     "expansion through blocks": ("network N\ninput 8x8x3\nblock a { identity * 1000 }\nblock b { a * 1000 }\nb * 1000\n",
                                  "would expand to 1,000,000,000 layers"),
     "repeat count": ("network N\ninput 8x8x3\nrelu * 20000\n", "a repeat count must be an integer from 0 to 10,000; received 20000"),
@@ -218,3 +218,18 @@ def test_both_forms_accept_the_same_nesting(kind, limit):
     with pytest.raises(SpecError) as raised:
         archspec.parse(json.dumps(_nested(kind, limit + 1)), "deeper.json").graph()
     assert "nested more than" in raised.value.diagnostics[0].message and raised.value.diagnostics[0].span is not None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("network N\ninput 8\n" + "# a comment\n" * 25_000 + "relu\n", "lines, more than the limit of 20,000"),
+    ("network N\ninput 8\n" + "relu " * 35_000 + "\n", "names and numbers, more than the limit of 30,000"),
+    ("network N(p=" + "(" * 100_000 + "1" + ")" * 100_000 + ")\ninput 8\nrelu\n", "brackets are nested 100,000 deep"),
+    ('{"network":"N","input":[8],"body":[' + ",".join(['{"call":"relu"}'] * 20_001) + "]}", "more than 20,000 statements"),
+])
+def test_floods_are_refused_before_parsing(text, message):
+    """Sizes within the 4 MiB file limit that once took tens of seconds: refused at once."""
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as raised:
+        archspec.parse(text, "flood.json" if text.startswith("{") else "flood.arch").graph()
+    assert message in raised.value.diagnostics[0].message
+    assert time.perf_counter() - started < 2

@@ -25,7 +25,7 @@ BLOCK_GROUP = "block"  # the group kind of a block call; other groups are named 
 class Limits:
     """Bounds that keep hostile or mistaken specs from exhausting time or memory."""
 
-    max_layers: int = 100_000
+    max_layers: int = 10_000  # ten times the largest keras.applications model (NASNetLarge, 1,041)
     max_block_depth: int = 64
     max_repeat: int = MAX_REPEAT
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DataPath, Diagnostic, SpecError, describe_validation_error, did_you_mean
 from ..expr import Op, Ref, expression_tag
-from ..source import MAX_EXPRESSION_DEPTH, MAX_NESTING, Source
+from ..source import MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_STATEMENTS, Source
 from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, ConcatGroup, Param, Spec, statement_tag
 
 
@@ -45,11 +45,15 @@ def _nesting_fault(data: Any) -> tuple[str, DataPath] | None:
     stack += [(block.get("body"), ("blocks", index, "body"), 0, 0)
               for index, block in enumerate(data.get("blocks") or []) if isinstance(block, dict)]
     stack += [(data.get(key), (key,), 0, 0) for key in ("params", "input", "inputs")]
+    count = 0
     while stack:
         value, path, statements, operations = stack.pop()
         if isinstance(value, dict):
             if "in" not in value and any(key in value for key in STATEMENT_KEYS):  # (an `@x.channels` holds "tap")
                 statements += 1
+                count += 1
+                if count > MAX_STATEMENTS:
+                    return f"the spec has more than {MAX_STATEMENTS:,} statements", path
                 if statements > MAX_NESTING:
                     return f"statements are nested more than {MAX_NESTING} levels deep", path
             if "op" in value:
