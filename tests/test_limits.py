@@ -220,10 +220,10 @@ def test_both_forms_accept_the_same_nesting(kind, limit):
     assert "nested more than" in raised.value.diagnostics[0].message and raised.value.diagnostics[0].span is not None
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize("text, message", ids=["lines", "words", "brackets", "json_statements"], argvalues=[
     ("network N\ninput 8\n" + "# a comment\n" * 25_000 + "relu\n", "lines, more than the limit of 20,000"),
     ("network N\ninput 8\n" + "relu " * 35_000 + "\n", "names and numbers, more than the limit of 30,000"),
-    ("network N(p=" + "(" * 100_000 + "1" + ")" * 100_000 + ")\ninput 8\nrelu\n", "brackets are nested 100,000 deep"),
+    ("network N(p=" + "(" * 100_000 + "1" + ")" * 100_000 + ")\ninput 8\nrelu\n", "brackets are nested 100,001 deep"),
     ('{"network":"N","input":[8],"body":[' + ",".join(['{"call":"relu"}'] * 20_001) + "]}", "more than 20,000 statements"),
 ])
 def test_floods_are_refused_before_parsing(text, message):
