@@ -179,3 +179,12 @@ def test_schema_names_every_layer_kind(cli):
     schema = json.loads(cli("schema").out)
     assert schema["$defs"]["Call"]["properties"]["call"]["examples"] == sorted(REGISTRY)
     assert {"multiply", "subtract", "average", "maximum", "minimum"} <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("expression, folded", [({"op": "neg", "args": [-2]}, 2), ({"op": "neg", "args": [{"op": "neg", "args": [3.5]}]}, 3.5)])
+def test_a_negated_number_is_a_number_in_both_forms(expression, folded):
+    """JSON's {"op": "neg", "args": [-2]} once printed as `--2`; it is the number 2, as `.arch` folds `-2`."""
+    text = json.dumps({"network": "N", "params": [{"name": "p", "default": expression}], "input": [8, 8, 3], "body": [{"call": "relu"}]})
+    architecture = archspec.parse(text, "n.json")
+    assert architecture.to_dict()["params"] == [{"name": "p", "default": folded}]
+    assert archspec.parse(architecture.to_arch()).to_dict() == architecture.to_dict()

@@ -28,11 +28,27 @@ def load_spec(source: Source) -> Spec:
         raise SpecError([source.diagnostic("error", message, path, "flatten the nesting, or move inner parts into blocks")],
                         {source.file: source.text})
     try:
-        return Spec.model_validate(source.data)
+        return Spec.model_validate(_fold_negated_numbers(source.data))
     except ValidationError as error:
         raise SpecError(_structure_diagnostics(error, source), {source.file: source.text}) from None
     except RecursionError:
         raise SpecError([Diagnostic("error", "the spec is nested too deeply")], {source.file: source.text}) from None
+
+
+def _fold_negated_numbers(value: Any) -> Any:
+    """`{"op": "neg", "args": [2]}` is the number -2, as the .arch front end folds `-2`: the
+    canonical form of a negated number, so each form prints as the other and back unchanged.
+    (Recursion is safe: the nesting was bounded first.)"""
+    if isinstance(value, dict):
+        args = value.get("args")
+        if value.get("op") == "neg" and isinstance(args, list) and len(args) == 1 and len(value) == 2:
+            operand = _fold_negated_numbers(args[0])
+            if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                return -operand
+        return {key: _fold_negated_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fold_negated_numbers(item) for item in value]
+    return value
 
 
 def _nesting_fault(data: Any) -> tuple[str, DataPath] | None:
