@@ -72,18 +72,19 @@ def _refuse_oversized_text(text: str, file: str) -> None:
         offset = _nth_newline(text, MAX_LINES)
         raise SpecError([Diagnostic("error", f"the spec has {lines:,} lines, more than the limit of {MAX_LINES:,}",
                                     point_span(file, text, offset + 1), "split it into blocks, or use repeat")], {file: text})
-    code = _COMMENT.sub("", text)
-    depth, deepest = 0, 0
-    for bracket in _BRACKETS.findall(code):  # a scan of the brackets alone: milliseconds
-        depth += 1 if bracket in "([{" else -1
-        deepest = max(deepest, depth)
-    if deepest > MAX_NESTING + MAX_EXPRESSION_DEPTH:
-        raise SpecError([Diagnostic("error", f"brackets are nested {deepest:,} deep, more than the limit of "
-                                    f"{MAX_NESTING + MAX_EXPRESSION_DEPTH}", hint="flatten the expression or the nesting")], {file: text})
-    words = len(_CODE_WORD.findall(code))
-    if words > MAX_WORDS:
-        raise SpecError([Diagnostic("error", f"the spec has {words:,} names and numbers, more than the limit of {MAX_WORDS:,}",
-                                    hint="write repeated layers with `repeat` or `* n`, not one by one")], {file: text})
+    code = _COMMENT.sub(lambda comment: " " * len(comment.group()), text)  # same length: offsets stay the text's
+    depth, limit = 0, MAX_NESTING + MAX_EXPRESSION_DEPTH
+    for bracket in _BRACKETS.finditer(code):  # a scan of the brackets alone: milliseconds
+        depth += 1 if bracket.group() in "([{" else -1
+        if depth > limit:
+            raise SpecError([Diagnostic("error", f"brackets are nested more than {limit} deep", point_span(file, text, bracket.start()),
+                                        "flatten the expression or the nesting")], {file: text})
+    words = _CODE_WORD.finditer(code)
+    for count, word in enumerate(words, start=1):
+        if count > MAX_WORDS:
+            raise SpecError([Diagnostic("error", f"the spec has more than {MAX_WORDS:,} names and numbers",
+                                        point_span(file, text, word.start()),
+                                        "write repeated layers with `repeat` or `* n`, not one by one")], {file: text})
 
 
 def _nth_newline(text: str, count: int) -> int:

@@ -18,9 +18,12 @@ from ..source import JSON, Source, point_span
 def parse_json(text: str, file: str = "<json>") -> Source:
     text = text.removeprefix("\ufeff")
     try:
-        data = json.loads(text, parse_int=integer_literal)
+        data = json.loads(text, parse_int=integer_literal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise SpecError([_json_error(error, text, file)], {file: text}) from None
+    except _NotJson as error:  # Python's json reads NaN and Infinity; JSON has neither
+        raise SpecError([Diagnostic("error", f"invalid JSON: {error} is not a JSON number", _token_span(text, file, str(error)),
+                                    "numbers must be finite")], {file: text}) from None
     except ValueError as error:  # an integer of more digits than any form accepts
         raise SpecError([Diagnostic("error", "a number in the JSON is out of range", _long_integer_span(text, file),
                                     str(error))], {file: text}) from None
@@ -31,6 +34,22 @@ def parse_json(text: str, file: str = "<json>") -> Source:
     pointer = data.pop("$schema", None)  # editors' schema pointer: not part of the spec, kept for fmt
     return Source(data, text, file, JSON, schema_pointer=pointer if isinstance(pointer, str) else None,
                   locate=lambda: _json_spans(text, file))
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> None:
+    raise _NotJson(name)
+
+
+def _token_span(text: str, file: str, token: str) -> Span | None:
+    """Where the first `token` (NaN, Infinity) stands outside strings."""
+    for match in _JSON_TOKEN.finditer(text):
+        if match.group(3) and match.group(3).lstrip("-") == token.lstrip("-"):
+            return point_span(file, text, match.start(3))
+    return None
 
 
 def _long_integer_span(text: str, file: str) -> Span | None:
@@ -54,7 +73,7 @@ def _json_error(error: json.JSONDecodeError, text: str, file: str) -> Diagnostic
     return Diagnostic("error", f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", span)
 
 
-_JSON_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|(-?[0-9][0-9.eE+-]*|true|false|null))', re.S)
+_JSON_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|(-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity))', re.S)
 
 
 def _json_spans(text: str, file: str) -> dict[DataPath, Span]:

@@ -5,8 +5,12 @@
 Every case must end with exit 0 or 1, and with 1, diagnostics located at file:line:col; an
 uncaught exception or a traceback is a failure, saved (input and output) for a regression test.
 Mutations: inserted, deleted and duplicated tokens and bytes, invalid UTF-8, NUL bytes, very long
-lines, deep nesting; and random JSON documents. The suite runs a bounded version of the same
-idea with hypothesis (tests/test_parser_fuzz.py).
+lines, deep nesting (braces, parentheses, long sums), huge and odd numbers, strings with control
+characters and Unicode line separators; random JSON documents (with the same numbers, strings
+and deep nesting); and `--set` values of every JSON type. Every accepted spec is also held to
+the properties: fmt is idempotent, .arch -> JSON -> .arch and JSON -> .arch -> JSON are stable,
+and the generated Python compiles and, parsed with `ast`, imports only keras. The suite runs a
+bounded version of the same idea with hypothesis (tests/test_parser_fuzz.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import ast  # noqa: E402
+
+import archspec  # noqa: E402
 from archspec.cli import main  # noqa: E402
 
 TOKENS = ["conv", "(", ")", "{", "}", ",", "=", "*", "@", "x", "3", "0", "-1", "1e9", "99999999", "same", "relu", "bn",
@@ -38,7 +45,8 @@ def mutate(text: str, rng: random.Random) -> bytes:
     data = text.encode("utf-8")
     for _ in range(rng.randint(1, 5)):
         position = rng.randint(0, len(data))
-        action = rng.choice(["insert_token", "delete", "duplicate", "bytes", "nul", "long_line", "nesting", "swap_lines"])
+        action = rng.choice(["insert_token", "delete", "duplicate", "bytes", "nul", "long_line", "nesting", "swap_lines",
+                             "number", "string", "parens", "sum"])
         if action == "insert_token":
             data = data[:position] + (" " + rng.choice(TOKENS) + " ").encode() + data[position:]
         elif action == "delete":
@@ -54,6 +62,15 @@ def mutate(text: str, rng: random.Random) -> bytes:
         elif action == "nesting":
             depth = rng.randint(10, 400)
             data = data[:position] + b"repeat 1 { " * depth + b"relu" + b" }" * depth + data[position:]
+        elif action == "number":
+            data = data[:position] + odd_number(rng).encode() + data[position:]
+        elif action == "string":
+            data = data[:position] + ('"' + odd_string(rng).replace('"', "") + '"').encode("utf-8", "surrogatepass") + data[position:]
+        elif action == "parens":
+            depth = rng.randint(50, 5000)
+            data = data[:position] + b"(" * depth + b"1" + b")" * depth + data[position:]
+        elif action == "sum":
+            data = data[:position] + b"+".join([b"1"] * rng.randint(10, 20000)) + data[position:]
         else:
             lines = data.split(b"\n")
             rng.shuffle(lines)
@@ -61,33 +78,92 @@ def mutate(text: str, rng: random.Random) -> bytes:
     return data
 
 
+def odd_number(rng: random.Random) -> str:
+    """Numbers at and past every limit: 18 and 19 digits, past Python's 4,300, hex-looking shapes."""
+    return rng.choice(["9" * 18, "9" * 19, "9" * rng.randint(20, 5000), "1e308", "1e999", "-0", "0x10", "0x0x1", "1" + "0" * 400,
+                       "18446744073709551617", "1.5e-400", "00000000000000000000001"])
+
+
+def odd_string(rng: random.Random) -> str:
+    """Strings no spec may hold, and some it may: newlines, CR, Unicode separators, tab, NUL,
+    quotes, a backslash, a lone surrogate."""
+    return rng.choice(["a\nb", "a\rb", "\u2028", "\u2029", "x\ty", "\x00", "'\"", "\\", "ok", "é" * 3, "\ud800"])
+
+
+NUMBER_MARKER = "<number>"
+JSON_NUMBERS = ["9" * 18, "9" * 19, "9" * 5000, "1e308", "1e999", "-0", "1" + "0" * 400, "18446744073709551617", "1.5e-400",
+                "NaN", "Infinity", "-Infinity"]
+
+
+def dump_with_numbers(document: object, rng: random.Random) -> str:
+    text = json.dumps(document, ensure_ascii=rng.random() < 0.5)
+    while f'"{NUMBER_MARKER}"' in text:
+        text = text.replace(f'"{NUMBER_MARKER}"', rng.choice(JSON_NUMBERS), 1)
+    return text
+
+
 def random_json(rng: random.Random, depth: int = 0):
     keys = ["call", "args", "kwargs", "body", "repeat", "concat", "residual", "shortcut", "shortcut_if", "if", "then", "else",
             "ref", "op", "tap", "as", "inputs"]
     roll = rng.random()
     if depth > 4 or roll < 0.3:
-        return rng.choice([None, True, 0, 3, -1, 2.5, "conv", "relu", "same", "x", [], {}])
+        leaf = rng.choice([None, True, 0, 3, -1, 2.5, "conv", "relu", "same", "x", [], {}, "number", "string"])
+        if leaf == "number":  # a marker, replaced by the raw number text once dumped (Python cannot hold all of them)
+            return NUMBER_MARKER
+        if leaf == "string":
+            return odd_string(rng)
+        return leaf
     if roll < 0.6:
         return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     return {rng.choice(keys): random_json(rng, depth + 1) for _ in range(rng.randint(1, 4))}
 
 
-def run_case(data: bytes, suffix: str, folder: Path) -> tuple[bool, str]:
+def check_properties(path: Path) -> str:
+    """For an accepted spec: fmt idempotent, both round trips stable, the generated module clean."""
+    architecture = archspec.load(path)
+    text = architecture.to_arch()
+    again = archspec.parse(text, "again.arch")
+    if again.to_arch() != text:
+        return "fmt is not idempotent"
+    if again.to_dict() != architecture.to_dict():
+        return ".arch -> JSON -> .arch changed the spec"
+    through_arch = archspec.parse(archspec.parse(architecture.to_json(), "a.json").to_arch(), "b.arch")
+    if through_arch.to_dict() != architecture.to_dict():
+        return "JSON -> .arch -> JSON changed the spec"
+    tree = ast.parse(architecture.to_python())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    if imported - {"keras", "layers"}:
+        return f"the generated module imports {sorted(imported)}"
+    return ""
+
+
+def run_case(data: bytes, suffix: str, folder: Path, arguments: tuple[str, ...] = ()) -> tuple[bool, str]:
     path = folder / f"case{suffix}"
     path.write_bytes(data)
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["check", "-q", str(path)])
+            code = main(["check", "-q", *arguments, str(path)])
     except BaseException:  # noqa: BLE001 - anything escaping main is exactly what we hunt
         return False, traceback.format_exc()
     text = err.getvalue()
-    if code not in (0, 1) or "Traceback" in text:
+    if "Traceback" in text:
+        return False, f"exit {code}\n{text}"
+    if arguments and code == 2:
+        return (True, "") if text.startswith("archspec: error: --set") and "Traceback" not in text else (False, text)
+    if code not in (0, 1):
         return False, f"exit {code}\n{text}"
     if code == 1:
         first = text.splitlines()[0] if text else ""
-        if not LOCATED.match(first):
+        if not LOCATED.match(first) and not arguments:
             return False, f"unlocated diagnostic:\n{text}"
+    if code == 0 and not arguments:
+        try:
+            problem = check_properties(path)
+        except BaseException:  # noqa: BLE001
+            return False, traceback.format_exc()
+        if problem:
+            return False, problem
     return True, ""
 
 
@@ -103,12 +179,17 @@ def main_fuzz() -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         for index in range(args.cases):
+            arguments: tuple[str, ...] = ()
             if index % 10 == 9:
                 document = {"network": "N", "input": [8, 8, 3], "body": [random_json(rng) for _ in range(rng.randint(1, 4))]}
-                data, suffix = json.dumps(document).encode(), ".json"
+                data, suffix = dump_with_numbers(document, rng).encode("utf-8", "surrogatepass"), ".json"
+            elif index % 10 == 8:  # --set with a value of any JSON type, on a spec whose parameter feeds a layer
+                data, suffix = b"network N(p=8)\ninput 8x8x3\nconv(p, 1) flatten dense(p)\n", ".arch"
+                value = random_json(rng, 3)
+                arguments = ("--set", f"p={value if isinstance(value, str) else dump_with_numbers(value, rng)}")
             else:
                 data, suffix = mutate(rng.choice(originals), rng), ".arch"
-            ok, detail = run_case(data, suffix, Path(folder))
+            ok, detail = run_case(data, suffix, Path(folder), arguments)
             if not ok:
                 failures.append((data, suffix, detail))
                 if args.save_failures:
