@@ -58,7 +58,8 @@ class Analyzer:
         shape = self.graph.input_shape
         if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 4:
             return
-        node = next((n for n in self.graph.nodes if len(n.layer.spatial_ranks) > 1 and n.layer.spatial_axes == 1), None)
+        node = next((n for n in self.graph.nodes if 0 not in n.layer.spatial_ranks and len(n.layer.spatial_ranks) > 1
+                     and n.layer.spatial_axes == 1), None)  # a kind that slides over maps (not one of any rank)
         if node is not None:
             self.warnings.append(Diagnostic(
                 "warning", f"{node.layer.op} '{node.name}' runs 1-D: the {format_shape(shape)} input is a sequence of {shape[0]} "
