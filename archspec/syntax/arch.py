@@ -22,15 +22,14 @@ from ..source import (
     ARCH,
     GRAMMAR_FILE,
     MAX_EXPRESSION_DEPTH,
-    MAX_LINES,
     MAX_NESTING,
-    MAX_WORDS,
     Comment,
     Source,
     code_characters,
     point_span,
 )
 from .diagnostics import syntax_diagnostic
+from .text_limits import refuse_oversized_text
 
 BINARY_OPS = {
     "add_op": "+", "sub_op": "-", "mul_op": "*", "div_op": "/", "floordiv_op": "//",
@@ -59,46 +58,11 @@ def _grammar_cache_path() -> str | bool:
     return str(Path(tempfile.gettempdir()) / f"archspec-grammar-{user}.lark-cache")
 
 
-_CODE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
-_COMMENT = re.compile(r"#[^\n]*")
-_BRACKETS = re.compile(r"[()\[\]{}]")
-
-
-def _refuse_oversized_text(text: str, file: str) -> None:
-    """Count lines and words before parsing: a flood of statements or comments is refused in
-    milliseconds instead of being parsed for seconds."""
-    lines = text.count("\n") + 1
-    if lines > MAX_LINES:
-        offset = _nth_newline(text, MAX_LINES)
-        raise SpecError([Diagnostic("error", f"the spec has {lines:,} lines, more than the limit of {MAX_LINES:,}",
-                                    point_span(file, text, offset + 1), "split it into blocks, or use repeat")], {file: text})
-    code = _COMMENT.sub(lambda comment: " " * len(comment.group()), text)  # same length: offsets stay the text's
-    depth, limit = 0, MAX_NESTING + MAX_EXPRESSION_DEPTH
-    for bracket in _BRACKETS.finditer(code):  # a scan of the brackets alone: milliseconds
-        depth += 1 if bracket.group() in "([{" else -1
-        if depth > limit:
-            raise SpecError([Diagnostic("error", f"brackets are nested more than {limit} deep", point_span(file, text, bracket.start()),
-                                        "flatten the expression or the nesting")], {file: text})
-    words = _CODE_WORD.finditer(code)
-    for count, word in enumerate(words, start=1):
-        if count > MAX_WORDS:
-            raise SpecError([Diagnostic("error", f"the spec has more than {MAX_WORDS:,} names and numbers",
-                                        point_span(file, text, word.start()),
-                                        "write repeated layers with `repeat` or `* n`, not one by one")], {file: text})
-
-
-def _nth_newline(text: str, count: int) -> int:
-    offset = -1
-    for _ in range(count):
-        offset = text.index("\n", offset + 1)
-    return offset
-
-
 def parse_arch(text: str, file: str = "<text>") -> Source:
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if "\x00" in text:
         raise SpecError([Diagnostic("error", "the file contains a NUL byte", point_span(file, text, text.index("\x00")))], {file: text})
-    _refuse_oversized_text(text, file)
+    refuse_oversized_text(text, file)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
