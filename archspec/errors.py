@@ -25,7 +25,18 @@ class Span:
     end_column: int
 
     def location(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{printable(self.file)}:{self.line}:{self.column}"
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters and line separators escaped (`\\n`, `\\u2028`), so a file
+    name holding a newline cannot split a `file:line:col` line or fake one."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+
+
+def quoted(path: object) -> str:
+    """A path (or a name) as a message shows it: in single quotes, control characters escaped."""
+    return f"'{printable(str(path))}'"
 
 
 @dataclass(frozen=True)

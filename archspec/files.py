@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, quoted
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -21,7 +21,7 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def _cannot_write(target: Path, error: OSError) -> SpecError:
-    return SpecError([Diagnostic("error", f"cannot write '{target}': {error.strerror or error}")])
+    return SpecError([Diagnostic("error", f"cannot write {quoted(target)}: {error.strerror or error}")])
 
 
 @contextlib.contextmanager
@@ -31,7 +31,7 @@ def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # write through a symlink, keep the link
     for protected in protect:
         if same_file(protected, target):
-            raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec '{target}'", hint="choose another output path")])
+            raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec {quoted(target)}", hint="choose another output path")])
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)

@@ -16,7 +16,7 @@ from ..analysis import Budget, analyze
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
-from ..errors import Diagnostic, SpecError, render_all
+from ..errors import Diagnostic, SpecError, quoted, render_all
 from ..files import bytes_writer, write_all_atomic, write_atomic
 from ..source import JSON
 from ..spec import json_schema, load_spec
@@ -263,9 +263,9 @@ def _diagram_format(args: argparse.Namespace) -> str:
     formats = (*RENDER_FORMATS, "dot")
     suffix = Path(args.output).suffix.lstrip(".").lower() if args.output and args.output != "-" else ""
     if suffix in formats and args.format and suffix != args.format:
-        raise UsageError(f"--format {args.format} contradicts the output file '{args.output}'")
+        raise UsageError(f"--format {args.format} contradicts the output file {quoted(args.output)}")
     if suffix and suffix not in formats and not args.format:
-        raise UsageError(f"cannot tell the diagram format from '{args.output}': its extension is not one of "
+        raise UsageError(f"cannot tell the diagram format from {quoted(args.output)}: its extension is not one of "
                          f"{', '.join(formats)}; name the file so, or give --format")
     return args.format or suffix or "svg"
 
@@ -311,8 +311,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     for name in args.specs:
         if name != "-" and not os.path.exists(name):
             if name.lower() in bundled_names():
-                raise UsageError(f"fmt works on files; '{name}' names a bundled spec, and bundled specs are read-only")
-            _print_errors(SpecError([Diagnostic("error", f"no spec file '{name}'")]))
+                raise UsageError(f"fmt works on files; {quoted(name)} names a bundled spec, and bundled specs are read-only")
+            _print_errors(SpecError([Diagnostic("error", f"no spec file {quoted(name)}")]))
             status = EXIT_USAGE  # as documented: fmt on a file that does not exist is a usage error
             continue
         try:

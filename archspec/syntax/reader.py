@@ -11,7 +11,7 @@ import stat
 import sys
 from pathlib import Path
 
-from ..errors import Diagnostic, SpecError
+from ..errors import Diagnostic, SpecError, quoted
 from ..source import Source, point_span
 from .arch import parse_arch
 from .json_form import parse_json
@@ -29,9 +29,9 @@ def read_source(path: str | Path, display_name: str | None = None) -> Source:
         try:
             raw = _read_regular_file(path)
         except OSError as error:
-            raise SpecError([Diagnostic("error", f"cannot read '{path}': {error.strerror or error}")]) from None
+            raise SpecError([Diagnostic("error", f"cannot read {quoted(path)}: {error.strerror or error}")]) from None
     if len(raw) > MAX_SOURCE_BYTES:
-        raise SpecError([Diagnostic("error", f"'{name}' is larger than the {MAX_SOURCE_BYTES // (1024 * 1024)} MiB limit for a spec file")])
+        raise SpecError([Diagnostic("error", f"{quoted(name)} is larger than the {MAX_SOURCE_BYTES // (1024 * 1024)} MiB limit for a spec file")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -54,7 +54,7 @@ def _read_regular_file(path: str | Path) -> bytes:
             kind = _not_regular(os.fstat(handle.fileno()).st_mode)
             if kind is None:
                 return handle.read(MAX_SOURCE_BYTES + 1)
-    raise SpecError([Diagnostic("error", f"'{path}' is {kind}, not a spec file", hint="give the path of a .arch or .json file")])
+    raise SpecError([Diagnostic("error", f"{quoted(path)} is {kind}, not a spec file", hint="give the path of a .arch or .json file")])
 
 
 def _not_regular(mode: int) -> str | None:

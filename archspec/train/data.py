@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import Diagnostic, SpecError
+from ..errors import Diagnostic, SpecError, quoted
 from ..graph import Graph
 
 KERAS_DATASETS = ("cifar10", "mnist", "fashion_mnist")
@@ -51,7 +51,7 @@ def load_data(source: str, input_shape: Sequence[int], val_split: float | None) 
     elif source in KERAS_DATASETS:
         data = _load_keras_dataset(source)
     else:
-        raise _error(f"no data set '{source}'", f"use {', '.join(KERAS_DATASETS)}, a .npz file (x_train, y_train, x_test, y_test) "
+        raise _error(f"no data set {quoted(source)}", f"use {', '.join(KERAS_DATASETS)}, a .npz file (x_train, y_train, x_test, y_test) "
                                                   "or a folder with one subfolder of images per class")
     if val_split is not None:
         if not 0 < val_split < 1:
@@ -89,10 +89,10 @@ def _load_npz(path: Path) -> Data:
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise _error(f"cannot read '{path}': {error}") from None
+        raise _error(f"cannot read {quoted(path)}: {error}") from None
     missing = [key for key in ("x_train", "y_train") if key not in archive.files]
     if missing:
-        raise _error(f"'{path}' lacks {', '.join(missing)}", "the keras.datasets layout: x_train, y_train, x_test, y_test")
+        raise _error(f"{quoted(path)} lacks {', '.join(missing)}", "the keras.datasets layout: x_train, y_train, x_test, y_test")
     x_test = _scaled(archive["x_test"]) if "x_test" in archive.files else None
     y_test = _labels(archive["y_test"]) if "y_test" in archive.files else None
     y_train = _labels(archive["y_train"])
@@ -121,7 +121,7 @@ def _load_folder(folder: Path, input_shape: Sequence[int]) -> Data:
 
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
-        raise _error(f"'{folder}' needs at least two subfolders, one per class; found {len(classes)}")
+        raise _error(f"{quoted(folder)} needs at least two subfolders, one per class; found {len(classes)}")
     images, labels = [], []
     for index, name in enumerate(classes):
         files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -144,7 +144,7 @@ def read_image(path: Path, input_shape: Sequence[int]) -> Any:
     try:
         image = tf.io.decode_image(tf.io.read_file(str(path)), channels=channels, expand_animations=False)
     except (tf.errors.OpError, ValueError):  # TensorFlow's own text names its internals, not the problem
-        raise _error(f"cannot decode the image '{path}'", "images are PNG, JPEG, BMP or GIF files") from None
+        raise _error(f"cannot decode the image {quoted(path)}", "images are PNG, JPEG, BMP or GIF files") from None
     image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, (height, width))
     return image.numpy()
 
@@ -152,11 +152,11 @@ def read_image(path: Path, input_shape: Sequence[int]) -> Any:
 def check_image_file(path: Path) -> None:
     """Before TensorFlow is asked: the image is a readable regular file."""
     if not os.path.exists(path):
-        raise _error(f"cannot read the image '{path}': no such file")
+        raise _error(f"cannot read the image {quoted(path)}: no such file")
     if not os.path.isfile(path):
-        raise _error(f"cannot read the image '{path}': not a regular file")
+        raise _error(f"cannot read the image {quoted(path)}: not a regular file")
     if not os.access(path, os.R_OK):
-        raise _error(f"cannot read the image '{path}': permission denied")
+        raise _error(f"cannot read the image {quoted(path)}: permission denied")
 
 
 def refuse_several_inputs_or_outputs(graph: Graph) -> None:

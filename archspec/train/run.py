@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from ..analysis import analyze
 from ..api import Architecture
 from ..emit.keras import to_keras
+from ..errors import quoted
 from ..files import atomic_target, save_keras_atomic, write_atomic
 from ..graph import INPUT, Graph
 from .data import Data, _error, check_fit, check_image_file, load_data, read_image, refuse_several_inputs_or_outputs
@@ -51,7 +52,7 @@ def outputs_logits(graph: Graph) -> bool:
 
 def _optimizer(keras: Any, name: str, learning_rate: float | None) -> Any:
     if name not in OPTIMIZERS:
-        raise _error(f"unknown optimizer '{name}'", f"use one of {', '.join(OPTIMIZERS)}")
+        raise _error(f"unknown optimizer {quoted(name)}", f"use one of {', '.join(OPTIMIZERS)}")
     optimizer = keras.optimizers.get(name)
     if learning_rate is not None:
         optimizer.learning_rate = learning_rate
@@ -64,7 +65,7 @@ def _strategy(name: str | None) -> Any:
     if name is None:
         return contextlib.nullcontext()
     if name != "mirrored":
-        raise _error(f"unknown distribution strategy '{name}'", "use --distribute mirrored (all visible GPUs)")
+        raise _error(f"unknown distribution strategy {quoted(name)}", "use --distribute mirrored (all visible GPUs)")
     import tensorflow as tf
 
     return tf.distribute.MirroredStrategy().scope()
@@ -170,7 +171,7 @@ def _read_state(run: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise _error(f"cannot read '{path}': {error}", "delete the run folder to start over") from None
+        raise _error(f"cannot read {quoted(path)}: {error}", "delete the run folder to start over") from None
 
 
 def _write_state(run: Path, state: dict) -> None:
@@ -203,7 +204,7 @@ def _check_resumable(run: Path, graph: Graph, options: TrainOptions) -> None:
     changed = [key for key, value in now.items() if key in saved and saved[key] != value]
     if changed:
         described = "; ".join(f"{key} was {saved[key]}, now {now[key]}" for key in changed)
-        raise _error(f"'{run}' holds a run of a different network ({described})",
+        raise _error(f"{quoted(run)} holds a run of a different network ({described})",
                      "resume with the same --set and --input, or train into another --out folder")
     for key, value in (("optimizer", options.optimizer), ("learning_rate", options.learning_rate)):
         if key in saved and saved[key] != value:
@@ -277,7 +278,7 @@ def predict(run: Path, images: Sequence[str], top: int = 3) -> list[Prediction]:
     settings_path = Path(run) / "run.json"
     model_path = next((Path(run) / name for name in ("best.keras", "last.keras") if (Path(run) / name).exists()), None)
     if model_path is None or not settings_path.exists():
-        raise _error(f"'{run}' is not a finished run folder (no best.keras/last.keras and run.json)", "train first: archspec train SPEC --data DATA --out RUN")
+        raise _error(f"{quoted(run)} is not a finished run folder (no best.keras/last.keras and run.json)", "train first: archspec train SPEC --data DATA --out RUN")
     for image in images:
         check_image_file(Path(image))
     settings = json.loads(settings_path.read_text(encoding="utf-8"))
