@@ -24,14 +24,31 @@ def _cannot_write(target: Path, error: OSError) -> SpecError:
     return SpecError([Diagnostic("error", f"cannot write {quoted(target)}: {error.strerror or error}")])
 
 
-@contextlib.contextmanager
-def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (), suffix: str = ".tmp") -> Iterator[str]:
-    """Yield a temporary path beside `path` (missing folders are created); when the block ends
-    normally it replaces `path` by rename, and on any error or interrupt it is removed."""
+def check_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """The file `path` will write to, checked without creating anything: not an input spec, and
+    its folder (or the nearest one that exists) a folder we may write in. Callers check every
+    target this way before the expensive work that produces the files (importing Keras)."""
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # write through a symlink, keep the link
     for protected in protect:
         if same_file(protected, target):
             raise SpecError([Diagnostic("error", f"refusing to overwrite the input spec {quoted(target)}", hint="choose another output path")])
+    if target.is_dir():
+        raise SpecError([Diagnostic("error", f"cannot write {quoted(target)}: it is a folder")])
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise SpecError([Diagnostic("error", f"cannot write {quoted(target)}: {quoted(folder)} is not a folder")])
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpecError([Diagnostic("error", f"cannot write {quoted(target)}: permission denied in {quoted(folder)}")])
+    return target
+
+
+@contextlib.contextmanager
+def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...] = (), suffix: str = ".tmp") -> Iterator[str]:
+    """Yield a temporary path beside `path` (missing folders are created); when the block ends
+    normally it replaces `path` by rename, and on any error or interrupt it is removed."""
+    target = check_target(path, protect)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)

@@ -6,8 +6,11 @@ import csv
 import io
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+
+import archspec
 
 from .conftest import SPECS
 
@@ -147,58 +150,111 @@ def test_python_api():
     assert raised.value.diagnostics[0].span.line == 3
 
 
-# verb, arguments, exit code (docs/cli.md "Exit codes": 0 ok, 1 spec or file errors, 2 usage)
+# verb, arguments, exit code (docs/cli.md "Exit codes": 0 ok, 1 spec or file errors, 2 usage). Every verb
+# appears; the cases that would succeed only by importing TensorFlow are left to the keras tests.
 EXIT_CODES = [
+    ("", [], 2),  # no verb
+    ("nosuchverb", [], 2),
     ("check", ["baseline"], 0),
     ("check", ["nosuch.arch"], 1),  # neither a file nor a bundled spec: a spec error
-    ("fmt", ["nosuch.arch"], 2),  # fmt on a file that does not exist
-    ("fmt", ["baseline"], 2),  # bundled specs are read-only
+    ("check", ["{tmp}/bad.arch"], 1),
+    ("check", ["{tmp}"], 1),  # a folder
     ("check", ["baseline", "--set", "classes"], 2),  # malformed --set
     ("check", ["baseline", "--input", "0x3"], 2),  # malformed --input
+    ("analyze", ["baseline"], 0),
+    ("analyze", ["{tmp}/bad.arch"], 1),
+    ("analyze", ["baseline", "--format", "nosuch"], 2),
+    ("analyze", ["baseline", "--depth", "-1"], 2),
+    ("analyze", ["baseline", "--format", "json", "--depth", "1"], 2),
+    ("build", ["{tmp}/bad.arch", "-o", "{tmp}"], 1),
+    ("build", ["baseline", "--max-params", "10", "-o", "{tmp}"], 1),  # over budget
+    ("build", ["baseline", "-o", "{tmp}/tidy.arch"], 2),  # -o names a file
+    ("build", ["baseline", "--max-params", "0"], 2),
+    ("diagram", ["{tmp}/bad.arch"], 1),
     ("diagram", ["baseline", "-o", "{tmp}/b.gif"], 2),  # unknown extension
     ("diagram", ["baseline", "-o", "{tmp}/b.png", "--format", "svg"], 2),  # contradicting --format
     ("diagram", ["baseline", "-o", "{tmp}/b.jpg"], 0),
-    ("analyze", ["baseline", "--format", "nosuch"], 2),
+    ("diagram", ["baseline", "-o", "{tmp}/tidy.arch/b.svg"], 1),  # cannot write
+    ("train", ["baseline"], 2),  # --data is required
+    ("train", ["{tmp}/bad.arch", "--data", "cifar10"], 1),
+    ("train", ["baseline", "--data", "nosuch"], 1),
+    ("predict", [], 2),
+    ("predict", ["{tmp}/norun", "x.png"], 1),
+    ("fmt", ["nosuch.arch"], 2),  # fmt on a file that does not exist
+    ("fmt", ["baseline"], 2),  # bundled specs are read-only
+    ("fmt", ["--check", "{tmp}/tidy.arch"], 0),
+    ("fmt", ["--check", "{tmp}/messy.arch"], 1),  # would change
+    ("fmt", ["{tmp}"], 1),  # a folder
+    ("convert", ["baseline", "--to", "json"], 0),
+    ("convert", ["nosuch.arch", "--to", "json"], 1),
+    ("convert", ["baseline", "--to", "json", "-o", "{tmp}/tidy.arch/x.json"], 1),  # cannot write
+    ("convert", ["baseline"], 2),  # --to is required
+    ("convert", ["baseline", "--to", "xml"], 2),
+    ("schema", [], 0),
+    ("schema", ["extra"], 2),
+    ("list", [], 0),
+    ("list", ["extra"], 2),
 ]
+
+
+def _exit_case_files(folder: Path) -> None:
+    (folder / "bad.arch").write_text("network N\ninput 4x4x1\nconv(8, 5)\n", encoding="utf-8")
+    (folder / "tidy.arch").write_text("network N\ninput 4x4x1\n\nconv(8, 1)\n", encoding="utf-8")
+    (folder / "messy.arch").write_text("network   N\ninput 4x4x1\nconv(8,1)\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize("verb, arguments, code", EXIT_CODES, ids=[f"{v}-{'-'.join(a)}" for v, a, _ in EXIT_CODES])
 def test_exit_codes_are_the_documented_ones(cli, tmp_path, verb, arguments, code):
     if verb == "diagram" and code == 0 and shutil.which("dot") is None:
         pytest.skip("needs Graphviz")
-    result = cli(verb, *(a.replace("{tmp}", str(tmp_path)) for a in arguments))
+    _exit_case_files(tmp_path)
+    result = cli(*([verb] if verb else []), *(a.replace("{tmp}", str(tmp_path)) for a in arguments))
     assert result.code == code, result.err
+    assert "Traceback" not in result.err
     if verb == "diagram" and code == 0:
         assert (tmp_path / "b.jpg").read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, not SVG text
 
 
-PREDICT_WITHOUT_TENSORFLOW = """
+WITHOUT_TENSORFLOW = """
 import sys
 from archspec.cli import main
 try:
-    code = main(["predict", *sys.argv[1:]])
+    code = main(sys.argv[1:])
 except SystemExit as exit:
     code = exit.code
 print("exit", code, "tensorflow" in sys.modules)
 """
 
+# What `predict`, `train` and `build` must refuse before importing TensorFlow, and what they say.
+REFUSED_BEFORE_TENSORFLOW = {
+    "predict-no-run": (["predict", "{tmp}/norun", "{tmp}/x.png"], "is not a finished run folder"),
+    "predict-no-image": (["predict", "{tmp}/run", "{tmp}/nosuch.png"], "no such file"),
+    "predict-folder-image": (["predict", "{tmp}/run", "{tmp}/folder"], "not a regular file"),
+    "train-no-data-set": (["train", "baseline", "--data", "nosuch", "--out", "{tmp}/r"], "no data set 'nosuch'"),
+    "train-no-npz": (["train", "baseline", "--data", "{tmp}/nosuch.npz", "--out", "{tmp}/r"], "no such file"),
+    "train-one-class": (["train", "baseline", "--data", "{tmp}/folder", "--out", "{tmp}/r"], "at least two subfolders"),
+    "train-optimizer": (["train", "baseline", "--data", "cifar10", "--optimizer", "adamm", "--out", "{tmp}/r"], "unknown optimizer"),
+    "train-val-split": (["train", "baseline", "--data", "cifar10", "--val-split", "2", "--out", "{tmp}/r"], "between 0 and 1"),
+    "train-out-is-a-file": (["train", "baseline", "--data", "cifar10", "--out", "{tmp}/run/run.json"], "is a file, not a run folder"),
+    "build-cannot-write": (["build", "baseline", "-o", "{tmp}/run/run.json/x"], "is not a folder"),
+    "build-over-input": (["build", "{tmp}/run/baseline.py", "-o", "{tmp}/run"], "refusing to overwrite the input spec"),
+}
 
-@pytest.mark.parametrize("case", ["no_run", "no_image", "folder_image"])
-def test_predict_checks_paths_before_tensorflow(tmp_path, case):
-    """A missing run folder or image is said at once, before TensorFlow's seconds of import."""
+
+@pytest.mark.parametrize("case", sorted(REFUSED_BEFORE_TENSORFLOW))
+def test_cheap_checks_come_before_tensorflow(tmp_path, case):
+    """A missing file or a mistyped option is said at once, before TensorFlow's seconds of import."""
     import subprocess
     import sys
 
     run = tmp_path / "run"
-    if case != "no_run":
-        run.mkdir()
-        (run / "run.json").write_text("{}", encoding="utf-8")
-        (run / "best.keras").write_bytes(b"")
-    image = tmp_path / ("folder" if case == "folder_image" else "nosuch.png")
-    if case == "folder_image":
-        image.mkdir()
-    result = subprocess.run([sys.executable, "-c", PREDICT_WITHOUT_TENSORFLOW, str(run), str(image)], capture_output=True, text=True,
-                            timeout=60)
+    run.mkdir()
+    (run / "run.json").write_text("{}", encoding="utf-8")
+    (run / "best.keras").write_bytes(b"")
+    (run / "baseline.py").write_text(archspec.load("baseline").to_arch(), encoding="utf-8")  # a spec named like an output
+    (tmp_path / "folder").mkdir()
+    arguments, expected = REFUSED_BEFORE_TENSORFLOW[case]
+    result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *(a.replace("{tmp}", str(tmp_path)) for a in arguments)],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert "exit 1 False" in result.stdout, result.stdout + result.stderr
-    expected = {"no_run": "is not a finished run folder", "no_image": "no such file", "folder_image": "not a regular file"}[case]
     assert expected in result.stderr and "function_node" not in result.stderr

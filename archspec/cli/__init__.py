@@ -17,7 +17,7 @@ from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summa
 from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, quoted, render_all
-from ..files import bytes_writer, write_all_atomic, write_atomic
+from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
 from ..source import JSON
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
@@ -207,9 +207,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from ..emit.keras import to_keras  # imports Keras: only `build` pays for it
+BUILD_SUFFIXES = (".py", ".keras", ".dot", ".svg")
 
+
+def cmd_build(args: argparse.Namespace) -> int:
     architecture = load(args.spec)
     overrides, shape = _overrides(args), _input_shape(args)
     folder = Path(args.output)
@@ -219,16 +220,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     stem = _output_stem(args.spec, architecture)
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
+    for suffix in BUILD_SUFFIXES:  # every target checked before Keras' seconds of import
+        check_target(folder / f"{stem}{suffix}", protect)
     source = to_python(graph, architecture.file, summary_line(report))
     dot_text = to_dot(graph, report)
-    model = to_keras(graph)
-    targets = [(folder / f"{stem}.py", bytes_writer(source), ".tmp"), (folder / f"{stem}.keras", model.save, ".keras"),
-               (folder / f"{stem}.dot", bytes_writer(dot_text), ".tmp")]
+    drawing = []
     try:
-        targets.append((folder / f"{stem}.svg", bytes_writer(render(dot_text, "svg")), ".tmp"))
+        drawing.append((folder / f"{stem}.svg", bytes_writer(render(dot_text, "svg")), ".tmp"))
     except SpecError as error:  # no Graphviz: the model and sources are still written
         _print_errors(error)
         print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
+    from ..emit.keras import to_keras  # imports Keras: only `build` pays for it
+
+    model = to_keras(graph)
+    targets = [(folder / f"{stem}.py", bytes_writer(source), ".tmp"), (folder / f"{stem}.keras", model.save, ".keras"),
+               (folder / f"{stem}.dot", bytes_writer(dot_text), ".tmp"), *drawing]
     sizes = write_all_atomic(targets, protect=protect)  # all of them, or (on an error) none
     for (path, _, _), size in zip(targets, sizes):
         print(f"wrote {path} ({_size(size)})")

@@ -39,23 +39,45 @@ class Data:
         return len(self.class_names)
 
 
+def check_data_source(source: str, input_shape: Sequence[int]) -> None:
+    """What can be known of `source` before TensorFlow is imported: it names a Keras data set, a
+    readable .npz file, or a folder of at least two class folders of readable images, and a
+    folder's images fit the network's input rank."""
+    path = Path(source)
+    if path.is_dir():
+        if len(input_shape) != 3:
+            raise _error(f"images need a network with an HxWxC input; this one takes {'x'.join(map(str, input_shape))}")
+        for files in _class_folders(path).values():
+            for file in files:
+                check_image_file(file)
+    elif path.suffix == ".npz":
+        if not path.is_file() or not os.access(path, os.R_OK):
+            reason = "no such file" if not path.exists() else "not a readable regular file"
+            raise _error(f"cannot read {quoted(path)}: {reason}")
+    elif source not in KERAS_DATASETS:
+        raise _error(f"no data set {quoted(source)}", f"use {', '.join(KERAS_DATASETS)}, a .npz file (x_train, y_train, x_test, y_test) "
+                                                  "or a folder with one subfolder of images per class")
+
+
+def check_val_split(val_split: float | None) -> None:
+    if val_split is not None and not 0 < val_split < 1:
+        raise _error(f"--val-split must be between 0 and 1; received {val_split}")
+
+
 def load_data(source: str, input_shape: Sequence[int], val_split: float | None) -> Data:
     """Load `source` as float32 images in [0, 1] with integer labels."""
     import numpy as np
 
+    check_data_source(source, input_shape)
+    check_val_split(val_split)
     path = Path(source)
     if path.is_dir():
         data = _load_folder(path, input_shape)
     elif path.suffix == ".npz":
         data = _load_npz(path)
-    elif source in KERAS_DATASETS:
-        data = _load_keras_dataset(source)
     else:
-        raise _error(f"no data set {quoted(source)}", f"use {', '.join(KERAS_DATASETS)}, a .npz file (x_train, y_train, x_test, y_test) "
-                                                  "or a folder with one subfolder of images per class")
+        data = _load_keras_dataset(source)
     if val_split is not None:
-        if not 0 < val_split < 1:
-            raise _error(f"--val-split must be between 0 and 1; received {val_split}")
         count = int(round(len(data.x_train) * (1 - val_split)))
         if not 0 < count < len(data.x_train):
             raise _error(f"--val-split {val_split} leaves no training or no validation images out of {len(data.x_train)}")
@@ -116,21 +138,30 @@ def _load_keras_dataset(name: str) -> Data:
     return Data(_scaled(x_train), _labels(y_train), _scaled(x_test), _labels(y_test), names, name)
 
 
-def _load_folder(folder: Path, input_shape: Sequence[int]) -> Data:
-    import numpy as np
-
+def _class_folders(folder: Path) -> dict[str, list[Path]]:
+    """The class folders of an image folder, in name order, each with its image files."""
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
         raise _error(f"{quoted(folder)} needs at least two subfolders, one per class; found {len(classes)}")
-    images, labels = [], []
-    for index, name in enumerate(classes):
+    found = {}
+    for name in classes:
         files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise _error(f"class folder '{folder / name}' has no images ({', '.join(IMAGE_SUFFIXES)})")
+            raise _error(f"class folder {quoted(folder / name)} has no images ({', '.join(IMAGE_SUFFIXES)})")
+        found[name] = files
+    return found
+
+
+def _load_folder(folder: Path, input_shape: Sequence[int]) -> Data:
+    import numpy as np
+
+    images, labels = [], []
+    classes = _class_folders(folder)
+    for index, files in enumerate(classes.values()):
         for file in files:
             images.append(read_image(file, input_shape))
             labels.append(index)
-    return Data(np.stack(images), np.asarray(labels, dtype="int64"), None, None, classes, str(folder))
+    return Data(np.stack(images), np.asarray(labels, dtype="int64"), None, None, list(classes), str(folder))
 
 
 def read_image(path: Path, input_shape: Sequence[int]) -> Any:

@@ -16,9 +16,19 @@ from ..analysis import analyze
 from ..api import Architecture
 from ..emit.keras import to_keras
 from ..errors import quoted
-from ..files import atomic_target, save_keras_atomic, write_atomic
+from ..files import atomic_target, check_target, save_keras_atomic, write_atomic
 from ..graph import INPUT, Graph
-from .data import Data, _error, check_fit, check_image_file, load_data, read_image, refuse_several_inputs_or_outputs
+from .data import (
+    Data,
+    _error,
+    check_data_source,
+    check_fit,
+    check_image_file,
+    check_val_split,
+    load_data,
+    read_image,
+    refuse_several_inputs_or_outputs,
+)
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -50,9 +60,23 @@ def outputs_logits(graph: Graph) -> bool:
     return not node.layer.outputs_probabilities
 
 
+def preflight(graph: Graph, options: TrainOptions) -> None:
+    """Every check that needs no TensorFlow, so a mistyped option or a missing file is reported
+    at once rather than after seconds of importing it."""
+    refuse_several_inputs_or_outputs(graph)
+    if options.optimizer not in OPTIMIZERS:
+        raise _error(f"unknown optimizer {quoted(options.optimizer)}", f"use one of {', '.join(OPTIMIZERS)}")
+    if options.distribute not in (None, "mirrored"):
+        raise _error(f"unknown distribution strategy {quoted(options.distribute)}", "use --distribute mirrored (all visible GPUs)")
+    check_val_split(options.val_split)
+    check_data_source(options.data, graph.input_shape)
+    run = Path(options.out)
+    if run.exists() and not run.is_dir():
+        raise _error(f"{quoted(run)} is a file, not a run folder", "give --out a folder (created if missing)")
+    check_target(run / "run.json")
+
+
 def _optimizer(keras: Any, name: str, learning_rate: float | None) -> Any:
-    if name not in OPTIMIZERS:
-        raise _error(f"unknown optimizer {quoted(name)}", f"use one of {', '.join(OPTIMIZERS)}")
     optimizer = keras.optimizers.get(name)
     if learning_rate is not None:
         optimizer.learning_rate = learning_rate
@@ -64,8 +88,6 @@ def _strategy(name: str | None) -> Any:
 
     if name is None:
         return contextlib.nullcontext()
-    if name != "mirrored":
-        raise _error(f"unknown distribution strategy {quoted(name)}", "use --distribute mirrored (all visible GPUs)")
     import tensorflow as tf
 
     return tf.distribute.MirroredStrategy().scope()
@@ -75,7 +97,7 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     """Train (or resume training) into `options.out`; returns the run folder."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     graph = architecture.graph(options.overrides, options.input_shape)
-    refuse_several_inputs_or_outputs(graph)  # before TensorFlow's seconds of import
+    preflight(graph, options)
     import keras
 
     data = load_data(options.data, graph.input_shape, options.val_split)
