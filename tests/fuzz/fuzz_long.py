@@ -1,6 +1,6 @@
 """The long fuzz run: N mutated or random specs through `archspec check`, in-process.
 
-    python tests/fuzz/fuzz_long.py --cases 100000 [--seed 1] [--save-failures DIR]
+    python tests/fuzz/fuzz_long.py --cases 100000 [--seed 1] [--save-failures DIR] [--keras-every N]
 
 Every case must end with exit 0 or 1, and with 1, diagnostics located at file:line:col; an
 uncaught exception or a traceback is a failure, saved (input and output) for a regression test.
@@ -10,7 +10,8 @@ characters and Unicode line separators, file names holding newlines, quotes and 
 and deep nesting); `--set` values of every JSON type and `--input` shapes with huge and odd sizes. Every accepted spec is also held to
 the properties: fmt is idempotent, .arch -> JSON -> .arch and JSON -> .arch -> JSON are stable,
 and the generated Python compiles and, parsed with `ast`, holds only imports of keras and
-layer-building calls (tests/generated_source.py). The suite runs a
+layer-building calls (tests/generated_source.py); with --keras-every N, every Nth case (when accepted)
+is built in Keras and its count_params and output shape compared with the report. The suite runs a
 bounded version of the same idea with hypothesis (tests/test_parser_fuzz.py).
 """
 
@@ -118,8 +119,21 @@ def random_json(rng: random.Random, depth: int = 0):
     return {rng.choice(keys): random_json(rng, depth + 1) for _ in range(rng.randint(1, 4))}
 
 
-def check_properties(path: Path) -> str:
-    """For an accepted spec: fmt idempotent, both round trips stable, the generated module clean."""
+def check_keras(architecture: archspec.Architecture) -> str:
+    """The emitted Keras model has the parameters and the output shape the report says."""
+    report = architecture.analyze()
+    model = architecture.to_keras()
+    if model.count_params() != report.totals.params:
+        return f"Keras counts {model.count_params():,} params, the report {report.totals.params:,}"
+    shapes = [tuple(output.shape[1:]) for output in model.outputs]
+    if shapes != [tuple(report.output_shape)] and len(shapes) == 1:
+        return f"Keras' output shape is {shapes[0]}, the report's {tuple(report.output_shape)}"
+    return ""
+
+
+def check_properties(path: Path, with_keras: bool = False) -> str:
+    """For an accepted spec: fmt idempotent, both round trips stable, the generated module clean,
+    and (when asked) the emitted model's parameter count equal to the report's."""
     architecture = archspec.load(path)
     text = architecture.to_arch()
     again = archspec.parse(text, "again.arch")
@@ -131,7 +145,9 @@ def check_properties(path: Path) -> str:
     if through_arch.to_dict() != architecture.to_dict():
         return "JSON -> .arch -> JSON changed the spec"
     found = generated_source.problems(architecture.to_python())
-    return "the generated module: " + "; ".join(found) if found else ""
+    if found:
+        return "the generated module: " + "; ".join(found)
+    return check_keras(architecture) if with_keras else ""
 
 
 def odd_file_name(rng: random.Random) -> str:
@@ -140,7 +156,8 @@ def odd_file_name(rng: random.Random) -> str:
     return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
 
 
-def run_case(data: bytes, suffix: str, folder: Path, arguments: tuple[str, ...] = (), stem: str = "case") -> tuple[bool, str]:
+def run_case(data: bytes, suffix: str, folder: Path, arguments: tuple[str, ...] = (), stem: str = "case",
+             with_keras: bool = False) -> tuple[bool, str]:
     path = folder / f"{stem}{suffix}"
     path.write_bytes(data)
     out, err = io.StringIO(), io.StringIO()
@@ -162,7 +179,7 @@ def run_case(data: bytes, suffix: str, folder: Path, arguments: tuple[str, ...] 
             return False, f"unlocated diagnostic:\n{text}"
     if code == 0 and not arguments:
         try:
-            problem = check_properties(path)
+            problem = check_properties(path, with_keras)
         except BaseException:  # noqa: BLE001
             return False, traceback.format_exc()
         if problem:
@@ -175,6 +192,8 @@ def main_fuzz() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--save-failures", type=Path, default=None)
+    parser.add_argument("--keras-every", type=int, default=0, metavar="N",
+                        help="also build every Nth case in Keras and compare count_params and the output shape (0: never)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     originals = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "specs").glob("*.arch"))]
@@ -197,7 +216,8 @@ def main_fuzz() -> int:
             else:
                 data, suffix = mutate(rng.choice(originals), rng), ".arch"
             stem = odd_file_name(rng) if index % 10 == 6 else "case"
-            ok, detail = run_case(data, suffix, Path(folder), arguments, stem)
+            with_keras = bool(args.keras_every) and index % args.keras_every == 0
+            ok, detail = run_case(data, suffix, Path(folder), arguments, stem, with_keras)
             if not ok:
                 failures.append((data, suffix, detail))
                 if args.save_failures:
