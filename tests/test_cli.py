@@ -12,7 +12,7 @@ import pytest
 
 import archspec
 
-from .conftest import SPECS
+from .conftest import ROOT, SPECS
 
 
 def test_check_several_specs_reports_each(cli, tmp_path):
@@ -244,6 +244,7 @@ REFUSED_BEFORE_TENSORFLOW = {
 @pytest.mark.parametrize("case", sorted(REFUSED_BEFORE_TENSORFLOW))
 def test_cheap_checks_come_before_tensorflow(tmp_path, case):
     """A missing file or a mistyped option is said at once, before TensorFlow's seconds of import."""
+    import os
     import subprocess
     import sys
 
@@ -255,6 +256,20 @@ def test_cheap_checks_come_before_tensorflow(tmp_path, case):
     (tmp_path / "folder").mkdir()
     arguments, expected = REFUSED_BEFORE_TENSORFLOW[case]
     result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *(a.replace("{tmp}", str(tmp_path)) for a in arguments)],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout, whatever is installed
     assert "exit 1 False" in result.stdout, result.stdout + result.stderr
     assert expected in result.stderr and "function_node" not in result.stderr
+
+
+@pytest.mark.parametrize("arguments", [["--input", "-1x3"], ["--input=-1x3"], ["--input", "28x-1x1"]])
+def test_a_negative_input_size_reaches_the_shape_check(cli, arguments):
+    """argparse reads `-1x3` as an option; archspec attaches it to --input so the message names the size."""
+    result = cli("check", "baseline", *arguments)
+    assert result.code == 2
+    assert "expected a shape like 32x32x3" in result.err and "expected one argument" not in result.err
+
+
+def test_after_a_double_dash_every_argument_is_a_spec_path(cli):
+    result = cli("check", "--", "--input", "-1x3")
+    assert result.code == 1 and "--input" in result.err
