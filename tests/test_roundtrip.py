@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -13,6 +12,7 @@ from archspec.spec import json_schema
 from archspec.syntax import parse_arch, parse_json
 
 from .conftest import COURSE_SPECS, ROOT, SPECS
+from .report_forms import report_without_locations
 
 
 @pytest.mark.parametrize("name", COURSE_SPECS)
@@ -191,16 +191,8 @@ def test_a_negated_number_is_a_number_in_both_forms(expression, folded):
     assert archspec.parse(architecture.to_arch()).to_dict() == architecture.to_dict()
 
 
-def _report_without_locations(architecture: archspec.Architecture) -> dict:
-    report = architecture.analyze().to_dict()
-    for diagnostic in report["diagnostics"]:
-        diagnostic.pop("location")
-        diagnostic["note"] = re.sub(r"at \S+:\d+:\d+", "at <location>", diagnostic["note"] or "")
-    return report
-
-
 @pytest.mark.parametrize("path", sorted(SPECS.glob("*.arch")), ids=lambda path: path.stem)
 def test_both_forms_give_the_same_report_locations_aside(path):
     original = archspec.load(path)
     as_json = archspec.parse(original.to_json(), f"{path.stem}.json")
-    assert _report_without_locations(as_json) == _report_without_locations(original)
+    assert report_without_locations(as_json) == report_without_locations(original)

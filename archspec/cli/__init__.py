@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -23,7 +22,7 @@ from ..source import JSON
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
-from .values import parse_shape, parse_value
+from .values import attach_negative_shapes, parse_shape, parse_value
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -413,28 +412,10 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], architecture: Architec
     print(render_all(diagnostics, {architecture.file: architecture.source.text}), file=sys.stderr)
 
 
-_NEGATIVE_SHAPE = re.compile(r"-\d[\dx+-]*")
-
-
-def _attach_negative_shapes(argv: Sequence[str]) -> list[str]:
-    """`--input -1x3`: argparse takes a value that starts with a dash for an option and answers
-    "expected one argument"; attached as `--input=-1x3` it reaches the shape check, which says
-    what is wrong with the size."""
-    attached: list[str] = []
-    for argument in argv:
-        if "--" in attached:  # after `--` every argument is a spec path, kept as written
-            attached.append(argument)
-        elif attached and attached[-1] == "--input" and _NEGATIVE_SHAPE.fullmatch(argument):
-            attached[-1] = f"--input={argument}"
-        else:
-            attached.append(argument)
-    return attached
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(_attach_negative_shapes(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:

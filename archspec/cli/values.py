@@ -1,6 +1,7 @@
 """Values from the command line: `--set K=V` values and `--input` shapes.
 
-Takes the text after `=`; hands out a Python value of the kinds a spec's expressions hold (a
+`attach_negative_shapes` takes the raw argument list and hands it back with `--input -1x3` joined
+as `--input=-1x3`. `parse_value` takes the text after `=`; hands out a Python value of the kinds a spec's expressions hold (a
 number, true/false/none, a shape or list as a tuple, a word), or raises ValueError saying why not.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from ..expr import checked_value, integer_literal
 from ..layers import MAX_DIMENSION
@@ -62,3 +63,21 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not 1 <= len(shape) <= 4 or not all(1 <= n <= MAX_DIMENSION for n in shape):
         raise ValueError(f"expected a length, LxC, HxWxC or DxHxWxC with sizes from 1 to {MAX_DIMENSION}; received {text!r}")
     return shape
+
+
+_NEGATIVE_SHAPE = re.compile(r"-\d[\dx+-]*")
+
+
+def attach_negative_shapes(argv: Sequence[str]) -> list[str]:
+    """`--input -1x3`: argparse takes a value that starts with a dash for an option and answers
+    "expected one argument"; attached as `--input=-1x3` it reaches the shape check, which says
+    what is wrong with the size. After `--` every argument is a spec path, kept as written."""
+    attached: list[str] = []
+    options_ended = False
+    for argument in argv:
+        if not options_ended and attached and attached[-1] == "--input" and _NEGATIVE_SHAPE.fullmatch(argument):
+            attached[-1] = f"--input={argument}"
+        else:
+            attached.append(argument)
+        options_ended = options_ended or argument == "--"
+    return attached

@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 import archspec  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from tests import generated_source  # noqa: E402
+from tests.report_forms import report_without_locations  # noqa: E402
 
 TOKENS = ["conv", "(", ")", "{", "}", ",", "=", "*", "@", "x", "3", "0", "-1", "1e9", "99999999", "same", "relu", "bn",
           "repeat", "concat", "branch", "residual", "shortcut", "if", "else", "as", "block", "input", "network", "#", "\n",
           '"', "[", "]", "3x3", "//", "/", "%", "not", "and", "true", "none", "dense", "flatten", "add(@input)", "@input"]
-NOTE_LOCATION = re.compile(r"at [^\n]+?:\d+:\d+")  # "in `call(...)` at file:line:col" names the form's own file
 LOCATED = re.compile(r"^[^\n]+:\d+:\d+: (error|warning)")  # control characters in file names are escaped
 
 
@@ -121,23 +121,16 @@ def random_json(rng: random.Random, depth: int = 0):
 
 
 def check_keras(architecture: archspec.Architecture) -> str:
-    """The emitted Keras model has the parameters and the output shape the report says."""
+    """The emitted Keras model has the parameters and the output shapes (every output) the report says."""
     report = architecture.analyze()
     model = architecture.to_keras()
     if model.count_params() != report.totals.params:
         return f"Keras counts {model.count_params():,} params, the report {report.totals.params:,}"
-    shapes = [tuple(output.shape[1:]) for output in model.outputs]
-    if shapes != [tuple(report.output_shape)] and len(shapes) == 1:
-        return f"Keras' output shape is {shapes[0]}, the report's {tuple(report.output_shape)}"
+    keras_shapes = [tuple(output.shape[1:]) for output in model.outputs]
+    report_shapes = [tuple(shape) for _, shape in report.outputs]
+    if keras_shapes != report_shapes:
+        return f"Keras' output shapes are {keras_shapes}, the report's {report_shapes}"
     return ""
-
-
-def report_without_locations(architecture: archspec.Architecture) -> dict:
-    report = architecture.analyze().to_dict()
-    for diagnostic in report["diagnostics"]:
-        diagnostic.pop("location")
-        diagnostic["note"] = NOTE_LOCATION.sub("at <location>", diagnostic["note"] or "")
-    return report
 
 
 def check_properties(path: Path, with_keras: bool = False) -> str:
