@@ -8,6 +8,7 @@ plain dict, ask it for the span of a JSON path, and make diagnostics through it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -52,9 +53,13 @@ class Source:
     schema_pointer: str | None = None  # a JSON spec's "$schema", which fmt writes back
     # Finds the spans when first asked (JSON positions are needed only for diagnostics).
     locate: Callable[[], dict[DataPath, Span]] | None = field(default=None, repr=False, compare=False)
+    # .arch: where each path's text lies, as offsets; lines and columns are worked out per span asked for.
+    positions: "Positions | None" = field(default=None, repr=False, compare=False)
 
     def span(self, path: DataPath) -> Span | None:
         """The span of `path`, or of its nearest ancestor that has one."""
+        if self._spans is None and self.positions is not None:
+            return self.positions.span(path)
         spans = self.spans
         path = tuple(path)
         while path:
@@ -66,12 +71,43 @@ class Source:
     @property
     def spans(self) -> dict[DataPath, Span]:
         if self._spans is None:
-            self._spans = self.locate() if self.locate is not None else {}
+            if self.positions is not None:
+                self._spans = self.positions.all_spans()
+            else:
+                self._spans = self.locate() if self.locate is not None else {}
         return self._spans
 
     def diagnostic(self, severity: str, message: str, path: DataPath, hint: str | None = None, code: str | None = None) -> Diagnostic:
         json_path = json_path_text(path) if self.format == JSON else None
         return Diagnostic(severity, message, self.span(path), hint, code, json_path)
+
+
+class Positions:
+    """The text offsets (start, end) of each path a parser wrote. A span's line and column are
+    worked out when it is asked for: a large spec asks for a few thousand of its many paths."""
+
+    def __init__(self, file: str, text: str, offsets: dict[DataPath, tuple[int, int]]):
+        self.file, self.text, self.offsets = file, text, offsets
+        self._line_starts: list[int] | None = None
+
+    def span(self, path: DataPath) -> Span | None:
+        """The span of `path`, or of its nearest ancestor that has one."""
+        offsets, path = self.offsets, tuple(path)
+        while path:
+            if path in offsets:
+                return self.span_between(*offsets[path])
+            path = path[:-1]
+        return self.span_between(*offsets[()]) if () in offsets else None
+
+    def all_spans(self) -> dict[DataPath, Span]:
+        return {path: self.span_between(start, end) for path, (start, end) in self.offsets.items()}
+
+    def span_between(self, start: int, end: int) -> Span:
+        if self._line_starts is None:  # lines end at \n, as lark counts
+            self._line_starts = [0, *(match.end() for match in re.finditer("\n", self.text))]
+        line = bisect_right(self._line_starts, start)
+        end_line = bisect_right(self._line_starts, end, lo=line - 1)
+        return Span(self.file, line, start - self._line_starts[line - 1] + 1, end_line, end - self._line_starts[end_line - 1] + 1)
 
 
 def line_column(text: str | bytes, offset: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from archspec.graph.expand import Expander
 from archspec.source import GRAMMAR_FILE, KEYWORDS
 from archspec.spec import STATEMENT_KEYS, STATEMENT_MODELS
 from archspec.spec.models import BODY, BRANCHES, STATEMENT_LISTS
-from archspec.syntax.arch import _TreeToDict
+from archspec.syntax.arch_parser import ArchParser
 
 GRAMMAR = GRAMMAR_FILE.read_text(encoding="utf-8")
 
@@ -19,7 +19,7 @@ GRAMMAR = GRAMMAR_FILE.read_text(encoding="utf-8")
 @pytest.mark.parametrize("model", STATEMENT_MODELS, ids=lambda model: model.key)
 def test_each_statement_kind_has_its_rules(model):
     assert re.search(rf"^{model.key}_stmt:", GRAMMAR, re.M), "grammar rule"
-    assert callable(getattr(_TreeToDict, f"{model.key}_stmt", None)), "transformer rule"
+    assert callable(getattr(ArchParser, f"{model.key}_stmt", None)), "reader rule"
     assert callable(getattr(Expander, f"expand_{model.key}", None)), "expansion rule"
     printer_rules = [getattr(ArchPrinter, f"{kind}_{model.key}", None) for kind in ("print", "inline")]
     assert any(callable(rule) for rule in printer_rules), "printing rule"
