@@ -32,6 +32,9 @@ class Analyzer:
     warnings: list[Diagnostic] = field(default_factory=list)
     aligned: bool = True
     misaligned: int = 0
+    # A layer's figures depend on it and its input shapes alone; the expander shares one layer
+    # among equal calls, so a network's repeated units are counted once each.
+    figures: dict[tuple, tuple] = field(default_factory=dict)
 
     def run(self) -> Report:
         graph = self.graph
@@ -92,15 +95,19 @@ class Analyzer:
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer
         input_shapes = [self.graph.shape_of(name) for name in node.inputs]
-        count = layer.params(input_shapes, self.convention)
-        macs = layer.macs(input_shapes, node.output_shape)
-        flops = {"tfprof": layer.tfprof_flops(input_shapes, node.output_shape), "2mac": 2 * macs}
-        field_ = self.receptive_field(node, layer, input_shapes)
+        key = (id(layer), *map(tuple, input_shapes))
+        figures = self.figures.get(key)
+        if figures is None:
+            figures = self.figures[key] = (layer.params(input_shapes, self.convention), layer.macs(input_shapes, node.output_shape),
+                                           layer.tfprof_flops(input_shapes, node.output_shape), layer.window(input_shapes))
+        count, macs, tfprof, window = figures
+        flops = {"tfprof": tfprof, "2mac": 2 * macs}
+        field_ = self.receptive_field(node, layer, input_shapes, window)
         block = node.groups[-1] if node.groups else None
         return LayerReport(node.name, node.entry, layer.label(), block, node.groups, node.inputs, node.output_shape,
                            count.trainable, count.non_trainable, macs, flops, field_, node.span)
 
-    def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape]) -> ReceptiveField | None:
+    def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape], window: Window | None) -> ReceptiveField | None:
         states = [self.fields[name] for name in node.inputs]
         # An input broadcast across positions (a 1x1xC gate) reaches every output position with
         # the same window, so no single field describes the output: the spatial field ends.
@@ -114,7 +121,6 @@ class Analyzer:
             chosen = max(range(len(states)), key=lambda i: (states[i].field.area, -i))
             self.check_alignment(node, [s.field for s in states])
         current = states[chosen].field
-        window = layer.window(input_shapes)
         if window is not None:
             current = current.through(window)
         self.fields[node.name] = _FieldState(current, node.inputs[chosen])

@@ -34,8 +34,9 @@ class ReceptiveField:
 
     @staticmethod
     def of_input(rank: int = 2) -> "ReceptiveField":
-        one, zero = Fraction(1), Fraction(0)
-        return ReceptiveField((one,) * rank, (one,) * rank, (zero,) * rank)
+        # Integers while every window is integral (the common case, and fast); an upsampling
+        # window's fractional stride turns them into exact Fractions.
+        return ReceptiveField((1,) * rank, (1,) * rank, (0,) * rank)
 
     def through(self, window: Window) -> "ReceptiveField":
         size = tuple(r + (k - 1) * j for r, k, j in zip(self.size, window.kernel, self.stride))
@@ -46,7 +47,7 @@ class ReceptiveField:
     @property
     def centre(self) -> tuple[Fraction, ...]:
         """Where the first output's field is centred, in input pixels: (r - 1) / 2 - p."""
-        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding))
+        return tuple(Fraction(r - 1, 2) - p for r, p in zip(self.size, self.padding))
 
     @property
     def area(self) -> Fraction:

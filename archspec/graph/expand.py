@@ -51,6 +51,7 @@ class Expander(Endpoints, Naming):
         self.sink = DiagnosticSink()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Any] = {}
+        self.built: dict[str, Layer] = {}  # layers are frozen: equal arguments build one, shared
         self.names: dict[str, DataPath] = {INPUT: ()}
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
         self.scope = Scope("", ())  # the scope of the statement being expanded
@@ -295,11 +296,15 @@ class Expander(Endpoints, Naming):
         if inputs is None:
             return self.poisoned(call, scope, path)
         arguments = dict(zip(entry.positional, args)) | {k: v for k, v in kwargs.items() if k in entry.argument_names}
-        try:
-            layer = entry.build(arguments)
-        except ValidationError as error:
-            self.argument_errors(call, entry, error, path, env)
-            return self.poisoned(call, scope, path)
+        # repr tells apart what == does not (True from 1, 1.0 from 1), so a shared layer is the one asked for.
+        key = f"{call.call}{arguments!r}"
+        layer = self.built.get(key)
+        if layer is None:
+            try:
+                layer = self.built[key] = entry.build(arguments)
+            except ValidationError as error:
+                self.argument_errors(call, entry, error, path, env)
+                return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
         sources = list(zip(entry.positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in entry.argument_names]
         symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from math import ceil, prod
 from typing import Any, ClassVar, Literal, Sequence, Union
 
@@ -125,7 +126,7 @@ class Window:
     """How a layer slides over each spatial axis: the receptive-field recurrence's inputs."""
 
     kernel: tuple[int | Fraction, ...]  # effective (dilated) kernel extent, per spatial axis
-    stride: tuple[Fraction, ...]
+    stride: tuple[int | Fraction, ...]
     pad_before: tuple[int | Fraction, ...]
     pad_after: tuple[int | Fraction, ...]
     padding_mode: str | None = None  # "same" or "valid" for kinds that take a padding mode
@@ -255,20 +256,28 @@ class Layer(BaseModel):
     # -- description
 
     @classmethod
+    @cache  # asked for every call the spec makes; a class's fields never change
     def argument_names(cls) -> tuple[str, ...]:
         """In reading order: the positional ones, the others as declared, regularizers last."""
         rest = [name for name in cls.model_fields if name not in cls.positional and name not in cls.regularizer_fields]
         return (*cls.positional, *rest, *(name for name in cls.model_fields if name in cls.regularizer_fields))
 
     @classmethod
+    @cache
     def required_arguments(cls) -> tuple[str, ...]:
         return tuple(name for name in cls.argument_names() if cls.model_fields[name].is_required())
 
     def arguments(self) -> dict[str, Any]:
         """The arguments that differ from the defaults, in reading order."""
-        fields = type(self).model_fields
+        defaults = type(self).argument_defaults()
         return {name: getattr(self, name) for name in self.argument_names()
-                if fields[name].is_required() or getattr(self, name) != fields[name].default}
+                if name not in defaults or getattr(self, name) != defaults[name]}
+
+    @classmethod
+    @cache
+    def argument_defaults(cls) -> dict[str, Any]:
+        """The default of each argument that has one."""
+        return {name: info.default for name, info in cls.model_fields.items() if not info.is_required()}
 
     def label(self) -> str:
         """A short text for diagrams and tables: the kind and its key arguments."""

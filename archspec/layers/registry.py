@@ -4,6 +4,7 @@ derived from the classes (each declares its `op`, its language name `entry` and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterator, Literal, get_args, get_origin
 
 # The modules of the kinds: importing them defines the classes the registry is derived from.
@@ -19,15 +20,15 @@ class Entry:
     cls: type[Layer]
     presets: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def positional(self) -> tuple[str, ...]:
         return tuple(p for p in self.cls.positional if p not in self.presets)
 
-    @property
+    @cached_property
     def argument_names(self) -> tuple[str, ...]:
         return tuple(n for n in self.cls.argument_names() if n not in self.presets)
 
-    @property
+    @cached_property
     def required(self) -> tuple[str, ...]:
         return tuple(n for n in self.cls.required_arguments() if n not in self.presets)
 

@@ -146,7 +146,7 @@ class ZeroPad(_Border):
     def window(self, inputs: Sequence[Shape]) -> Window:
         amounts = self.amounts(len(inputs[0]) - 1)
         rank = len(amounts)
-        return Window((1,) * rank, (Fraction(1),) * rank, tuple(a[0] for a in amounts), tuple(a[1] for a in amounts))
+        return Window((1,) * rank, (1,) * rank, tuple(a[0] for a in amounts), tuple(a[1] for a in amounts))
 
 
 class Crop(_Border):
@@ -178,7 +178,7 @@ class Crop(_Border):
     def window(self, inputs: Sequence[Shape]) -> Window:
         amounts = self.amounts(len(inputs[0]) - 1)  # the first output is the input's (top, left)
         rank = len(amounts)
-        return Window((1,) * rank, (Fraction(1),) * rank, tuple(-a[0] for a in amounts), tuple(-a[1] for a in amounts))
+        return Window((1,) * rank, (1,) * rank, tuple(-a[0] for a in amounts), tuple(-a[1] for a in amounts))
 
 
 class Upsample(Layer):

@@ -3,7 +3,6 @@ receptive-field rules, and the fields every convolution has."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any, ClassVar, Sequence
 
 from pydantic import Field, StrictBool, field_validator
@@ -91,7 +90,7 @@ class Windowed(Layer):
             pads = [same_padding(n, k, s) for n, k, s in zip(sizes, kernel, stride)]
         else:
             pads = [(0, 0)] * rank
-        return Window(kernel, tuple(Fraction(s) for s in stride), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
+        return Window(kernel, tuple(stride), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
                       self.padding)
 
 

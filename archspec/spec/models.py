@@ -4,6 +4,7 @@ its static faults and its size bound), blocks and the whole `Spec`, and the JSON
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Annotated, Any, ClassVar, Iterator, Protocol, Union
 
 from pydantic import Discriminator, Field, Tag, model_serializer, model_validator
@@ -70,6 +71,7 @@ class StatementModel(Frozen):
     parts: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     @classmethod
+    @cache
     def attribute(cls, key: str) -> str:
         """The model's attribute for a JSON key (`else` is `else_`)."""
         return next(name for name, info in cls.model_fields.items() if (info.alias or name) == key)
