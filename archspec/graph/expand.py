@@ -52,6 +52,8 @@ class Expander(Endpoints, Naming):
         self.nodes: list[Node] = []
         self.shapes: dict[str, Any] = {}
         self.built: dict[str, Layer] = {}  # layers are frozen: equal arguments build one, shared
+        # (layer id, input shapes) -> (output shape, bound layer, the layer itself, which keeps its id its own)
+        self.outputs_of: dict[tuple, tuple[Shape, Layer, Layer]] = {}
         self.names: dict[str, DataPath] = {INPUT: ()}
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
         self.scope = Scope("", ())  # the scope of the statement being expanded
@@ -381,15 +383,20 @@ class Expander(Endpoints, Naming):
         if any(shape is UNKNOWN for shape in input_shapes):
             self.shapes[name] = UNKNOWN
             return name
-        try:
-            shape = layer.output_shape(input_shapes)
-        except ShapeError as error:
-            where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
-            self.error(f"{layer.op} '{name}': {error.message}", where, error.hint)
-            self.shapes[name] = UNKNOWN
-            return name
+        key = (id(layer), *map(tuple, input_shapes))
+        known = self.outputs_of.get(key)
+        if known is None:
+            try:
+                shape = layer.output_shape(input_shapes)
+            except ShapeError as error:
+                where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
+                self.error(f"{layer.op} '{name}': {error.message}", where, error.hint)
+                self.shapes[name] = UNKNOWN
+                return name
+            # a rank-generic kind learns its input's rank (Conv1D, Conv2D, Conv3D)
+            known = self.outputs_of[key] = (shape, layer.bound(input_shapes), layer)
+        shape, layer, _ = known
         self.shapes[name] = shape
-        layer = layer.bound(input_shapes)  # a rank-generic kind learns its input's (Conv1D, Conv2D, Conv3D)
         self.nodes.append(Node(name, entry, layer, inputs, shape, groups, self.source.span(path), role, symbols))
         return name
 

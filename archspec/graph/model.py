@@ -123,6 +123,8 @@ class Env(dict):
 
     def substitute(self, expr: Any) -> Any:
         """`expr` over network parameters (see `expr.substitute`), or None for a constant."""
+        if not self.symbols:  # no network parameter in scope: every expression is a constant
+            return None
         return substitute(expr, self.symbols, self)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DataPath, Diagnostic, SpecError, describe_validation_error, did_you_mean
 from ..expr import Op, Ref, expression_tag
-from ..source import MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_STATEMENTS, Source
+from ..source import ARCH, MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_STATEMENTS, Source
 from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, ConcatGroup, Param, Spec, statement_tag
 
 
@@ -22,13 +22,14 @@ def load_spec(source: Source) -> Spec:
     Name-level faults (unknown layers, arguments, parameters) are found by `check_spec`, which
     the graph stage runs, so that they are reported together with the faults found by expansion.
     """
-    too_deep = _nesting_fault(source.data)
+    # The .arch reader has applied these limits and folded negated numbers while reading.
+    too_deep = _nesting_fault(source.data) if source.format != ARCH else None
     if too_deep is not None:
         message, path = too_deep
         raise SpecError([source.diagnostic("error", message, path, "flatten the nesting, or move inner parts into blocks")],
                         {source.file: source.text})
     try:
-        return Spec.model_validate(_fold_negated_numbers(source.data))
+        return Spec.model_validate(_fold_negated_numbers(source.data) if source.format != ARCH else source.data)
     except ValidationError as error:
         raise SpecError(_structure_diagnostics(error, source), {source.file: source.text}) from None
     except RecursionError:

@@ -33,7 +33,8 @@ def parse_arch(text: str, file: str = "<text>") -> Source:
     refuse_oversized_text(text, file)
     try:
         with _recursion_limit(_READING_RECURSION):
-            data, offsets = ArchParser(text, file).module()
+            reader = ArchParser(text, file)
+            data, offsets = reader.module()
     except SyntaxFault:
         raise SpecError([_grammar_fault(text, file) or _disagreement(file)], {file: text}) from None
     except NestingTooDeep as error:
@@ -45,7 +46,7 @@ def parse_arch(text: str, file: str = "<text>") -> Source:
     except SpecError as error:  # faults of meaning: give them the source for their excerpt
         fault = _grammar_fault(text, file)
         raise SpecError([fault] if fault else error.diagnostics, {file: text}) from None
-    return Source(data, text, file, ARCH, tuple(_collect_comments(text)), positions=Positions(file, text, offsets))
+    return Source(data, text, file, ARCH, tuple(reader.comments()), positions=Positions(file, text, offsets))
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import DataPath, Diagnostic, SpecError, did_you_mean
 from ..expr import FUNCTIONS, MAX_INTEGER_DIGITS, SIZE_NAMES, integer_literal
-from ..source import KEYWORDS, MAX_EXPRESSION_DEPTH, MAX_NESTING, Positions
+from ..source import KEYWORDS, MAX_EXPRESSION_DEPTH, MAX_NESTING, Comment, Positions
 
 # The grammar's terminals, in lark's order of preference: SHAPE and FLOAT (priority 2) before
 # INT, comparisons before `=`, `//` before `/`. A name that spells a keyword is that keyword.
@@ -70,8 +70,10 @@ class _Expr:
         self.outer_start, self.outer_end = start, end
 
 
-def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int]]:
-    """Parallel lists of the tokens' kinds, texts, start and end offsets, ending with `$END`."""
+def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int], list[int]]:
+    """Parallel lists of the tokens' kinds, texts, start and end offsets, ending with `$END`;
+    and the start offset of each comment."""
+    comments: list[int] = []
     kinds: list[str] = []
     values: list[str] = []
     starts: list[int] = []
@@ -83,6 +85,8 @@ def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int]]:
         position = match.end()
         kind = match.lastgroup
         if kind in _SKIPPED:
+            if kind == "comment":
+                comments.append(match.start())
             continue
         value = match.group()
         if kind in _BY_TEXT or (kind == "NAME" and value in KEYWORDS):
@@ -97,7 +101,7 @@ def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int]]:
     values.append("")
     starts.append(len(text))
     ends.append(len(text))
-    return kinds, values, starts, ends
+    return kinds, values, starts, ends, comments
 
 
 class ArchParser:
@@ -106,7 +110,7 @@ class ArchParser:
 
     def __init__(self, text: str, file: str):
         self.file, self.text = file, text
-        self.kinds, self.values, self.starts, self.ends = tokenize(text)
+        self.kinds, self.values, self.starts, self.ends, self.comment_starts = tokenize(text)
         self.index = 0
         self.offsets: dict[DataPath, tuple[int, int]] = {}
 
@@ -134,6 +138,18 @@ class ArchParser:
 
     def mark_token(self, path: DataPath, index: int) -> None:
         self.offsets[path] = (self.starts[index], self.ends[index])
+
+    def comments(self) -> list[Comment]:
+        """The comments with their positions, for `fmt`: each runs to the end of its line."""
+        positions = Positions(self.file, self.text, {})
+        comments = []
+        for start in self.comment_starts:
+            end = self.text.find("\n", start)
+            span = positions.span_between(start, start)
+            line_start = start - span.column + 1
+            comments.append(Comment(span.line, span.column, self.text[start:len(self.text) if end < 0 else end].rstrip(),
+                                    bool(self.text[line_start:start].strip())))
+        return comments
 
     def fault(self, message: str, start: int, end: int, hint: str | None = None) -> SpecError:
         span = Positions(self.file, self.text, {}).span_between(start, end)
