@@ -51,6 +51,7 @@ class Expander(Endpoints, Naming):
         self.sink = DiagnosticSink()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Any] = {}
+        self.blocks = {block.name: block for block in reversed(spec.blocks)}  # the first of a name, as Spec.block finds
         self.built: dict[str, Layer] = {}  # layers are frozen: equal arguments build one, shared
         # (layer id, input shapes) -> (output shape, bound layer, the layer itself, which keeps its id its own)
         self.outputs_of: dict[tuple, tuple[Shape, Layer, Layer]] = {}
@@ -286,7 +287,7 @@ class Expander(Endpoints, Naming):
     def expand_call(self, call: Call, path: DataPath, env: dict, scope: Scope, current: str) -> str:
         args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
         kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
-        block = self.spec.block(call.call)
+        block = self.blocks.get(call.call)
         if block is not None:
             return self.block_call(call, block, args, kwargs, path, env, scope, current)
         entry = REGISTRY.get(call.call)
@@ -415,6 +416,8 @@ class Expander(Endpoints, Naming):
             self.structural |= referenced_parameters(symbol)
 
     def evaluate(self, expr: Any, env: Mapping[str, Any], path: DataPath) -> Any:
+        if type(expr) in _CONSTANTS:  # most arguments: the value itself
+            return expr
         if reads_received(expr):  # the value follows the input and every parameter before it
             self.fixed_input = True
             self.structural |= {param.name for param in self.spec.params}
@@ -430,6 +433,9 @@ class Expander(Endpoints, Naming):
         except EvalError as error:
             self.error(error.message, error.path, word_hint(error.operand, env))
             return UNKNOWN
+
+
+_CONSTANTS = frozenset((int, float, str, bool, type(None)))
 
 
 def build_graph(spec: Spec, source: Source, overrides: Mapping[str, Any] | None = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from sys import intern
 from typing import Any
 
 from ..errors import DataPath, Diagnostic, SpecError, did_you_mean
@@ -91,6 +92,8 @@ def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int], lis
         value = match.group()
         if kind in _BY_TEXT or (kind == "NAME" and value in KEYWORDS):
             kind = value
+        elif kind == "NAME":
+            value = intern(value)  # a large spec names a few kinds many times: one string each
         kinds.append(kind)  # type: ignore[arg-type]
         values.append(value)
         starts.append(match.start())
