@@ -17,7 +17,7 @@ from .analysis import Budget, Report, analyze, check_budget
 from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
-from .source import Source
+from .source import DEFAULT_SIZE, SizeLimits, Source
 from .spec import Spec, load_spec
 from .syntax import parse_text, read_source
 
@@ -98,8 +98,10 @@ class Architecture:
 
     @_without_cycle_collection
     def graph(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
-              limits: Limits = Limits()) -> Graph:
-        """The expanded layer graph; `set` overrides network parameters."""
+              limits: Limits | None = None) -> Graph:
+        """The expanded layer graph; `set` overrides network parameters. The layer limit is the
+        one the spec was loaded under unless `limits` says otherwise."""
+        limits = limits if limits is not None else Limits(max_layers=self.source.size.layers)
         return build_graph(self.spec, self.source, set, input_shape, limits)
 
     @_without_cycle_collection
@@ -172,13 +174,13 @@ def _architecture(source: Source) -> Architecture:
 
 
 @_without_cycle_collection
-def load(spec: str | os.PathLike) -> Architecture:
+def load(spec: str | os.PathLike, size: SizeLimits = DEFAULT_SIZE) -> Architecture:
     """Load a spec from a path (`.arch` or `.json`) or a bundled spec's name (`resnet18`)."""
     where, shown = resolve(spec)
-    return _architecture(read_source(where, shown))
+    return _architecture(read_source(where, shown, size))
 
 
 @_without_cycle_collection
-def parse(text: str, file: str = "<text>") -> Architecture:
+def parse(text: str, file: str = "<text>", size: SizeLimits = DEFAULT_SIZE) -> Architecture:
     """Load a spec from text in either form."""
-    return _architecture(parse_text(text, file))
+    return _architecture(parse_text(text, file, size))

@@ -24,12 +24,34 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # its tree, the JSON one before validating): statements inside statements, operations inside operations.
 MAX_NESTING = 64
 MAX_EXPRESSION_DEPTH = 100
-# How large, counted before any tree is built, so every input is answered within about 2 s and
-# 300 MB (benchmarks/worst_cases.py): the largest bundled spec has 141 lines and 2,000 words.
-MAX_LINES = 20_000
-MAX_WORDS = 30_000  # names and numbers outside comments, an upper bound of the statements
-MAX_STATEMENTS = 20_000  # a JSON spec's statements
 ARCH, JSON = "arch", "json"  # the two source formats
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """How large a spec may be, counted before any tree is built, all scaled from the number of
+    layers it may expand to. The default answers every input within about 2 s and 300 MB
+    (benchmarks/worst_cases.py), ten times the largest keras.applications model (NASNetLarge,
+    1,041 layers); the largest bundled spec has 141 lines and 2,000 words. A larger flat spec
+    (an imported model, a scaling test) asks for more: `--max-layers`, `load(..., size=...)`;
+    time and memory then grow linearly (about 5 s and 300 MB for 100,000 layers)."""
+
+    layers: int = 10_000
+
+    @property
+    def lines(self) -> int:
+        return 2 * self.layers
+
+    @property
+    def words(self) -> int:  # names and numbers outside comments, an upper bound of the statements
+        return 3 * self.layers
+
+    @property
+    def statements(self) -> int:  # a JSON spec's statements
+        return 2 * self.layers
+
+
+DEFAULT_SIZE = SizeLimits()
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class Source:
     locate: Callable[[], dict[DataPath, Span]] | None = field(default=None, repr=False, compare=False)
     # .arch: where each path's text lies, as offsets; lines and columns are worked out per span asked for.
     positions: "Positions | None" = field(default=None, repr=False, compare=False)
+    size: SizeLimits = field(default=DEFAULT_SIZE, repr=False, compare=False)  # the limits it was read under
 
     def span(self, path: DataPath) -> Span | None:
         """The span of `path`, or of its nearest ancestor that has one."""

@@ -43,11 +43,19 @@ JSON_CASES = {
 }
 
 
-def measure(text: str, suffix: str) -> tuple[float, float, int]:
+# Past the default limits, asked for: issue 13's scaling goal (5 s and 300 MB at 100,000 layers).
+LARGE_GOAL_SECONDS = 5.0
+LARGE_CASES = {
+    "100,000 layers (33,334 lines), --max-layers 100000": (
+        "network N\ninput 32x32x16\n" + "conv(16, 3, padding=same) bn relu\n" * 33_333 + "global_avg_pool\n", ["--max-layers", "100000"]),
+}
+
+
+def measure(text: str, suffix: str, options: list[str] = []) -> tuple[float, float, int]:
     with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False, encoding="utf-8") as handle:
         handle.write(text)
     try:
-        command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "archspec", "check", handle.name]
+        command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "archspec", "check", handle.name, *options]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
         seconds, kilobytes = result.stderr.strip().splitlines()[-1].split()
         return float(seconds), int(kilobytes) / 1024, result.returncode
@@ -62,6 +70,10 @@ def main() -> None:
         seconds, megabytes, code = measure(text, suffix)
         ok = "yes" if seconds <= GOAL_SECONDS and megabytes <= GOAL_MB else "NO"
         print(f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} |", flush=True)
+    for name, (text, options) in LARGE_CASES.items():
+        seconds, megabytes, code = measure(text, ".arch", options)
+        ok = "yes" if seconds <= LARGE_GOAL_SECONDS and megabytes <= GOAL_MB else "NO"
+        print(f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} (goal {LARGE_GOAL_SECONDS:g} s) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -241,3 +241,34 @@ def test_json_nan_and_infinity_are_located_errors(constant):
     diagnostic = raised.value.diagnostics[0]
     assert f"{constant} is not a JSON number" in diagnostic.message and diagnostic.span is not None
     assert diagnostic.span.column == text.index(constant) + 1
+
+
+@pytest.mark.parametrize("form", ["arch", "json"])
+def test_a_larger_flat_spec_needs_the_larger_limit_and_then_loads(form):
+    """The default limits keep every answer within about 2 s; `size` (the CLI's --max-layers)
+    raises the layer limit and the text limits scaled from it, in both forms alike."""
+    from archspec.source import SizeLimits
+
+    layers = 21_000  # more lines and statements than the default admits
+    if form == "arch":
+        text, file = "network N\ninput 8\n" + "relu\n" * layers, "flat.arch"
+    else:
+        text, file = json.dumps({"network": "N", "input": [8], "body": [{"call": "relu"}] * layers}), "flat.json"
+    with pytest.raises(SpecError) as refused:
+        archspec.parse(text, file)
+    assert "more than" in refused.value.diagnostics[0].message
+    with pytest.raises(SpecError, match="more than the limit of 11,000"):
+        archspec.parse(text, file, size=SizeLimits(11_000)).analyze()  # the text is admitted, its expansion is not
+    report = archspec.parse(text, file, size=SizeLimits(layers)).analyze()
+    assert len(report.layers) == layers
+
+
+def test_the_cli_takes_max_layers(tmp_path, capsys):
+    from archspec.cli import main
+
+    spec = tmp_path / "flat.arch"
+    spec.write_text("network N\ninput 8\n" + "relu\n" * 21_000, encoding="utf-8")
+    assert main(["check", str(spec)]) == 1
+    assert "--max-layers" in capsys.readouterr().err
+    assert main(["check", str(spec), "--max-layers", "21000"]) == 0
+    assert "21000 layers" in capsys.readouterr().out

@@ -18,7 +18,7 @@ from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, quoted, render_all
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
-from ..source import JSON
+from ..source import DEFAULT_SIZE, JSON, SizeLimits
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter")
     parser.add_argument("--input", metavar="HxWxC", help="override the input shape")
+    parser.add_argument("--max-layers", type=_positive_count, default=DEFAULT_SIZE.layers, metavar="N",
+                        help=f"accept specs that expand to up to N layers, and texts sized to match (default {DEFAULT_SIZE.layers:,})")
+
+
+def _size_limits(args: argparse.Namespace) -> SizeLimits:
+    return SizeLimits(getattr(args, "max_layers", DEFAULT_SIZE.layers))
 
 
 def _depth(text: str) -> int:
@@ -174,7 +180,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     overrides, shape = _overrides(args), _input_shape(args)
     for name in args.specs:
         try:
-            architecture = load(name)
+            architecture = load(name, _size_limits(args))
             report = architecture.analyze(overrides, shape)
         except SpecError as error:
             _print_errors(error)
@@ -193,7 +199,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "json":
         raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
-    architecture = load(args.spec)
+    architecture = load(args.spec, _size_limits(args))
     report = architecture.analyze(_overrides(args), _input_shape(args), args.params)
     render: dict[str, Callable[[], str]] = {
         "table": lambda: report.to_table(args.depth),
@@ -211,7 +217,7 @@ BUILD_SUFFIXES = (".py", ".keras", ".dot", ".svg")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    architecture = load(args.spec)
+    architecture = load(args.spec, _size_limits(args))
     overrides, shape = _overrides(args), _input_shape(args)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
@@ -245,7 +251,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    architecture = load(args.spec)
+    architecture = load(args.spec, _size_limits(args))
     graph = architecture.graph(_overrides(args), _input_shape(args))
     output_format = _diagram_format(args)
     text = to_dot(graph, analyze(graph), args.depth)
@@ -279,7 +285,7 @@ def _diagram_format(args: argparse.Namespace) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     from ..train import TrainOptions, train  # imports Keras: only training pays for it
 
-    architecture = load(args.spec)
+    architecture = load(args.spec, _size_limits(args))
     out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
     options = TrainOptions(
         data=args.data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
@@ -347,7 +353,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    architecture = load(args.spec)
+    architecture = load(args.spec, _size_limits(args))
     # to_arch keeps an .arch source's layout and comments; a JSON source gets the canonical layout.
     text = architecture.to_json() if args.to == "json" else architecture.to_arch()
     if args.output:
@@ -373,7 +379,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name in bundled_names():
         path = bundled_dir() / f"{name}.arch"
         try:
-            architecture = load(str(path))
+            architecture = load(str(path), _size_limits(args))
             params = f"{architecture.default_report.totals.params:,}"
             network = architecture.name
         except SpecError:

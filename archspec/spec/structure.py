@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DataPath, Diagnostic, SpecError, describe_validation_error, did_you_mean
 from ..expr import Op, Ref, expression_tag
-from ..source import ARCH, MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_STATEMENTS, Source
+from ..source import ARCH, MAX_EXPRESSION_DEPTH, MAX_NESTING, Source
 from .models import STATEMENT_KEYS, STATEMENT_LISTS, Block, ConcatGroup, Param, Spec, statement_tag
 
 
@@ -23,7 +23,7 @@ def load_spec(source: Source) -> Spec:
     the graph stage runs, so that they are reported together with the faults found by expansion.
     """
     # The .arch reader has applied these limits and folded negated numbers while reading.
-    too_deep = _nesting_fault(source.data) if source.format != ARCH else None
+    too_deep = _nesting_fault(source.data, source.size.statements) if source.format != ARCH else None
     if too_deep is not None:
         message, path = too_deep
         raise SpecError([source.diagnostic("error", message, path, "flatten the nesting, or move inner parts into blocks")],
@@ -52,7 +52,7 @@ def _fold_negated_numbers(value: Any) -> Any:
     return value
 
 
-def _nesting_fault(data: Any) -> tuple[str, DataPath] | None:
+def _nesting_fault(data: Any, max_statements: int) -> tuple[str, DataPath] | None:
     """Statements nested more than MAX_NESTING deep, or operations more than
     MAX_EXPRESSION_DEPTH: the limits the .arch front end applies, so both forms accept the same
     specs. Walked without recursion, as the data may be as deep as JSON allows."""
@@ -69,8 +69,8 @@ def _nesting_fault(data: Any) -> tuple[str, DataPath] | None:
             if "in" not in value and any(key in value for key in STATEMENT_KEYS):  # (an `@x.channels` holds "tap")
                 statements += 1
                 count += 1
-                if count > MAX_STATEMENTS:
-                    return f"the spec has more than {MAX_STATEMENTS:,} statements", path
+                if count > max_statements:
+                    return f"the spec has more than {max_statements:,} statements", path
                 if statements > MAX_NESTING:
                     return f"statements are nested more than {MAX_NESTING} levels deep", path
             if "op" in value:

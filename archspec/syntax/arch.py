@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import Diagnostic, Span, SpecError
-from ..source import ARCH, GRAMMAR_FILE, MAX_NESTING, Comment, Positions, Source, code_characters, point_span
+from ..source import ARCH, DEFAULT_SIZE, GRAMMAR_FILE, MAX_NESTING, Comment, Positions, SizeLimits, Source, code_characters, point_span
 from .arch_parser import ArchParser, NestingTooDeep, SyntaxFault
 from .text_limits import refuse_oversized_text
 
@@ -26,11 +26,11 @@ GRAMMAR = GRAMMAR_FILE
 _READING_RECURSION = 10_000
 
 
-def parse_arch(text: str, file: str = "<text>") -> Source:
+def parse_arch(text: str, file: str = "<text>", size: SizeLimits = DEFAULT_SIZE) -> Source:
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if "\x00" in text:
         raise SpecError([Diagnostic("error", "the file contains a NUL byte", point_span(file, text, text.index("\x00")))], {file: text})
-    refuse_oversized_text(text, file)
+    refuse_oversized_text(text, file, size)
     try:
         with _recursion_limit(_READING_RECURSION):
             reader = ArchParser(text, file)
@@ -46,7 +46,7 @@ def parse_arch(text: str, file: str = "<text>") -> Source:
     except SpecError as error:  # faults of meaning: give them the source for their excerpt
         fault = _grammar_fault(text, file)
         raise SpecError([fault] if fault else error.diagnostics, {file: text}) from None
-    return Source(data, text, file, ARCH, tuple(reader.comments()), positions=Positions(file, text, offsets))
+    return Source(data, text, file, ARCH, tuple(reader.comments()), positions=Positions(file, text, offsets), size=size)
 
 
 @contextmanager

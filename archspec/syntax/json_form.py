@@ -12,10 +12,10 @@ import re
 
 from ..errors import DataPath, Diagnostic, Span, SpecError
 from ..expr import MAX_INTEGER_DIGITS, integer_literal
-from ..source import JSON, Source, point_span
+from ..source import DEFAULT_SIZE, JSON, SizeLimits, Source, point_span
 
 
-def parse_json(text: str, file: str = "<json>") -> Source:
+def parse_json(text: str, file: str = "<json>", size: SizeLimits = DEFAULT_SIZE) -> Source:
     text = text.removeprefix("\ufeff")
     try:
         data = json.loads(text, parse_int=integer_literal, parse_constant=_refuse_constant)
@@ -33,7 +33,7 @@ def parse_json(text: str, file: str = "<json>") -> Source:
         raise SpecError([Diagnostic("error", f"a JSON spec is an object; received {type(data).__name__}", Span(file, 1, 1, 1, 2))], {file: text})
     pointer = data.pop("$schema", None)  # editors' schema pointer: not part of the spec, kept for fmt
     return Source(data, text, file, JSON, schema_pointer=pointer if isinstance(pointer, str) else None,
-                  locate=lambda: _json_spans(text, file))
+                  locate=lambda: _json_spans(text, file), size=size)
 
 
 class _NotJson(ValueError):

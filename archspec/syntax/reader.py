@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 from ..errors import Diagnostic, SpecError, quoted
-from ..source import Source, point_span
+from ..source import DEFAULT_SIZE, SizeLimits, Source, point_span
 from .arch import parse_arch
 from .json_form import parse_json
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
 
-def read_source(path: str | Path, display_name: str | None = None) -> Source:
+def read_source(path: str | Path, display_name: str | None = None, size: SizeLimits = DEFAULT_SIZE) -> Source:
     """Read and parse a `.arch` or `.json` file ("-" reads standard input as `.arch` or JSON)."""
     name = display_name or str(path)
     if str(path) == "-":
@@ -40,7 +40,7 @@ def read_source(path: str | Path, display_name: str | None = None) -> Source:
         raise SpecError([Diagnostic("error", f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})", span,
                                     "save the file as UTF-8")], {name: shown}) from None
     is_json = name.endswith(".json") or (str(path) == "-" and text.lstrip().startswith("{"))
-    return parse_json(text, name) if is_json else parse_arch(text, name)
+    return parse_json(text, name, size) if is_json else parse_arch(text, name, size)
 
 
 def _read_regular_file(path: str | Path) -> bytes:
@@ -65,6 +65,6 @@ def _not_regular(mode: int) -> str | None:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
-def parse_text(text: str, file: str = "<text>") -> Source:
+def parse_text(text: str, file: str = "<text>", size: SizeLimits = DEFAULT_SIZE) -> Source:
     """Parse text in either form, deciding by its first character."""
-    return parse_json(text, file) if text.lstrip().startswith("{") else parse_arch(text, file)
+    return parse_json(text, file, size) if text.lstrip().startswith("{") else parse_arch(text, file, size)
