@@ -50,7 +50,9 @@ COMPARISON_PRECEDENCE = PRECEDENCE["=="]
 class Frozen(BaseModel):
     """Base of the spec's models: immutable, no unknown keys, no infinities."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # Schemas are built at first use, once, by the model that needs them (the spec's validator
+    # holds every model it reaches): nothing is built while importing.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False, defer_build=True)
 
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
@@ -173,7 +175,6 @@ Expr = TypeAliasType(
         ),
     ],
 )
-Op.model_rebuild()
 
 
 # ---------------------------------------------------------------------------------------------

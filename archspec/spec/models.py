@@ -298,8 +298,6 @@ class Spec(Frozen):
         return next((block for block in self.blocks if block.name == name), None)
 
 
-for _model in (*STATEMENT_MODELS, Block, Spec):
-    _model.model_rebuild()
 
 
 def json_schema() -> dict:
