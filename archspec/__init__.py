@@ -4,11 +4,11 @@
     spec = archspec.load("resnet18")      # a path, a bundled name; archspec.parse(text) for text
     report = spec.analyze()               # .totals, .layers, .to_json(), .to_table()
 
-Nothing here imports TensorFlow or Keras; the emitters import them when called.
+Nothing here imports TensorFlow or Keras; the emitters and `from_keras(model)` import them when called.
 """
 
-from .api import Architecture, bundled_names, load, parse
+from .api import Architecture, bundled_names, from_keras, load, parse
 from .errors import Diagnostic, SpecError
 from .version import __version__
 
-__all__ = ["Architecture", "Diagnostic", "SpecError", "bundled_names", "load", "parse", "__version__"]
+__all__ = ["Architecture", "Diagnostic", "SpecError", "bundled_names", "from_keras", "load", "parse", "__version__"]

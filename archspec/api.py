@@ -180,6 +180,16 @@ def load(spec: str | os.PathLike, size: SizeLimits = DEFAULT_SIZE) -> Architectu
     return _architecture(read_source(where, shown, size))
 
 
+def from_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE) -> Architecture:
+    """The spec of a built `keras.Model`, every layer mapped back to its kind and proved to emit
+    the same Keras layer (see `syntax.keras_model`); imports Keras. The spec is printed as .arch
+    and read back, so its diagnostics and spans point into a text a person can read."""
+    from .syntax.keras_model import from_keras_model
+
+    data = from_keras_model(model, name)
+    return parse(to_arch(data), f"<{model.name}>", size)
+
+
 @_without_cycle_collection
 def parse(text: str, file: str = "<text>", size: SizeLimits = DEFAULT_SIZE) -> Architecture:
     """Load a spec from text in either form."""

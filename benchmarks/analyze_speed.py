@@ -35,7 +35,8 @@ import archspec
 imported = time.perf_counter()
 text = sys.stdin.read()
 start = time.perf_counter()
-report = archspec.parse(text, "synthetic.arch").analyze()
+from archspec.source import SizeLimits
+report = archspec.parse(text, "synthetic.arch", size=SizeLimits(max(10_000, text.count("conv") * 3 + 2))).analyze()
 elapsed = time.perf_counter() - start
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:  # Linux keeps ru_maxrss across exec (a parent's peak would leak in); VmHWM starts afresh

@@ -22,6 +22,7 @@ from ..source import DEFAULT_SIZE, JSON, SizeLimits
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
+from .keras_import import add_import_command
 from .values import attach_negative_shapes, parse_shape, parse_value
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -108,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--to", choices=("json", "arch"), required=True)
     convert.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     convert.set_defaults(handler=cmd_convert)
+
+    add_import_command(commands)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the JSON form")
     schema.add_argument("-o", "--output", metavar="FILE")

@@ -1,0 +1,367 @@
+"""A Keras model to the JSON form's plain dict: the front end of `archspec import`.
+
+Takes a built `keras.Model` (Functional or Sequential); hands out the plain dict a `.json` spec
+loads to, or a `SpecError` naming every layer archspec cannot express (its name, its class and
+where it sits), all in one run. Imports Keras only when called.
+
+Each layer is mapped back through the registry: the kind whose Keras class it is, its fields read
+from the layer's config through the kind's (Keras keyword, field) table. The mapping is then
+proved: the kind's own Keras call is instantiated and its config must equal the original's,
+name aside, so the imported spec emits exactly the layer it came from. Defaults are left out
+(`Layer.arguments()`), so the spec reads like a hand-written one. Consecutive equal units become
+`repeat`s; tensors read out of order are named (`as`) and read as taps.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import Diagnostic, SpecError
+from ..layers import REGISTRY, REGULARIZER, Entry, Layer
+from ..source import KEYWORDS
+
+# Config keys that describe the layer object, not the network it computes.
+_IGNORED_CONFIG = frozenset(("name", "trainable", "dtype", "autocast", "build_config", "seed"))
+_MAX_UNIT = 8  # the longest run of statements looked for as a repeated unit
+
+
+def from_keras_model(model: Any, name: str | None = None) -> dict:
+    """The plain dict of `model`'s network, or SpecError listing every layer it cannot express."""
+    import keras
+
+    reader = _ModelReader(keras, model)
+    reader.read()
+    if reader.faults:
+        raise SpecError(reader.faults)
+    return reader.spec_dict(name or _identifier(model.name, "Imported"))
+
+
+class _ModelReader:
+    def __init__(self, keras: Any, model: Any):
+        self.keras, self.model = keras, model
+        self.faults: list[Diagnostic] = []
+        self.statements: list[dict] = []
+        self.names: dict[tuple, str] = {}  # a tensor's key -> its name in the spec
+        self.current: tuple | None = None  # the key of the tensor the next call applies to
+        self.named: set[tuple] = set()  # tensors that need `as`
+        self.readers: dict[tuple, int] = {}  # tensor key -> how many layers read it
+        self.inputs: list[tuple[str, list[int]]] = []
+
+    # -- the graph
+
+    def read(self) -> None:
+        model = self.model
+        if not model.inputs:
+            self.faults.append(Diagnostic("error", f"model `{model.name}` is not built: it has no inputs",
+                                          hint="build it first, e.g. call it on `keras.Input(shape=...)`"))
+            return
+        for index, tensor in enumerate(model.inputs):
+            name = "input" if index == 0 else _identifier(tensor.name, f"input_{index}")
+            self.names[_key(tensor)] = name
+            self.inputs.append((name, [int(size) for size in tensor.shape[1:]]))
+        steps = list(self.steps())
+        for _, inputs, outputs in steps:
+            for tensor in inputs:
+                self.readers[_key(tensor)] = self.readers.get(_key(tensor), 0) + 1
+        for tensor in model.outputs:
+            self.readers[_key(tensor)] = self.readers.get(_key(tensor), 0) + 1
+        self.current = _key(model.inputs[0])
+        for layer, inputs, outputs in steps:
+            self.add_layer(layer, inputs, outputs)
+        self.outputs = [self.names.get(_key(tensor)) for tensor in model.outputs]
+
+    def steps(self):
+        """(layer, input tensors, output tensors) in the order the model computes them."""
+        for layer in self.model.layers:
+            if isinstance(layer, self.keras.layers.InputLayer):
+                continue
+            nodes = [node for node in layer._inbound_nodes if node.operation is layer]
+            if len(nodes) != 1:
+                self.fault(layer, f"is applied {len(nodes)} times (a shared layer)", "archspec builds each layer once")
+                continue
+            node = nodes[0]
+            yield layer, list(node.input_tensors), list(node.output_tensors)
+
+    def fault(self, layer: Any, problem: str, hint: str | None = None) -> None:
+        self.faults.append(Diagnostic("error", f"layer `{layer.name}` ({type(layer).__name__}) {problem}", hint=hint))
+
+    def add_layer(self, layer: Any, inputs: list, outputs: list) -> None:
+        if isinstance(layer, self.keras.Model):
+            self.fault(layer, "is a nested model", "call its layers on the outer model's tensors, or import it alone")
+            return
+        if len(outputs) != 1:
+            self.fault(layer, f"has {len(outputs)} outputs; archspec layers have one")
+            for index, tensor in enumerate(outputs):
+                self.names[_key(tensor)] = _identifier(f"{layer.name}_{index}", "layer")
+            return
+        output = outputs[0]
+        self.names[_key(output)] = _identifier(layer.name, "layer")
+        statement = self.statement_for(layer, inputs)
+        if statement is None:  # a fault: later layers still read its output, so every fault is found
+            self.current = _key(output)
+            return
+        first = _key(inputs[0])
+        if first != self.current:  # switch to the tensor the layer reads
+            self.statements.append({"tap": self.name_of(inputs[0])})
+        taps = [self.name_of(tensor) for tensor in inputs[1:]]
+        if taps:
+            statement["inputs"] = taps
+        statement["_output"] = _key(output)
+        self.statements.append(statement)
+        self.current = _key(output)
+
+    def name_of(self, tensor: Any) -> str:
+        self.named.add(_key(tensor))
+        return self.names[_key(tensor)]
+
+    # -- one layer
+
+    def statement_for(self, layer: Any, inputs: list) -> dict | None:
+        keras_class = type(layer).__name__
+        candidates = [entry for entry in REGISTRY.values() if _keras_names(entry.cls) and keras_class in _keras_names(entry.cls)]
+        if not candidates:
+            self.fault(layer, "has no archspec kind", "archspec expresses the layers of its registry (`archspec explain` lists them)")
+            return None
+        config = layer.get_config()
+        shapes = [[int(size) for size in tensor.shape[1:]] for tensor in inputs]
+        problems = []
+        for cls in dict.fromkeys(entry.cls for entry in candidates):
+            try:
+                built = cls(**_fields_from_config(cls, config))
+            except Exception as error:  # the config does not fit this kind's fields
+                problems.append(f"{cls.op}: {str(error).splitlines()[0]}")
+                continue
+            mismatch = self.differs(built, shapes, layer, config)
+            if mismatch is None:
+                return _call_statement(_shortest_kind(built), type(_shortest_kind(built)))
+            problems.append(mismatch)
+        self.fault(layer, "cannot be expressed exactly", "; ".join(problems))
+        return None
+
+    def differs(self, built: Layer, shapes: list, layer: Any, config: dict) -> str | None:
+        """None where the kind emits this very layer; else which config value differs."""
+        from ..emit.keras import instantiate
+
+        bound = built.bound(shapes) if shapes and shapes[0] else built
+        emitted = instantiate(self.keras, bound.keras_call(), name=config.get("name", "x"))
+        if type(emitted) is not type(layer):
+            # `relu` at its defaults emits Activation("relu"), the same function as ReLU()
+            same_function = isinstance(emitted, self.keras.layers.Activation) and not built.arguments()
+            return None if same_function else f"{built.op}: emits {type(emitted).__name__}"
+        rebuilt = emitted.get_config()
+        for key in sorted(set(config) | set(rebuilt)):
+            if key in _IGNORED_CONFIG:
+                continue
+            if _normal(config.get(key)) != _normal(rebuilt.get(key)):
+                return f"{built.op}: `{key}` is {config.get(key)!r}, archspec would write {rebuilt.get(key)!r}"
+        return None
+
+    # -- the spec
+
+    @staticmethod
+    def tap_counts(body: list[dict]) -> dict[str, int]:
+        """How often each named tensor is read (as a tap, a merge input or an output)."""
+        counts: dict[str, int] = {}
+        for statement in body:
+            for name in ([statement["tap"]] if "tap" in statement else []) + list(statement.get("inputs", ())):
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def spec_dict(self, name: str) -> dict:
+        several = len(self.outputs) > 1 or (self.outputs and self.outputs[0] != self.names.get(self.current))
+        if several:  # the outputs are read by name
+            self.named.update(_key(tensor) for tensor in self.model.outputs)
+        body = []
+        for statement in self.statements:
+            output = statement.pop("_output", None)
+            if output is not None and output in self.named:
+                statement["as"] = self.names[output]
+            body.append(statement)
+        data: dict[str, Any] = {"network": name, "input": self.inputs[0][1]}
+        if self.inputs[0][0] != "input":
+            data["input_name"] = self.inputs[0][0]
+        if len(self.inputs) > 1:
+            data["inputs"] = [{"name": n, "shape": shape} for n, shape in self.inputs[1:]]
+        reads = self.tap_counts(body)
+        for output in self.outputs:  # an output is read too: its name stays
+            reads[output] = reads.get(output, 0) + 2
+        data["body"] = compress_repeats(recover_residuals(body, reads))
+        if several:
+            data["outputs"] = self.outputs
+        return data
+
+
+def _key(tensor: Any) -> tuple:
+    """Which output of which layer call a tensor is (Keras may hand out several objects for it)."""
+    history = tensor._keras_history
+    return (history.operation.name, history.node_index, history.tensor_index)
+
+
+def _keras_names(cls: type[Layer]) -> tuple[str, ...]:
+    """The Keras class names a kind emits: `Conv2D`, and `Conv1D`/`Conv3D` where it takes those ranks."""
+    path = getattr(cls, "keras_layer", "")
+    base = path.rsplit(".", 1)[-1]
+    if "2D" in base:
+        return tuple(base.replace("2D", f"{rank}D") for rank in cls.spatial_ranks)
+    return (base,)
+
+
+def _fields_from_config(cls: type[Layer], config: dict) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for keras_name, field in cls.keras_arguments:
+        if keras_name not in config:
+            continue
+        value = config[keras_name]
+        if field == REGULARIZER:
+            fields.update(_regularizer_fields(value))
+            continue
+        fields[field] = _field_value(cls, field, value)
+    return fields
+
+
+def _field_value(cls: type[Layer], field: str, value: Any) -> Any:
+    if isinstance(value, dict) and "class_name" in value:  # a serialized initializer
+        return _snake(value["class_name"])
+    if isinstance(value, (list, tuple)):
+        items = [_field_value(cls, field, item) for item in value]
+        # (3, 3) reads as 3; pairs of pairs ((0, 1), (0, 1)) stay as they are, a pair per axis
+        scalars = all(not isinstance(item, list) for item in items)
+        return items[0] if items and scalars and all(item == items[0] for item in items) and field != "shape" else items
+    if value == "linear" and field == "activation" and cls.model_fields[field].default is None:
+        return None
+    return value
+
+
+def _regularizer_fields(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {}
+    settings = value.get("config", {})
+    return {key: settings[key] for key in ("l1", "l2") if settings.get(key)}
+
+
+def _normal(value: Any) -> Any:
+    """A config value compared as what it means: lists and tuples alike, objects by class and settings."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_normal(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _normal(item)) for key, item in value.items() if key not in ("module", "registered_name")))
+    return value
+
+
+def _call_statement(layer: Layer, cls: type[Layer]) -> dict:
+    """The call a person would write: the entry whose presets match, the positional arguments
+    first, defaults left out."""
+    arguments = layer.arguments()
+    entry = _best_entry(cls, arguments)
+    for key in entry.presets:
+        arguments.pop(key, None)
+    statement: dict[str, Any] = {"call": entry.name}
+    args = []
+    for name in entry.positional:
+        if name not in arguments:
+            break
+        args.append(_plain(arguments.pop(name)))
+    if args:
+        statement["args"] = args
+    if arguments:
+        statement["kwargs"] = {key: _plain(value) for key, value in arguments.items()}
+    return statement
+
+
+def _shortest_kind(layer: Layer) -> Layer:
+    """`act(relu)` is written `relu` where that kind emits the very same call."""
+    function = getattr(layer, "function", None) if "function" in type(layer).model_fields else None
+    entry = REGISTRY.get(function) if isinstance(function, str) else None
+    if entry is not None and entry.cls is not type(layer) and not entry.presets:
+        try:
+            plain = entry.build({})
+        except Exception:  # a kind that needs arguments
+            return layer
+        if _call_text(plain) == _call_text(layer):
+            return plain
+    return layer
+
+
+def _call_text(layer: Layer) -> tuple:
+    call = layer.keras_call()
+    return call.path, tuple((argument.name, argument.value) for argument in call.arguments)
+
+
+def _best_entry(cls: type[Layer], arguments: dict) -> Entry:
+    entries = [entry for entry in REGISTRY.values() if entry.cls is cls]
+    matching = [entry for entry in entries if all(arguments.get(k, cls.model_fields[k].default) == v for k, v in entry.presets.items())]
+    return max(matching or entries, key=lambda entry: len(entry.presets))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def recover_residuals(body: list[dict], reads: dict[str, int]) -> list[dict]:
+    """`... as a  BODY as b  @a  add(@b)` is a residual with an identity shortcut: `residual { BODY }`,
+    where `a` and `b` are read nowhere else and the body is a plain chain."""
+    result: list[dict] = []
+    for statement in body:
+        result.append(statement)
+        merge = result[-1]
+        if len(result) < 3 or merge.get("call") != "add" or len(merge.get("inputs", ())) != 1 or "kwargs" in merge or "args" in merge:
+            continue
+        tap = merge["inputs"][0]
+        if result[-2].get("tap") is None:
+            continue
+        fork = result[-2]["tap"]
+        chain_end = len(result) - 3  # the statement that ends the body
+        start = chain_end
+        while start >= 0 and "tap" not in result[start] and result[start].get("as") != fork and "inputs" not in result[start]:
+            start -= 1
+        if start < 0 or result[start].get("as") != fork or result[chain_end].get("as") != tap or start == chain_end:
+            continue
+        if reads.get(fork, 0) != 1 or reads.get(tap, 0) != 1 or any("as" in s for s in result[start + 1:chain_end]):
+            continue
+        inner = [dict(s) for s in result[start + 1:chain_end + 1]]
+        inner[-1].pop("as")
+        residual: dict[str, Any] = {"residual": inner}
+        if "as" in merge:
+            residual["as"] = merge["as"]
+        opening = dict(result[start])
+        opening.pop("as")
+        result[start:] = [opening, residual]
+    return result
+
+
+def compress_repeats(body: list[dict]) -> list[dict]:
+    """Runs of equal statements (or equal units of up to 8 statements) become one `repeat`."""
+    result: list[dict] = []
+    index = 0
+    while index < len(body):
+        best_length, best_count = 1, 1
+        for length in range(1, _MAX_UNIT + 1):
+            unit = body[index:index + length]
+            if len(unit) < length or any("as" in s or "tap" in s for s in unit):
+                break
+            count = 1
+            while body[index + count * length:index + (count + 1) * length] == unit:
+                count += 1
+            if count > 1 and count * length > best_count * best_length:
+                best_length, best_count = length, count
+        if best_count > 1:
+            result.append({"repeat": best_count, "body": body[index:index + best_length]})
+        else:
+            result.append(body[index])
+        index += best_length * best_count
+    return result
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _identifier(text: str, fallback: str) -> str:
+    """A spec name for a Keras name: letters, digits and underscores, not a keyword."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", str(text))[:80] or fallback
+    if name[0].isdigit():
+        name = "_" + name[:79]
+    return name + "_" if name in KEYWORDS else name

@@ -1,0 +1,97 @@
+"""`archspec import`: Keras models back to specs. The oracle is the Keras model itself: the
+imported spec's report must equal its parameter counts and output shapes, and the model archspec
+emits from the spec must have the same layers (class and output shape, in order)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+import archspec
+from archspec.errors import SpecError
+
+pytestmark = pytest.mark.keras
+
+keras = pytest.importorskip("keras")
+
+
+def two_output_model():
+    image = keras.Input((32, 32, 3), name="image")
+    x = keras.layers.Conv2D(16, 3, padding="same", use_bias=False)(image)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    y = keras.layers.Conv2D(16, 3, padding="same")(x)
+    y = keras.layers.Activation("relu")(y)
+    x = keras.layers.Add()([x, y])
+    features = keras.layers.GlobalAveragePooling2D()(x)
+    classes = keras.layers.Dense(10, activation="softmax", name="classes")(features)
+    boxes = keras.layers.Dense(4, name="boxes")(features)
+    return keras.Model(image, [classes, boxes], name="two_heads")
+
+
+def layer_signature(model):
+    return [(type(layer).__name__, tuple(layer.output.shape[1:])) for layer in model.layers
+            if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def assert_same_network(model, architecture):
+    report = architecture.analyze()
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert report.totals.params == model.count_params()
+    assert report.totals.trainable_params == trainable
+    rebuilt = architecture.to_keras()
+    assert rebuilt.count_params() == model.count_params()
+    # Activation("relu") and ReLU() are one function; archspec's `relu` emits the former.
+    def classes(model):
+        return Counter((kind.replace("ReLU", "Activation"), shape) for kind, shape in layer_signature(model))
+    assert classes(rebuilt) == classes(model)
+    assert [tuple(t.shape[1:]) for t in rebuilt.outputs] == [tuple(t.shape[1:]) for t in model.outputs]
+
+
+def test_a_functional_model_with_a_residual_and_two_outputs():
+    model = two_output_model()
+    architecture = archspec.from_keras(model)
+    text = architecture.to_arch()
+    assert "residual {" in text and "output @classes, @boxes" in text, text
+    assert_same_network(model, architecture)
+
+
+def test_mobilenet_v2_imports_with_its_inverted_residuals():
+    model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None)
+    architecture = archspec.from_keras(model)
+    text = architecture.to_arch()
+    assert "add(" not in text and text.count("residual {") >= 5 and "repeat 2 {" in text  # every add recovered
+    assert len(text.splitlines()) < 80
+    assert_same_network(model, architecture)
+
+
+def test_every_layer_it_cannot_express_is_named_in_one_run():
+    inputs = keras.Input((8,))
+    x = keras.layers.Lambda(lambda t: t * 2, name="double")(inputs)
+    x = keras.layers.Dense(4, kernel_constraint=keras.constraints.NonNeg(), name="constrained")(x)
+    x = keras.layers.Dense(2, name="fine")(x)
+    with pytest.raises(SpecError) as refused:
+        archspec.from_keras(keras.Model(inputs, x))
+    messages = [d.message for d in refused.value.diagnostics]
+    assert any("`double` (Lambda) has no archspec kind" in m for m in messages), messages
+    assert any("`constrained` (Dense) cannot be expressed exactly" in m for m in messages), messages
+    assert len(messages) == 2
+
+
+def test_the_cli_imports_a_function_of_a_file(tmp_path, capsys):
+    from archspec.cli import main
+
+    source = tmp_path / "net.py"
+    source.write_text("import keras\n\ndef build():\n    inputs = keras.Input((28, 28, 1))\n"
+                      "    x = keras.layers.Conv2D(6, 5, activation='sigmoid')(inputs)\n"
+                      "    x = keras.layers.MaxPooling2D()(x)\n    x = keras.layers.Flatten()(x)\n"
+                      "    return keras.Model(inputs, keras.layers.Dense(10, activation='softmax')(x), name='lenet')\n",
+                      encoding="utf-8")
+    target = tmp_path / "lenet.json"
+    assert main(["import", f"{source}:build", "-o", str(target)]) == 0
+    spec = json.loads(target.read_text(encoding="utf-8"))
+    assert spec["network"] == "lenet" and [s["call"] for s in spec["body"]] == ["conv", "maxpool", "flatten", "dense"]
+    assert "imported 4 layers" in capsys.readouterr().err
+    assert main(["import", f"{source}:nothing"]) == 1
