@@ -184,10 +184,21 @@ def from_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_S
     """The spec of a built `keras.Model`, every layer mapped back to its kind and proved to emit
     the same Keras layer (see `syntax.keras_model`); imports Keras. The spec is printed as .arch
     and read back, so its diagnostics and spans point into a text a person can read."""
+    return import_keras(model, name, size)[0]
+
+
+def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE) -> tuple[Architecture, dict[str, list[Any]]]:
+    """`from_keras`, and the model's weights by the name of the spec's layer that holds them."""
     from .syntax.keras_model import from_keras_model
 
-    data = from_keras_model(model, name)
-    return parse(to_arch(data), f"<{model.name}>", size)
+    data, notes, layers = from_keras_model(model, name)
+    header = "".join(f"# {note}\n" for note in [f"imported from the Keras model `{model.name}`", *notes])
+    architecture = parse(header + to_arch(data), f"<{model.name}>", size)
+    nodes = architecture.graph().nodes
+    if len(nodes) != len(layers):  # the expansion is the import's own statements: a bug if not
+        raise SpecError([Diagnostic("error", f"the imported spec expands to {len(nodes)} layers, the model has {len(layers)}",
+                                    hint="this is a bug in archspec: please report it with the model")])
+    return architecture, {node.name: layer.get_weights() for node, layer in zip(nodes, layers) if layer.weights}
 
 
 @_without_cycle_collection

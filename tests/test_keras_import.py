@@ -95,3 +95,47 @@ def test_the_cli_imports_a_function_of_a_file(tmp_path, capsys):
     assert spec["network"] == "lenet" and [s["call"] for s in spec["body"]] == ["conv", "maxpool", "flatten", "dense"]
     assert "imported 4 layers" in capsys.readouterr().err
     assert main(["import", f"{source}:nothing"]) == 1
+
+
+def predictions_agree(model, spec_text, weights, tmp_path):
+    import numpy as np
+
+    from archspec.emit.keras import load_weights, save_weights
+
+    path = str(tmp_path / "w.weights.npz")
+    save_weights(weights, path)
+    rebuilt = archspec.parse(spec_text, "imported.arch").to_keras()
+    load_weights(rebuilt, path)
+    sample = np.random.default_rng(0).uniform(0, 1, (2, *model.input.shape[1:])).astype("float32")
+    theirs, ours = model.predict(sample, verbose=0), rebuilt.predict(sample, verbose=0)
+    for a, b in zip(theirs if isinstance(theirs, list) else [theirs], ours if isinstance(ours, list) else [ours]):
+        assert float(np.max(np.abs(a - b))) <= 1e-5
+
+
+@pytest.mark.parametrize("build", [two_output_model, lambda: keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None),
+                                   lambda: keras.applications.ResNet50(weights=None)], ids=["two_outputs", "mobilenetv2", "resnet50"])
+def test_imported_weights_give_the_same_predictions(build, tmp_path):
+    from archspec.api import import_keras
+
+    model = build()
+    for layer in model.layers:  # not the initial weights: batch norms' statistics too
+        layer.set_weights([w + 0.01 * (i + 1) for i, w in enumerate(layer.get_weights())])
+    architecture, weights = import_keras(model)
+    predictions_agree(model, architecture.to_arch(), weights, tmp_path)
+
+
+def test_build_loads_imported_weights_and_refuses_wrong_ones(tmp_path, capsys):
+    from archspec.cli import main
+
+    spec, folder = tmp_path / "heads.arch", tmp_path / "weights"
+    source = tmp_path / "net.py"
+    source.write_text("from tests.test_keras_import import two_output_model as build\n", encoding="utf-8")
+    assert main(["import", f"{source}:build", "-o", str(spec), "--weights", str(folder)]) == 0
+    weights = folder / "two_heads.weights.npz"
+    assert weights.is_file()
+    assert main(["build", str(spec), "-o", str(tmp_path / "out"), "--weights", str(weights)]) == 0
+    assert "loaded the weights of" in capsys.readouterr().out
+    other = tmp_path / "other.arch"
+    other.write_text("network other\ninput 32x32x3\nconv(8, 3)\nglobal_avg_pool\ndense(10)\n", encoding="utf-8")
+    assert main(["build", str(other), "-o", str(tmp_path / "out2"), "--weights", str(weights)]) == 1
+    assert "weights for layer" in capsys.readouterr().err

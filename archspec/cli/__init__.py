@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"refuse networks with more parameters (default {Budget.max_params:,})")
     build.add_argument("--max-memory", type=_positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
                        help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
+    build.add_argument("--weights", metavar="FILE", help="load these weights (from `archspec import --weights`) into the model")
     _add_network_options(build)
     build.set_defaults(handler=cmd_build)
 
@@ -239,9 +240,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     except SpecError as error:  # no Graphviz: the model and sources are still written
         _print_errors(error)
         print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
-    from ..emit.keras import to_keras  # imports Keras: only `build` pays for it
+    if args.weights and not Path(args.weights).is_file():
+        raise SpecError([Diagnostic("error", f"no weights file {quoted(args.weights)}")])
+    from ..emit.keras import load_weights, to_keras  # imports Keras: only `build` pays for it
 
     model = to_keras(graph)
+    if args.weights:
+        print(f"loaded the weights of {load_weights(model, args.weights)} layers from {args.weights}")
     targets = [(folder / f"{stem}.py", bytes_writer(source), ".tmp"), (folder / f"{stem}.keras", model.save, ".keras"),
                (folder / f"{stem}.dot", bytes_writer(dot_text), ".tmp"), *drawing]
     sizes = write_all_atomic(targets, protect=protect)  # all of them, or (on an error) none

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, SpecError, quoted
-from ..files import write_atomic
+from ..files import atomic_target, write_atomic
 from .values import parse_value
 
 
@@ -28,23 +28,34 @@ def add_import_command(commands: Any) -> None:
     command.add_argument("-o", "--output", metavar="FILE", help="write the spec here (.arch or .json) instead of stdout")
     command.add_argument("--to", choices=("arch", "json"), help="the form to write (default: the output's extension, else arch)")
     command.add_argument("--name", metavar="NAME", help="the network's name (default: the model's)")
+    command.add_argument("--weights", metavar="DIR", help="also write the model's weights to DIR/NAME.weights.npz, for `archspec build --weights`")
     command.add_argument("--arg", action="append", default=[], metavar="K=V", help="an argument for a callable SOURCE, e.g. input_shape=[96,96,3]")
     command.set_defaults(handler=cmd_import)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..api import from_keras
+    from ..api import import_keras
 
     form = args.to or ("json" if args.output and args.output.endswith(".json") else "arch")
     arguments = dict(_argument(text) for text in args.arg)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.weights and Path(args.weights).exists() and not Path(args.weights).is_dir():
+        raise SpecError([Diagnostic("error", f"--weights {quoted(args.weights)}: not a folder")])
     model = load_model(args.source, arguments)
-    architecture = from_keras(model, args.name)
+    architecture, weights = import_keras(model, args.name)
     text = architecture.to_json() if form == "json" else architecture.to_arch()
     if args.output:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
+    if args.weights:
+        from ..emit.keras import WEIGHTS_SUFFIX, save_weights
+
+        Path(args.weights).mkdir(parents=True, exist_ok=True)
+        target = Path(args.weights) / f"{architecture.name}{WEIGHTS_SUFFIX}"
+        with atomic_target(target) as temporary:  # an interrupted write leaves no partial file
+            save_weights(weights, str(temporary))
+        print(f"archspec: wrote the weights of {len(weights)} layers to {target}", file=sys.stderr)
     report = architecture.default_report
     keras_params = int(model.count_params())
     print(f"archspec: imported {len(report.layers)} layers, {report.totals.params:,} params "

@@ -41,3 +41,51 @@ def to_keras(graph: Graph) -> Any:
     inputs = [tensors[node] for node, _ in graph.inputs]
     outputs = [tensors[name] for name in graph.outputs]
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0], name=graph.network)
+
+
+WEIGHTS_SUFFIX = ".weights.npz"
+
+
+def save_weights(arrays: dict[str, list[Any]], path: str) -> None:
+    """Write weights by layer name: `NAME/0`, `NAME/1`, ... in the order Keras' get_weights() gives."""
+    import numpy as np
+
+    flat = {f"{name}/{index}": np.asarray(array) for name, values in arrays.items() for index, array in enumerate(values)}
+    with open(path, "wb") as handle:
+        np.savez(handle, **flat)
+
+
+def load_weights(model: Any, path: str) -> int:
+    """Set the weights of `model`'s layers from a file of `save_weights`; every weighted layer
+    must be in it with the shapes it has. Returns how many layers were set; SpecError otherwise."""
+    import numpy as np
+
+    from ..errors import Diagnostic, SpecError, quoted
+
+    try:
+        stored = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise SpecError([Diagnostic("error", f"cannot read the weights {quoted(path)}: {error}")]) from None
+    by_layer: dict[str, dict[int, Any]] = {}
+    for key in stored.files:
+        name, _, index = key.rpartition("/")
+        by_layer.setdefault(name, {})[int(index)] = stored[key]
+    faults, count = [], 0
+    for layer in model.layers:
+        expected = layer.get_weights()
+        if not expected:
+            continue
+        given = by_layer.pop(layer.name, None)
+        arrays = [given[index] for index in sorted(given)] if given else []
+        if [a.shape for a in arrays] != [e.shape for e in expected]:
+            faults.append(Diagnostic("error", f"weights for layer `{layer.name}`: expected shapes {[e.shape for e in expected]}; "
+                                              f"the file has {[a.shape for a in arrays] or 'none'}"))
+            continue
+        layer.set_weights(arrays)
+        count += 1
+    if by_layer:
+        faults.append(Diagnostic("error", f"the weights name layers the network does not have: {', '.join(sorted(by_layer)[:5])}",
+                                 hint="build the spec the weights were imported with"))
+    if faults:
+        raise SpecError(faults)
+    return count

@@ -15,7 +15,7 @@ name aside, so the imported spec emits exactly the layer it came from. Defaults 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import Diagnostic, SpecError
 from ..layers import REGISTRY, REGULARIZER, Entry, Layer
@@ -26,27 +26,38 @@ _IGNORED_CONFIG = frozenset(("name", "trainable", "dtype", "autocast", "build_co
 _MAX_UNIT = 8  # the longest run of statements looked for as a repeated unit
 
 
-def from_keras_model(model: Any, name: str | None = None) -> dict:
-    """The plain dict of `model`'s network, or SpecError listing every layer it cannot express."""
+class Imported(NamedTuple):
+    data: dict  # the plain dict of the spec
+    notes: list[str]  # what it does not keep (initializers archspec has no name for)
+    layers: list[Any]  # the Keras layer of each layer of the expanded spec, in order
+
+
+def from_keras_model(model: Any, name: str | None = None) -> Imported:
+    """The spec of `model`'s network, or SpecError listing every layer it cannot express."""
     import keras
 
     reader = _ModelReader(keras, model)
     reader.read()
     if reader.faults:
         raise SpecError(reader.faults)
-    return reader.spec_dict(name or _identifier(model.name, "Imported"))
+    notes = [f"not kept: the initializer {what} of {len(layers)} layer{'s' if len(layers) > 1 else ''} "
+             f"({', '.join(layers[:3])}{', ...' if len(layers) > 3 else ''}); they start from archspec's default"
+             for what, layers in reader.notes.items()]
+    return Imported(reader.spec_dict(name or _identifier(model.name, "Imported")), notes, reader.layers)
 
 
 class _ModelReader:
     def __init__(self, keras: Any, model: Any):
         self.keras, self.model = keras, model
         self.faults: list[Diagnostic] = []
+        self.notes: dict[str, list[str]] = {}  # initializers not kept: what, by layer
         self.statements: list[dict] = []
         self.names: dict[tuple, str] = {}  # a tensor's key -> its name in the spec
+        self.same_as: dict[tuple, tuple] = {}  # a nested model's tensors -> the outer ones they are
         self.current: tuple | None = None  # the key of the tensor the next call applies to
         self.named: set[tuple] = set()  # tensors that need `as`
-        self.readers: dict[tuple, int] = {}  # tensor key -> how many layers read it
         self.inputs: list[tuple[str, list[int]]] = []
+        self.layers: list[Any] = []  # the Keras layer of each call, in order: the spec's layers, once expanded
 
     # -- the graph
 
@@ -58,38 +69,55 @@ class _ModelReader:
             return
         for index, tensor in enumerate(model.inputs):
             name = "input" if index == 0 else _identifier(tensor.name, f"input_{index}")
+            sizes = list(tensor.shape[1:])
+            if None in sizes:
+                self.faults.append(Diagnostic("error", f"input `{tensor.name}` has sizes Keras leaves open: {tuple(tensor.shape[1:])}",
+                                              hint="give the model a fixed input shape, e.g. `--arg input_shape=224x224x3`"))
+                return
             self.names[_key(tensor)] = name
-            self.inputs.append((name, [int(size) for size in tensor.shape[1:]]))
-        steps = list(self.steps())
-        for _, inputs, outputs in steps:
-            for tensor in inputs:
-                self.readers[_key(tensor)] = self.readers.get(_key(tensor), 0) + 1
-        for tensor in model.outputs:
-            self.readers[_key(tensor)] = self.readers.get(_key(tensor), 0) + 1
+            self.inputs.append((name, [int(size) for size in sizes]))
         self.current = _key(model.inputs[0])
-        for layer, inputs, outputs in steps:
-            self.add_layer(layer, inputs, outputs)
-        self.outputs = [self.names.get(_key(tensor)) for tensor in model.outputs]
+        self.walk(model)
+        self.outputs = [self.names.get(self.key(tensor)) for tensor in model.outputs]
 
-    def steps(self):
-        """(layer, input tensors, output tensors) in the order the model computes them."""
-        for layer in self.model.layers:
-            if isinstance(layer, self.keras.layers.InputLayer):
+    def walk(self, model: Any) -> None:
+        """Each operation in the order the model computes them; a nested model's are walked in
+        place, its tensors read as the outer ones they stand for."""
+        functional = getattr(model, "_functional", None) or model  # a Sequential keeps its graph there
+        for operation in functional.operations:
+            if isinstance(operation, self.keras.layers.InputLayer):
                 continue
-            nodes = [node for node in layer._inbound_nodes if node.operation is layer]
+            nodes = [node for node in operation._inbound_nodes if node.operation is operation]
             if len(nodes) != 1:
-                self.fault(layer, f"is applied {len(nodes)} times (a shared layer)", "archspec builds each layer once")
+                self.fault(operation, f"is applied {len(nodes)} times (a shared layer)", "archspec builds each layer once")
                 continue
-            node = nodes[0]
-            yield layer, list(node.input_tensors), list(node.output_tensors)
+            inputs, outputs = list(nodes[0].input_tensors), list(nodes[0].output_tensors)
+            if isinstance(operation, self.keras.Model):
+                self.flatten(operation, inputs, outputs)
+            else:
+                self.add_layer(operation, inputs, outputs)
+
+    def flatten(self, inner: Any, inputs: list, outputs: list) -> None:
+        if len(inner.inputs) != len(inputs) or len(inner.outputs) != len(outputs):
+            self.fault(inner, "is a nested model whose inputs or outputs do not match its call")
+            return
+        inner = getattr(inner, "_functional", None) or inner
+        for own, outer in zip(inner.inputs, inputs):
+            self.same_as[_key(own)] = self.key(outer)
+        self.walk(inner)
+        for own, outer in zip(inner.outputs, outputs):
+            self.same_as[_key(outer)] = self.key(own)
+
+    def key(self, tensor: Any) -> tuple:
+        key = _key(tensor)
+        while key in self.same_as:
+            key = self.same_as[key]
+        return key
 
     def fault(self, layer: Any, problem: str, hint: str | None = None) -> None:
         self.faults.append(Diagnostic("error", f"layer `{layer.name}` ({type(layer).__name__}) {problem}", hint=hint))
 
     def add_layer(self, layer: Any, inputs: list, outputs: list) -> None:
-        if isinstance(layer, self.keras.Model):
-            self.fault(layer, "is a nested model", "call its layers on the outer model's tensors, or import it alone")
-            return
         if len(outputs) != 1:
             self.fault(layer, f"has {len(outputs)} outputs; archspec layers have one")
             for index, tensor in enumerate(outputs):
@@ -97,63 +125,88 @@ class _ModelReader:
             return
         output = outputs[0]
         self.names[_key(output)] = _identifier(layer.name, "layer")
-        statement = self.statement_for(layer, inputs)
+        statement, inputs = self.statement_for(layer, inputs)
         if statement is None:  # a fault: later layers still read its output, so every fault is found
             self.current = _key(output)
             return
-        first = _key(inputs[0])
-        if first != self.current:  # switch to the tensor the layer reads
+        if self.key(inputs[0]) != self.current:  # switch to the tensor the layer reads
             self.statements.append({"tap": self.name_of(inputs[0])})
         taps = [self.name_of(tensor) for tensor in inputs[1:]]
         if taps:
             statement["inputs"] = taps
         statement["_output"] = _key(output)
         self.statements.append(statement)
+        self.layers.append(layer)
         self.current = _key(output)
 
     def name_of(self, tensor: Any) -> str:
-        self.named.add(_key(tensor))
-        return self.names[_key(tensor)]
+        key = self.key(tensor)
+        self.named.add(key)
+        return self.names[key]
 
     # -- one layer
 
-    def statement_for(self, layer: Any, inputs: list) -> dict | None:
-        keras_class = type(layer).__name__
-        candidates = [entry for entry in REGISTRY.values() if _keras_names(entry.cls) and keras_class in _keras_names(entry.cls)]
-        if not candidates:
-            self.fault(layer, "has no archspec kind", "archspec expresses the layers of its registry (`archspec explain` lists them)")
-            return None
-        config = layer.get_config()
+    def statement_for(self, layer: Any, inputs: list) -> tuple[dict | None, list]:
+        """The call that emits `layer`, and its inputs in the order the call takes them."""
         shapes = [[int(size) for size in tensor.shape[1:]] for tensor in inputs]
+        foreign = self.foreign(layer)
+        if foreign is not None:  # a class of keras.applications' own, or an operation, with a kind of ours
+            kind, read_fields, swap = foreign
+            entry = REGISTRY[kind]
+            try:
+                built = entry.build(read_fields(layer.get_config()))
+            except Exception as error:
+                self.fault(layer, "cannot be expressed exactly", str(error).splitlines()[0])
+                return None, inputs
+            return _call_statement(built, entry.cls), inputs[::-1] if swap else inputs
+        keras_class = type(layer).__name__
+        candidates = [entry for entry in REGISTRY.values() if keras_class in _keras_names(entry.cls)]
+        if not candidates:
+            self.fault(layer, "has no archspec kind", "archspec expresses the layers of its registry (docs/language.md lists them)")
+            return None, inputs
+        config = _axes_from_end(layer.get_config(), len(shapes[0]) + 1 if shapes else 2)
         problems = []
         for cls in dict.fromkeys(entry.cls for entry in candidates):
             try:
-                built = cls(**_fields_from_config(cls, config))
+                built = _built(cls, config)
             except Exception as error:  # the config does not fit this kind's fields
                 problems.append(f"{cls.op}: {str(error).splitlines()[0]}")
                 continue
             mismatch = self.differs(built, shapes, layer, config)
             if mismatch is None:
-                return _call_statement(_shortest_kind(built), type(_shortest_kind(built)))
+                plain = _shortest_kind(built)
+                return _call_statement(plain, type(plain)), inputs
             problems.append(mismatch)
         self.fault(layer, "cannot be expressed exactly", "; ".join(problems))
+        return None, inputs
+
+    def foreign(self, layer: Any) -> tuple[str, Any, bool] | None:
+        name = type(layer).__name__
+        if name in _APPLICATION_CLASSES and type(layer).__module__.startswith("keras.src.applications"):
+            return _APPLICATION_CLASSES[name]
+        if not isinstance(layer, self.keras.layers.Layer) and name in _OPERATIONS:
+            return _OPERATIONS[name]
         return None
 
     def differs(self, built: Layer, shapes: list, layer: Any, config: dict) -> str | None:
-        """None where the kind emits this very layer; else which config value differs."""
+        """None where the kind emits this very layer (initializers aside, which are noted);
+        else which config value differs."""
         from ..emit.keras import instantiate
 
         bound = built.bound(shapes) if shapes and shapes[0] else built
         emitted = instantiate(self.keras, bound.keras_call(), name=config.get("name", "x"))
-        if type(emitted) is not type(layer):
+        if type(emitted).__name__ != type(layer).__name__:
             # `relu` at its defaults emits Activation("relu"), the same function as ReLU()
             same_function = isinstance(emitted, self.keras.layers.Activation) and not built.arguments()
             return None if same_function else f"{built.op}: emits {type(emitted).__name__}"
-        rebuilt = emitted.get_config()
+        rebuilt = _axes_from_end(emitted.get_config(), len(shapes[0]) + 1 if shapes else 2)
         for key in sorted(set(config) | set(rebuilt)):
             if key in _IGNORED_CONFIG:
                 continue
             if _normal(config.get(key)) != _normal(rebuilt.get(key)):
+                if key.endswith("_initializer"):  # how training starts, not what the network computes
+                    self.notes.setdefault(_describe(config.get(key)), []).append(layer.name)
+                    continue
                 return f"{built.op}: `{key}` is {config.get(key)!r}, archspec would write {rebuilt.get(key)!r}"
         return None
 
@@ -205,6 +258,50 @@ def _keras_names(cls: type[Layer]) -> tuple[str, ...]:
     if "2D" in base:
         return tuple(base.replace("2D", f"{rank}D") for rank in cls.spatial_ranks)
     return (base,)
+
+
+def _built(cls: type[Layer], config: dict) -> Layer:
+    """The kind's layer for a config; an initializer it has no name for is left at its default
+    (differs() notes it)."""
+    fields = _fields_from_config(cls, config)
+    try:
+        return cls(**fields)
+    except Exception:
+        kept = {name: value for name, value in fields.items() if not name.endswith("_init")}
+        if kept == fields:
+            raise
+        return cls(**kept)
+
+
+def _axes_from_end(config: dict, rank: int) -> dict:
+    """`axis=3` on a 4-D tensor is `axis=-1`: compared and written from the end, as archspec does."""
+    if "axis" not in config:
+        return config
+    def from_end(axis: Any) -> Any:
+        if isinstance(axis, int) and axis >= 0:
+            return axis - rank
+        if isinstance(axis, (list, tuple)):
+            return from_end(axis[0]) if len(axis) == 1 else type(axis)(from_end(item) for item in axis)
+        return axis
+    return {**config, "axis": from_end(config["axis"])}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        settings = ", ".join(f"{k}={v!r}" for k, v in (value.get("config") or {}).items() if v is not None)
+        return f"{value.get('class_name')}({settings})"
+    return repr(value)
+
+
+# Classes of keras.applications' own and Keras operations (`x + y`), each with the kind that
+# computes the same: (kind, its fields from the config, whether the inputs come in reverse order).
+_APPLICATION_CLASSES: dict[str, tuple[str, Any, bool]] = {
+    "CustomScaleLayer": ("add", lambda config: {"scale": config["scale"]}, True),  # x + s*y is ScaledAdd(y, x)
+    "LayerScale": ("layer_scale", lambda config: {"init": config["init_values"]}, False),
+}
+_OPERATIONS: dict[str, tuple[str, Any, bool]] = {
+    operation: (operation.lower(), lambda config: {}, False) for operation in ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
+}
 
 
 def _fields_from_config(cls: type[Layer], config: dict) -> dict[str, Any]:
