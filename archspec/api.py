@@ -180,18 +180,19 @@ def load(spec: str | os.PathLike, size: SizeLimits = DEFAULT_SIZE) -> Architectu
     return _architecture(read_source(where, shown, size))
 
 
-def from_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE) -> Architecture:
+def from_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE, keep_names: bool = False) -> Architecture:
     """The spec of a built `keras.Model`, every layer mapped back to its kind and proved to emit
     the same Keras layer (see `syntax.keras_model`); imports Keras. The spec is printed as .arch
     and read back, so its diagnostics and spans point into a text a person can read."""
-    return import_keras(model, name, size)[0]
+    return import_keras(model, name, size, keep_names)[0]
 
 
-def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE) -> tuple[Architecture, dict[str, list[Any]]]:
+def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE,
+                 keep_names: bool = False) -> tuple[Architecture, dict[str, list[Any]]]:
     """`from_keras`, and the model's weights by the name of the spec's layer that holds them."""
     from .syntax.keras_model import from_keras_model
 
-    data, notes, layers = from_keras_model(model, name)
+    data, notes, layers = from_keras_model(model, name, keep_names)
     header = "".join(f"# {note}\n" for note in [f"imported from the Keras model `{model.name}`", *notes])
     architecture = parse(header + to_arch(data), f"<{model.name}>", size)
     nodes = architecture.graph().nodes

@@ -59,7 +59,10 @@ def row(name: str, flops: bool) -> str:
         architecture = archspec.from_keras(model)
     except SpecError as error:
         return f"| {name} | refused: {error.diagnostics[0].message} ({len(error.diagnostics)} faults) | | | | | | NO |"
-    report = architecture.analyze()
+    try:
+        report = architecture.analyze()
+    except SpecError as error:
+        return f"| {name} | imported spec refused: {error.diagnostics[0].message} | | | | | | NO |"
     theirs = (model.count_params(), sum(int(np.prod(w.shape)) for w in model.trainable_weights),
               sum(int(np.prod(w.shape)) for w in model.non_trainable_weights))
     ours = (report.totals.params, report.totals.trainable_params, report.totals.non_trainable_params)

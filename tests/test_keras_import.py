@@ -62,8 +62,17 @@ def test_mobilenet_v2_imports_with_its_inverted_residuals():
     model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None)
     architecture = archspec.from_keras(model)
     text = architecture.to_arch()
-    assert "add(" not in text and text.count("residual {") >= 5 and "repeat 2 {" in text  # every add recovered
-    assert len(text.splitlines()) < 80
+    assert "add(" not in text and text.count("block ") == 1 and "residual_unit(192, 32) * 2" in text, text  # one block
+    assert len(text.splitlines()) < 60
+    assert_same_network(model, architecture)
+
+
+def test_resnet50_reads_like_the_bundled_one():
+    model = keras.applications.ResNet50(weights=None)
+    architecture = archspec.from_keras(model)
+    text = architecture.to_arch()
+    assert len(text.splitlines()) <= 60 and text.count("block ") == 1, text
+    assert "shortcut if project {" in text and "residual_unit(256) * 5" in text, text
     assert_same_network(model, architecture)
 
 
@@ -139,3 +148,10 @@ def test_build_loads_imported_weights_and_refuses_wrong_ones(tmp_path, capsys):
     other.write_text("network other\ninput 32x32x3\nconv(8, 3)\nglobal_avg_pool\ndense(10)\n", encoding="utf-8")
     assert main(["build", str(other), "-o", str(tmp_path / "out2"), "--weights", str(weights)]) == 1
     assert "weights for layer" in capsys.readouterr().err
+
+
+def test_keep_names_keeps_every_keras_name():
+    model = two_output_model()
+    report = archspec.from_keras(model, keep_names=True).analyze()
+    keras_names = {layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)}
+    assert {layer.name for layer in report.layers} == keras_names

@@ -29,6 +29,7 @@ def add_import_command(commands: Any) -> None:
     command.add_argument("--to", choices=("arch", "json"), help="the form to write (default: the output's extension, else arch)")
     command.add_argument("--name", metavar="NAME", help="the network's name (default: the model's)")
     command.add_argument("--weights", metavar="DIR", help="also write the model's weights to DIR/NAME.weights.npz, for `archspec build --weights`")
+    command.add_argument("--keep-names", action="store_true", help="keep every layer's Keras name (`as`); no blocks are made")
     command.add_argument("--arg", action="append", default=[], metavar="K=V", help="an argument for a callable SOURCE, e.g. input_shape=[96,96,3]")
     command.set_defaults(handler=cmd_import)
 
@@ -42,7 +43,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.weights and Path(args.weights).exists() and not Path(args.weights).is_dir():
         raise SpecError([Diagnostic("error", f"--weights {quoted(args.weights)}: not a folder")])
     model = load_model(args.source, arguments)
-    architecture, weights = import_keras(model, args.name)
+    architecture, weights = import_keras(model, args.name, keep_names=args.keep_names)
     text = architecture.to_json() if form == "json" else architecture.to_arch()
     if args.output:
         write_atomic(args.output, text)

@@ -20,10 +20,10 @@ from typing import Any, NamedTuple
 from ..errors import Diagnostic, SpecError
 from ..layers import REGISTRY, REGULARIZER, Entry, Layer
 from ..source import KEYWORDS
+from .recover import compress_repeats, recover_blocks
 
 # Config keys that describe the layer object, not the network it computes.
 _IGNORED_CONFIG = frozenset(("name", "trainable", "dtype", "autocast", "build_config", "seed"))
-_MAX_UNIT = 8  # the longest run of statements looked for as a repeated unit
 
 
 class Imported(NamedTuple):
@@ -32,11 +32,12 @@ class Imported(NamedTuple):
     layers: list[Any]  # the Keras layer of each layer of the expanded spec, in order
 
 
-def from_keras_model(model: Any, name: str | None = None) -> Imported:
-    """The spec of `model`'s network, or SpecError listing every layer it cannot express."""
+def from_keras_model(model: Any, name: str | None = None, keep_names: bool = False) -> Imported:
+    """The spec of `model`'s network, or SpecError listing every layer it cannot express. With
+    `keep_names`, every layer keeps its Keras name (`as`), and no block is made of them."""
     import keras
 
-    reader = _ModelReader(keras, model)
+    reader = _ModelReader(keras, model, keep_names)
     reader.read()
     if reader.faults:
         raise SpecError(reader.faults)
@@ -47,8 +48,8 @@ def from_keras_model(model: Any, name: str | None = None) -> Imported:
 
 
 class _ModelReader:
-    def __init__(self, keras: Any, model: Any):
-        self.keras, self.model = keras, model
+    def __init__(self, keras: Any, model: Any, keep_names: bool = False):
+        self.keras, self.model, self.keep_names = keras, model, keep_names
         self.faults: list[Diagnostic] = []
         self.notes: dict[str, list[str]] = {}  # initializers not kept: what, by layer
         self.statements: list[dict] = []
@@ -58,6 +59,7 @@ class _ModelReader:
         self.named: set[tuple] = set()  # tensors that need `as`
         self.inputs: list[tuple[str, list[int]]] = []
         self.layers: list[Any] = []  # the Keras layer of each call, in order: the spec's layers, once expanded
+        self.records: list[_Record] = []  # each call with the tensors it reads and writes, for structure recovery
 
     # -- the graph
 
@@ -124,7 +126,7 @@ class _ModelReader:
                 self.names[_key(tensor)] = _identifier(f"{layer.name}_{index}", "layer")
             return
         output = outputs[0]
-        self.names[_key(output)] = _identifier(layer.name, "layer")
+        self.names[_key(output)] = self.unique(_identifier(layer.name, "layer"))
         statement, inputs = self.statement_for(layer, inputs)
         if statement is None:  # a fault: later layers still read its output, so every fault is found
             self.current = _key(output)
@@ -134,10 +136,22 @@ class _ModelReader:
         taps = [self.name_of(tensor) for tensor in inputs[1:]]
         if taps:
             statement["inputs"] = taps
+        if self.keep_names:
+            statement["as"] = self.names[_key(output)]
+        call = {key: value for key, value in statement.items() if key != "inputs"}  # the graph says what it reads
+        self.records.append(_Record(call, tuple(self.key(t) for t in inputs), _key(output), layer))
         statement["_output"] = _key(output)
         self.statements.append(statement)
         self.layers.append(layer)
         self.current = _key(output)
+
+    def unique(self, name: str) -> str:
+        """Keras names layers and operations from separate counters: `multiply_6` can be both."""
+        taken = set(self.names.values())
+        candidate, number = name, 2
+        while candidate in taken or candidate == "input":
+            candidate, number = f"{name}_{number}", number + 1
+        return candidate
 
     def name_of(self, tensor: Any) -> str:
         key = self.key(tensor)
@@ -152,6 +166,10 @@ class _ModelReader:
         foreign = self.foreign(layer)
         if foreign is not None:  # a class of keras.applications' own, or an operation, with a kind of ours
             kind, read_fields, swap = foreign
+            if len(inputs) < 2:
+                self.fault(layer, "combines a tensor with a constant", "archspec's merges combine tensors; "
+                           "write the constant as a layer (e.g. `rescaling`) in the Keras model")
+                return None, inputs
             entry = REGISTRY[kind]
             try:
                 built = entry.build(read_fields(layer.get_config()))
@@ -236,13 +254,177 @@ class _ModelReader:
             data["input_name"] = self.inputs[0][0]
         if len(self.inputs) > 1:
             data["inputs"] = [{"name": n, "shape": shape} for n, shape in self.inputs[1:]]
-        reads = self.tap_counts(body)
-        for output in self.outputs:  # an output is read too: its name stays
-            reads[output] = reads.get(output, 0) + 2
-        data["body"] = compress_repeats(recover_residuals(body, reads))
+        structured = None
+        if len(self.inputs) == 1 and not several:
+            structured = _SeriesParallel(self.records, _key(self.model.inputs[0])).statements()
+        if structured is not None:  # the whole graph nests: residuals, shortcuts and branches
+            body, self.layers[:] = structured
+        else:  # taps where needed; identity residuals found in the sequence
+            reads = self.tap_counts(body)
+            for output in self.outputs:  # an output is read too: its name stays
+                reads[output] = reads.get(output, 0) + 2
+            body = recover_residuals(body, reads)
+        blocks, body = recover_blocks(body, "residual_unit") if not self.keep_names else ([], body)
+        if blocks:
+            data["blocks"] = blocks
+        data["body"] = compress_repeats(body)
         if several:
             data["outputs"] = self.outputs
         return data
+
+
+class _Record(NamedTuple):
+    statement: dict  # the call, without its inputs
+    inputs: tuple  # the keys of the tensors it reads
+    output: tuple  # the key of the tensor it writes
+    layer: Any
+
+
+class _SeriesParallel:
+    """The graph as nested constructs, where it nests: a chain is a sequence; a fork whose paths
+    meet again at one merge is a residual (add or another element-wise kind: identity or a
+    shortcut path) or a concat of branches. Anything else (a path that leaves its fork's region,
+    a merge of unrelated tensors) gives None, and the caller writes taps."""
+
+    MERGES = ("add", "multiply", "maximum", "minimum", "average", "subtract")
+    ORDERED = ("subtract",)  # the body must be the first input
+
+    def __init__(self, records: list[_Record], input_key: tuple):
+        self.records = records
+        self.input = input_key
+        self.producer = {record.output: record for record in records}
+        self.consumers: dict[tuple, list[_Record]] = {}
+        for record in records:
+            for key in dict.fromkeys(record.inputs):
+                self.consumers.setdefault(key, []).append(record)
+        self.order = {record.output: index + 1 for index, record in enumerate(records)}
+        self.order[input_key] = 0
+        self.joins = self.post_dominators()
+
+    def post_dominators(self) -> dict[tuple, tuple | None]:
+        """For each tensor, the first tensor every path from it to the output passes through
+        (Cooper, Harvey and Kennedy's intersection, over the topological order)."""
+        joins: dict[tuple, tuple | None] = {}
+        for key in sorted(self.order, key=self.order.get, reverse=True):
+            successors = [record.output for record in self.consumers.get(key, [])]
+            join = successors[0] if successors else None
+            for other in successors[1:]:
+                join = self.intersect(join, other, joins)
+            joins[key] = join
+        return joins
+
+    def intersect(self, a: tuple | None, b: tuple | None, joins: dict) -> tuple | None:
+        while a != b:
+            if a is None or b is None:
+                return None
+            if self.order[a] < self.order[b]:
+                a = joins[a]
+            else:
+                b = joins[b]
+        return a
+
+    def statements(self) -> tuple[list[dict], list[Any]] | None:
+        layers: list[Any] = []
+        last = self.records[-1].output if self.records else self.input
+        body = self.region(self.input, last, set(self.order), layers)
+        if body is None or len(layers) != len(self.records):
+            return None
+        return body, layers
+
+    def region(self, start: tuple, end: tuple, allowed: set, layers: list) -> list[dict] | None:
+        """Statements that compute `end` from `start`, using only the tensors in `allowed`."""
+        body: list[dict] = []
+        current = start
+        while current != end:
+            consumers = [record for record in self.consumers.get(current, []) if record.output in allowed]
+            if len(consumers) == 1 and consumers[0].inputs == (current,):
+                body.append(dict(consumers[0].statement))
+                layers.append(consumers[0].layer)
+                current = consumers[0].output
+                continue
+            construct = self.construct(current, allowed, layers) if consumers else None
+            if construct is None:
+                return None
+            statement, current = construct
+            body.append(statement)
+        return body
+
+    def construct(self, fork: tuple, allowed: set, layers: list) -> tuple[dict, tuple] | None:
+        join = self.joins.get(fork)
+        merge = self.producer.get(join) if join is not None else None
+        if merge is None or join not in allowed or len(merge.inputs) < 2:
+            return None
+        paths = []
+        for source in merge.inputs:
+            nodes = self.between(fork, source)
+            if nodes is None:
+                return None
+            paths.append((source, nodes))
+        inside = [node for _, nodes in paths for node in nodes]
+        if len(inside) != len(set(inside)):  # the paths share a layer
+            return None
+        kind = merge.statement.get("call")
+        extra = set(merge.statement) - {"call", "kwargs"}
+        if extra or (kind != "concat" and kind not in self.MERGES):
+            return None
+        parts = []
+        for source, nodes in paths:
+            branch_layers: list[Any] = []
+            part = self.region(fork, source, set(nodes) | {fork}, branch_layers) if nodes else []
+            if part is None:
+                return None
+            parts.append((part, branch_layers))
+        if kind == "concat":
+            if merge.statement.get("kwargs"):
+                return None
+            for _, branch_layers in parts:
+                layers.extend(branch_layers)
+            layers.append(merge.layer)
+            return {"concat": [part for part, _ in parts]}, join
+        if len(parts) != 2:
+            return None
+        kwargs = dict(merge.statement.get("kwargs", {}))
+        scaled = "scale" in kwargs
+        if kwargs.keys() - {"scale"}:
+            return None
+        (first, first_layers), (second, second_layers) = parts
+        if scaled or kind in self.ORDERED or len(first) >= len(second):  # the body is the first input
+            main, main_layers, other, other_layers = first, first_layers, second, second_layers
+        else:
+            main, main_layers, other, other_layers = second, second_layers, first, first_layers
+        if (scaled or kind in self.ORDERED) and not main:
+            return None
+        statement: dict[str, Any] = {"residual": main}
+        if kind != "add":
+            statement["merge"] = kind
+        if scaled:
+            statement["scale"] = kwargs["scale"]
+        if other:
+            statement["shortcut"] = other
+        layers.extend(main_layers)
+        layers.extend(other_layers)
+        layers.append(merge.layer)
+        return statement, join
+
+    def between(self, fork: tuple, end: tuple) -> list[tuple] | None:
+        """The tensors on the paths from `fork` to `end` (end included, fork not), provided no
+        other tensor reads into them or out of them; None otherwise."""
+        if end == fork:
+            return []
+        found, stack = {end}, [end]
+        while stack:
+            record = self.producer.get(stack.pop())
+            if record is None:
+                return None  # reached the input without passing the fork
+            for source in record.inputs:
+                if source != fork and source not in found:
+                    found.add(source)
+                    stack.append(source)
+        for key in found:
+            readers = self.consumers.get(key, [])
+            if key != end and any(reader.output not in found for reader in readers):
+                return None  # a tensor inside is read from outside the path
+        return sorted(found, key=self.order.get)
 
 
 def _key(tensor: Any) -> tuple:
@@ -426,29 +608,6 @@ def recover_residuals(body: list[dict], reads: dict[str, int]) -> list[dict]:
         opening = dict(result[start])
         opening.pop("as")
         result[start:] = [opening, residual]
-    return result
-
-
-def compress_repeats(body: list[dict]) -> list[dict]:
-    """Runs of equal statements (or equal units of up to 8 statements) become one `repeat`."""
-    result: list[dict] = []
-    index = 0
-    while index < len(body):
-        best_length, best_count = 1, 1
-        for length in range(1, _MAX_UNIT + 1):
-            unit = body[index:index + length]
-            if len(unit) < length or any("as" in s or "tap" in s for s in unit):
-                break
-            count = 1
-            while body[index + count * length:index + (count + 1) * length] == unit:
-                count += 1
-            if count > 1 and count * length > best_count * best_length:
-                best_length, best_count = length, count
-        if best_count > 1:
-            result.append({"repeat": best_count, "body": body[index:index + best_length]})
-        else:
-            result.append(body[index])
-        index += best_length * best_count
     return result
 
 
