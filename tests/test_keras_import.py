@@ -122,7 +122,10 @@ def predictions_agree(model, spec_text, weights, tmp_path):
 
 
 @pytest.mark.parametrize("build", [two_output_model, lambda: keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None),
-                                   lambda: keras.applications.ResNet50(weights=None)], ids=["two_outputs", "mobilenetv2", "resnet50"])
+                                   lambda: keras.applications.ResNet50(weights=None),
+                                   # its hard sigmoid, three Keras operations, is read as one `hard_sigmoid`
+                                   lambda: keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), weights=None)],
+                         ids=["two_outputs", "mobilenetv2", "resnet50", "mobilenetv3small"])
 def test_imported_weights_give_the_same_predictions(build, tmp_path):
     from archspec.api import import_keras
 

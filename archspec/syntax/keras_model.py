@@ -15,6 +15,7 @@ name aside, so the imported spec emits exactly the layer it came from. Defaults 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any, NamedTuple
 
 from ..errors import Diagnostic, SpecError
@@ -86,6 +87,7 @@ class _ModelReader:
         """Each operation in the order the model computes them; a nested model's are walked in
         place, its tensors read as the outer ones they stand for."""
         functional = getattr(model, "_functional", None) or model  # a Sequential keeps its graph there
+        steps = []
         for operation in functional.operations:
             if isinstance(operation, self.keras.layers.InputLayer):
                 continue
@@ -93,7 +95,9 @@ class _ModelReader:
             if len(nodes) != 1:
                 self.fault(operation, f"is applied {len(nodes)} times (a shared layer)", "archspec builds each layer once")
                 continue
-            inputs, outputs = list(nodes[0].input_tensors), list(nodes[0].output_tensors)
+            steps.append((operation, nodes[0]))
+        for operation, node in _fused_activations(self.keras, steps):
+            inputs, outputs = list(node.input_tensors), list(node.output_tensors)
             if isinstance(operation, self.keras.Model):
                 self.flatten(operation, inputs, outputs)
             else:
@@ -166,7 +170,7 @@ class _ModelReader:
         foreign = self.foreign(layer)
         if foreign is not None:  # a class of keras.applications' own, or an operation, with a kind of ours
             kind, read_fields, swap = foreign
-            if len(inputs) < 2:
+            if len(inputs) < 2 and not isinstance(layer, _Fused):
                 self.fault(layer, "combines a tensor with a constant", "archspec's merges combine tensors; "
                            "write the constant as a layer (e.g. `rescaling`) in the Keras model")
                 return None, inputs
@@ -199,6 +203,8 @@ class _ModelReader:
         return None, inputs
 
     def foreign(self, layer: Any) -> tuple[str, Any, bool] | None:
+        if isinstance(layer, _Fused):
+            return layer.kind, lambda config: {}, False
         name = type(layer).__name__
         if name in _APPLICATION_CLASSES and type(layer).__module__.startswith("keras.src.applications"):
             return _APPLICATION_CLASSES[name]
@@ -271,6 +277,60 @@ class _ModelReader:
         if several:
             data["outputs"] = self.outputs
         return data
+
+
+class _Fused:
+    """Several Keras operations that compute one kind of archspec's: MobileNetV3's hard sigmoid,
+    written `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`, is `hard_sigmoid` (the same function; tf.profiler
+    counts the same three operations per element)."""
+
+    weights: list = []
+
+    def __init__(self, kind: str, name: str):
+        self.kind, self.name = kind, name
+
+    def get_config(self) -> dict:
+        return {}
+
+    def get_weights(self) -> list:
+        return []
+
+
+class _FusedNode(NamedTuple):
+    input_tensors: list
+    output_tensors: list
+
+
+def _constant_operand(node: Any) -> Any:
+    """The constant a Keras operation combines its one tensor with (`x + 3.0`), or None."""
+    arguments = getattr(getattr(node, "arguments", None), "args", ())
+    constants = [argument for argument in arguments if not hasattr(argument, "shape")]
+    return constants[0] if len(node.input_tensors) == 1 and len(constants) == 1 else None
+
+
+def _fused_activations(keras: Any, steps: list) -> list:
+    """The steps with each `x + 3 -> ReLU(6) -> * (1/6)` run replaced by one hard_sigmoid."""
+    readers = Counter(_key(tensor) for _, node in steps for tensor in node.input_tensors)
+    result, index = [], 0
+    while index < len(steps):
+        window = steps[index:index + 3]
+        if len(window) == 3 and all(len(node.output_tensors) == 1 and node.input_tensors for _, node in window):
+            (add, add_node), (relu, relu_node), (scale, scale_node) = window
+            inner = (_key(add_node.output_tensors[0]), _key(relu_node.output_tensors[0]))
+            chained = (_key(relu_node.input_tensors[0]) == inner[0] and _key(scale_node.input_tensors[0]) == inner[1]
+                       and readers[inner[0]] == 1 and readers[inner[1]] == 1)  # nothing else reads inside the run
+            if (chained and type(add).__name__ == "Add" and not isinstance(add, keras.layers.Layer) and _constant_operand(add_node) == 3.0
+                    and isinstance(relu, keras.layers.ReLU) and relu.get_config().get("max_value") == 6.0
+                    and not relu.get_config().get("negative_slope") and not relu.get_config().get("threshold")
+                    and type(scale).__name__ == "Multiply" and not isinstance(scale, keras.layers.Layer)
+                    and abs((_constant_operand(scale_node) or 0) - 1 / 6) < 1e-12):
+                fused = _Fused("hard_sigmoid", scale.name)
+                result.append((fused, _FusedNode(list(add_node.input_tensors), list(scale_node.output_tensors))))
+                index += 3
+                continue
+        result.append(steps[index])
+        index += 1
+    return result
 
 
 class _Record(NamedTuple):
