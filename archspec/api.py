@@ -199,7 +199,8 @@ def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT
     if len(nodes) != len(layers):  # the expansion is the import's own statements: a bug if not
         raise SpecError([Diagnostic("error", f"the imported spec expands to {len(nodes)} layers, the model has {len(layers)}",
                                     hint="this is a bug in archspec: please report it with the model")])
-    return architecture, {node.name: layer.get_weights() for node, layer in zip(nodes, layers) if layer.weights}
+    # Keras operations (`x + y`) hold no weights, and have no `weights` to ask
+    return architecture, {node.name: layer.get_weights() for node, layer in zip(nodes, layers) if getattr(layer, "weights", None)}
 
 
 @_without_cycle_collection

@@ -124,8 +124,10 @@ def predictions_agree(model, spec_text, weights, tmp_path):
 @pytest.mark.parametrize("build", [two_output_model, lambda: keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None),
                                    lambda: keras.applications.ResNet50(weights=None),
                                    # its hard sigmoid, three Keras operations, is read as one `hard_sigmoid`
-                                   lambda: keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), weights=None)],
-                         ids=["two_outputs", "mobilenetv2", "resnet50", "mobilenetv3small"])
+                                   lambda: keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), weights=None),
+                                   # nested Sequentials, `x + y` operations and its own LayerScale class
+                                   lambda: keras.applications.ConvNeXtTiny(input_shape=(64, 64, 3), weights=None)],
+                         ids=["two_outputs", "mobilenetv2", "resnet50", "mobilenetv3small", "convnext_tiny"])
 def test_imported_weights_give_the_same_predictions(build, tmp_path):
     from archspec.api import import_keras
 
@@ -158,3 +160,17 @@ def test_keep_names_keeps_every_keras_name():
     report = archspec.from_keras(model, keep_names=True).analyze()
     keras_names = {layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)}
     assert {layer.name for layer in report.layers} == keras_names
+
+
+@pytest.mark.parametrize("name", ["ConvNeXtTiny", "EfficientNetB0", "InceptionResNetV2", "DenseNet121"])
+def test_a_sample_of_the_catalogue_imports_exactly(name):
+    """benchmarks/import_catalogue.py runs all of keras.applications; these cover nested models
+    and Keras operations (ConvNeXt), initializers archspec cannot name (EfficientNet), scaled
+    residuals (InceptionResNetV2) and concat branches (DenseNet)."""
+    model = getattr(keras.applications, name)(weights=None)
+    architecture = archspec.from_keras(model)
+    report = architecture.analyze()
+    assert report.totals.params == model.count_params()
+    rebuilt = architecture.to_keras()
+    assert rebuilt.count_params() == model.count_params()
+    assert [tuple(t.shape[1:]) for t in rebuilt.outputs] == [tuple(t.shape[1:]) for t in model.outputs]

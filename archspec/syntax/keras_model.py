@@ -170,7 +170,7 @@ class _ModelReader:
         foreign = self.foreign(layer)
         if foreign is not None:  # a class of keras.applications' own, or an operation, with a kind of ours
             kind, read_fields, swap = foreign
-            if len(inputs) < 2 and not isinstance(layer, _Fused):
+            if len(inputs) < 2 and foreign in _OPERATIONS.values():  # `x + 3.0`: an operation with a constant
                 self.fault(layer, "combines a tensor with a constant", "archspec's merges combine tensors; "
                            "write the constant as a layer (e.g. `rescaling`) in the Keras model")
                 return None, inputs
