@@ -174,3 +174,15 @@ def test_a_sample_of_the_catalogue_imports_exactly(name):
     rebuilt = architecture.to_keras()
     assert rebuilt.count_params() == model.count_params()
     assert [tuple(t.shape[1:]) for t in rebuilt.outputs] == [tuple(t.shape[1:]) for t in model.outputs]
+
+
+def test_the_cli_imports_a_keras_file(tmp_path, capsys):
+    from archspec.cli import main
+
+    path = tmp_path / "heads.keras"
+    two_output_model().save(path)
+    assert main(["import", str(path), "--to", "json", "--name", "Heads"]) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["network"] == "Heads"
+    assert "Keras counts" in printed.err
+    assert main(["import", str(tmp_path / "missing.keras")]) == 1
