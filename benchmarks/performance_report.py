@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import worst_cases  # noqa: E402
 from benchmarks.analyze_speed import QUIET_TF, SIZE_PROBE, synthetic_spec, timed  # noqa: E402
 
 COURSE = ("baseline", "lenet5", "alexnet8", "vgg16", "inception10", "resnet18")
@@ -187,6 +188,14 @@ def main() -> None:
         "## `archspec check` on many files",
         "",
         *check_throughput(1000),
+        "",
+        "## Worst-case inputs",
+        "",
+        "Every input is answered (a result or a diagnostic) within 2 s and 300 MB under the default limits (10,000 layers,",
+        "and texts sized to match: 20,000 lines, 30,000 names and numbers, 20,000 JSON statements; brackets 164 deep).",
+        "`python benchmarks/worst_cases.py` times each case as a fresh `archspec check` process (wall time, peak RSS):",
+        "",
+        *worst_cases.rows(),
         "",
         "## Scaling with the number of layers",
         "",

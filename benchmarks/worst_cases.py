@@ -63,17 +63,23 @@ def measure(text: str, suffix: str, options: list[str] = []) -> tuple[float, flo
         os.unlink(handle.name)
 
 
-def main() -> None:
-    print(f"| input | seconds | peak MB | exit | within {GOAL_SECONDS:g} s and {GOAL_MB} MB |")
-    print("|---|---|---|---|---|")
+def rows():
+    """The table's lines, one case at a time (each a fresh `archspec check` process)."""
+    yield f"| input | seconds | peak MB | exit | within {GOAL_SECONDS:g} s and {GOAL_MB} MB |"
+    yield "|---|---|---|---|---|"
     for name, text, suffix in [*((n, t, ".arch") for n, t in CASES.items()), *((n, t, ".json") for n, t in JSON_CASES.items())]:
         seconds, megabytes, code = measure(text, suffix)
         ok = "yes" if seconds <= GOAL_SECONDS and megabytes <= GOAL_MB else "NO"
-        print(f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} |", flush=True)
+        yield f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} |"
     for name, (text, options) in LARGE_CASES.items():
         seconds, megabytes, code = measure(text, ".arch", options)
         ok = "yes" if seconds <= LARGE_GOAL_SECONDS and megabytes <= GOAL_MB else "NO"
-        print(f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} (goal {LARGE_GOAL_SECONDS:g} s) |", flush=True)
+        yield f"| {name} | {seconds:.2f} | {megabytes:.0f} | {code} | {ok} (goal {LARGE_GOAL_SECONDS:g} s, start-up included) |"
+
+
+def main() -> None:
+    for line in rows():
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
