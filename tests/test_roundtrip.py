@@ -162,15 +162,15 @@ FMT_CASES = sorted((ROOT / "tests" / "cases" / "fmt").glob("*.arch"))
 
 @pytest.mark.parametrize("path", FMT_CASES, ids=[p.stem for p in FMT_CASES])
 def test_fmt_golden_keeps_every_comment_and_is_idempotent(path, golden):
-    from archspec.syntax.arch import _collect_comments
+    from archspec.syntax import parse_arch
 
     text = path.read_text(encoding="utf-8")
     formatted = archspec.parse(text, path.name).to_arch()
     golden(path.with_suffix(".expected"), formatted)
     assert archspec.parse(formatted, path.name).to_arch() == formatted
     assert archspec.parse(formatted).spec == archspec.parse(text).spec
-    kept = " ".join(comment.text for comment in _collect_comments(formatted))
-    for comment in _collect_comments(text):
+    kept = " ".join(comment.text for comment in parse_arch(formatted).comments)
+    for comment in parse_arch(text).comments:
         assert comment.text in kept, comment
 
 

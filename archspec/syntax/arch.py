@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import Diagnostic, Span, SpecError
-from ..source import ARCH, DEFAULT_SIZE, GRAMMAR_FILE, MAX_NESTING, Comment, Positions, SizeLimits, Source, code_characters, point_span
+from ..source import ARCH, DEFAULT_SIZE, GRAMMAR_FILE, MAX_NESTING, Positions, SizeLimits, Source, point_span
 from .arch_parser import ArchParser, NestingTooDeep, SyntaxFault
 from .text_limits import refuse_oversized_text
 
@@ -108,20 +108,3 @@ def _statement_span(text: str, file: str, start: int) -> Span:
     ends = [node.meta.end_pos for node in tree.iter_subtrees()
             if not node.meta.empty and node.meta.start_pos == start and node.data.endswith("_stmt")]
     return Positions(file, text, {}).span_between(start, max(ends, default=start + 1))
-
-
-def _collect_comments(text: str) -> list[Comment]:
-    """Comments with their positions; found by the lexer's rules (strings cannot hold '#' here
-    because a comment inside a string literal would need a quote before it on the line)."""
-    comments = []
-    for number, line in enumerate(text.split("\n"), start=1):  # lark counts lines by \n alone
-        index = _comment_start(line)
-        if index is not None:
-            comments.append(Comment(number, index + 1, line[index:].rstrip(), bool(line[:index].strip())))
-    return comments
-
-
-def _comment_start(line: str) -> int | None:
-    return next((index for index, char in code_characters(line) if char == "#"), None)
-
-
