@@ -23,7 +23,7 @@ from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
 from .keras_import import add_import_command
-from .values import attach_negative_shapes, parse_shape, parse_value
+from .values import attach_negative_shapes, parse_shape, parse_value, positive_count, positive_integer
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="per-layer shapes, params, MACs, FLOPs and receptive fields")
     analyze.add_argument("spec", metavar="SPEC")
     analyze.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table")
-    analyze.add_argument("--depth", type=_depth, default=None, metavar="N", help="collapse blocks nested N deep into one row")
+    analyze.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one row")
     analyze.add_argument("--params", choices=("keras", "torch"), default="keras",
                          help="parameter convention: keras counts BN's moving statistics, torch does not")
     _add_network_options(analyze)
@@ -63,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
     build.add_argument("spec", metavar="SPEC")
     build.add_argument("-o", "--output", metavar="DIR", default=".", help="output folder (created if missing; default: .)")
-    build.add_argument("--max-params", type=_positive_count, default=Budget.max_params, metavar="N",
+    build.add_argument("--max-params", type=positive_count, default=Budget.max_params, metavar="N",
                        help=f"refuse networks with more parameters (default {Budget.max_params:,})")
-    build.add_argument("--max-memory", type=_positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
+    build.add_argument("--max-memory", type=positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
                        help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
     build.add_argument("--weights", metavar="FILE", help="load these weights (from `archspec import --weights`) into the model")
     _add_network_options(build)
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("spec", metavar="SPEC")
     diagram.add_argument("-o", "--output", metavar="FILE", help="output file (default: NAME.FORMAT; '-' for stdout)")
     diagram.add_argument("--format", choices=(*RENDER_FORMATS, "dot"), help="default: from -o's extension, else svg")
-    diagram.add_argument("--depth", type=_depth, default=None, metavar="N", help="collapse blocks nested N deep into one node")
+    diagram.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one node")
     _add_network_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
 
@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("spec", metavar="SPEC")
     train.add_argument("--data", required=True, metavar="DATA",
                        help="cifar10, mnist, fashion_mnist, a .npz (x_train, y_train, x_test, y_test) or a folder of class folders")
-    train.add_argument("--epochs", type=_depth, default=5, metavar="N", help="epochs in total, counting resumed ones (default 5)")
-    train.add_argument("--batch-size", type=_depth, default=32, metavar="B")
+    train.add_argument("--epochs", type=positive_integer, default=5, metavar="N", help="epochs in total, counting resumed ones (default 5)")
+    train.add_argument("--batch-size", type=positive_integer, default=32, metavar="B")
     train.add_argument("--optimizer", default="adam", help="adam, adamw, sgd, rmsprop, nadam or adagrad (default adam)")
     train.add_argument("--lr", type=float, default=None, metavar="X", help="learning rate (default: the optimizer's)")
     train.add_argument("--val-split", type=float, default=None, metavar="F", help="hold out this fraction of training data for validation")
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="classify images with a trained run")
     predict.add_argument("run", metavar="RUN_DIR")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--top", type=_depth, default=3, metavar="K")
+    predict.add_argument("--top", type=positive_integer, default=3, metavar="K")
     predict.set_defaults(handler=cmd_predict)
 
     fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
@@ -125,32 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter")
     parser.add_argument("--input", metavar="HxWxC", help="override the input shape")
-    parser.add_argument("--max-layers", type=_positive_count, default=DEFAULT_SIZE.layers, metavar="N",
+    parser.add_argument("--max-layers", type=positive_count, default=DEFAULT_SIZE.layers, metavar="N",
                         help=f"accept specs that expand to up to N layers, and texts sized to match (default {DEFAULT_SIZE.layers:,})")
 
 
 def _size_limits(args: argparse.Namespace) -> SizeLimits:
     return SizeLimits(getattr(args, "max_layers", DEFAULT_SIZE.layers))
-
-
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; received {value}")
-    return value
-
-
-def _positive_count(text: str) -> int:
-    try:
-        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", "").replace(",", ""))
-    except (ValueError, OverflowError):
-        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}")
-    return value
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Values from the command line: `--set K=V` values and `--input` shapes.
+"""Values from the command line: `--set K=V` values, `--input` shapes and the counts options take.
 
 `attach_negative_shapes` takes the raw argument list and hands it back with `--input -1x3` joined
 as `--input=-1x3`. `parse_value` takes the text after `=`; hands out a Python value of the kinds a spec's expressions hold (a
@@ -7,6 +7,7 @@ number, true/false/none, a shape or list as a tuple, a word), or raises ValueErr
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from typing import Any, Sequence
@@ -81,3 +82,25 @@ def attach_negative_shapes(argv: Sequence[str]) -> list[str]:
             attached.append(argument)
         options_ended = options_ended or argument == "--"
     return attached
+
+
+def positive_integer(text: str) -> int:
+    """An argparse type: `--depth N`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; received {value}")
+    return value
+
+
+def positive_count(text: str) -> int:
+    """An argparse type for counts that may be written 1e6, 1_000_000 or 1,000,000."""
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", "").replace(",", ""))
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}")
+    return value

@@ -15,12 +15,12 @@ name aside, so the imported spec emits exactly the layer it came from. Defaults 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any, NamedTuple
 
 from ..errors import Diagnostic, SpecError
 from ..layers import REGISTRY, REGULARIZER, Entry, Layer
 from ..source import KEYWORDS
+from .keras_graph import Fused, Record, SeriesParallel, fused_activations, key_of, recover_residuals
 from .recover import compress_repeats, recover_blocks
 
 # Config keys that describe the layer object, not the network it computes.
@@ -60,7 +60,7 @@ class _ModelReader:
         self.named: set[tuple] = set()  # tensors that need `as`
         self.inputs: list[tuple[str, list[int]]] = []
         self.layers: list[Any] = []  # the Keras layer of each call, in order: the spec's layers, once expanded
-        self.records: list[_Record] = []  # each call with the tensors it reads and writes, for structure recovery
+        self.records: list[Record] = []  # each call with the tensors it reads and writes, for structure recovery
 
     # -- the graph
 
@@ -77,9 +77,9 @@ class _ModelReader:
                 self.faults.append(Diagnostic("error", f"input `{tensor.name}` has sizes Keras leaves open: {tuple(tensor.shape[1:])}",
                                               hint="give the model a fixed input shape, e.g. `--arg input_shape=224x224x3`"))
                 return
-            self.names[_key(tensor)] = name
+            self.names[key_of(tensor)] = name
             self.inputs.append((name, [int(size) for size in sizes]))
-        self.current = _key(model.inputs[0])
+        self.current = key_of(model.inputs[0])
         self.walk(model)
         self.outputs = [self.names.get(self.key(tensor)) for tensor in model.outputs]
 
@@ -96,7 +96,7 @@ class _ModelReader:
                 self.fault(operation, f"is applied {len(nodes)} times (a shared layer)", "archspec builds each layer once")
                 continue
             steps.append((operation, nodes[0]))
-        for operation, node in _fused_activations(self.keras, steps):
+        for operation, node in fused_activations(self.keras, steps):
             inputs, outputs = list(node.input_tensors), list(node.output_tensors)
             if isinstance(operation, self.keras.Model):
                 self.flatten(operation, inputs, outputs)
@@ -109,13 +109,13 @@ class _ModelReader:
             return
         inner = getattr(inner, "_functional", None) or inner
         for own, outer in zip(inner.inputs, inputs):
-            self.same_as[_key(own)] = self.key(outer)
+            self.same_as[key_of(own)] = self.key(outer)
         self.walk(inner)
         for own, outer in zip(inner.outputs, outputs):
-            self.same_as[_key(outer)] = self.key(own)
+            self.same_as[key_of(outer)] = self.key(own)
 
     def key(self, tensor: Any) -> tuple:
-        key = _key(tensor)
+        key = key_of(tensor)
         while key in self.same_as:
             key = self.same_as[key]
         return key
@@ -127,13 +127,13 @@ class _ModelReader:
         if len(outputs) != 1:
             self.fault(layer, f"has {len(outputs)} outputs; archspec layers have one")
             for index, tensor in enumerate(outputs):
-                self.names[_key(tensor)] = _identifier(f"{layer.name}_{index}", "layer")
+                self.names[key_of(tensor)] = _identifier(f"{layer.name}_{index}", "layer")
             return
         output = outputs[0]
-        self.names[_key(output)] = self.unique(_identifier(layer.name, "layer"))
+        self.names[key_of(output)] = self.unique(_identifier(layer.name, "layer"))
         statement, inputs = self.statement_for(layer, inputs)
         if statement is None:  # a fault: later layers still read its output, so every fault is found
-            self.current = _key(output)
+            self.current = key_of(output)
             return
         if self.key(inputs[0]) != self.current:  # switch to the tensor the layer reads
             self.statements.append({"tap": self.name_of(inputs[0])})
@@ -141,13 +141,13 @@ class _ModelReader:
         if taps:
             statement["inputs"] = taps
         if self.keep_names:
-            statement["as"] = self.names[_key(output)]
+            statement["as"] = self.names[key_of(output)]
         call = {key: value for key, value in statement.items() if key != "inputs"}  # the graph says what it reads
-        self.records.append(_Record(call, tuple(self.key(t) for t in inputs), _key(output), layer))
-        statement["_output"] = _key(output)
+        self.records.append(Record(call, tuple(self.key(t) for t in inputs), key_of(output), layer))
+        statement["_output"] = key_of(output)
         self.statements.append(statement)
         self.layers.append(layer)
-        self.current = _key(output)
+        self.current = key_of(output)
 
     def unique(self, name: str) -> str:
         """Keras names layers and operations from separate counters: `multiply_6` can be both."""
@@ -203,7 +203,7 @@ class _ModelReader:
         return None, inputs
 
     def foreign(self, layer: Any) -> tuple[str, Any, bool] | None:
-        if isinstance(layer, _Fused):
+        if isinstance(layer, Fused):
             return layer.kind, lambda config: {}, False
         name = type(layer).__name__
         if name in _APPLICATION_CLASSES and type(layer).__module__.startswith("keras.src.applications"):
@@ -248,7 +248,7 @@ class _ModelReader:
     def spec_dict(self, name: str) -> dict:
         several = len(self.outputs) > 1 or (self.outputs and self.outputs[0] != self.names.get(self.current))
         if several:  # the outputs are read by name
-            self.named.update(_key(tensor) for tensor in self.model.outputs)
+            self.named.update(key_of(tensor) for tensor in self.model.outputs)
         body = []
         for statement in self.statements:
             output = statement.pop("_output", None)
@@ -262,7 +262,7 @@ class _ModelReader:
             data["inputs"] = [{"name": n, "shape": shape} for n, shape in self.inputs[1:]]
         structured = None
         if len(self.inputs) == 1 and not several:
-            structured = _SeriesParallel(self.records, _key(self.model.inputs[0])).statements()
+            structured = SeriesParallel(self.records, key_of(self.model.inputs[0])).statements()
         if structured is not None:  # the whole graph nests: residuals, shortcuts and branches
             body, self.layers[:] = structured
         else:  # taps where needed; identity residuals found in the sequence
@@ -277,220 +277,6 @@ class _ModelReader:
         if several:
             data["outputs"] = self.outputs
         return data
-
-
-class _Fused:
-    """Several Keras operations that compute one kind of archspec's: MobileNetV3's hard sigmoid,
-    written `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`, is `hard_sigmoid` (the same function; tf.profiler
-    counts the same three operations per element)."""
-
-    weights: list = []
-
-    def __init__(self, kind: str, name: str):
-        self.kind, self.name = kind, name
-
-    def get_config(self) -> dict:
-        return {}
-
-    def get_weights(self) -> list:
-        return []
-
-
-class _FusedNode(NamedTuple):
-    input_tensors: list
-    output_tensors: list
-
-
-def _constant_operand(node: Any) -> Any:
-    """The constant a Keras operation combines its one tensor with (`x + 3.0`), or None."""
-    arguments = getattr(getattr(node, "arguments", None), "args", ())
-    constants = [argument for argument in arguments if not hasattr(argument, "shape")]
-    return constants[0] if len(node.input_tensors) == 1 and len(constants) == 1 else None
-
-
-def _fused_activations(keras: Any, steps: list) -> list:
-    """The steps with each `x + 3 -> ReLU(6) -> * (1/6)` run replaced by one hard_sigmoid."""
-    readers = Counter(_key(tensor) for _, node in steps for tensor in node.input_tensors)
-    result, index = [], 0
-    while index < len(steps):
-        window = steps[index:index + 3]
-        if len(window) == 3 and all(len(node.output_tensors) == 1 and node.input_tensors for _, node in window):
-            (add, add_node), (relu, relu_node), (scale, scale_node) = window
-            inner = (_key(add_node.output_tensors[0]), _key(relu_node.output_tensors[0]))
-            chained = (_key(relu_node.input_tensors[0]) == inner[0] and _key(scale_node.input_tensors[0]) == inner[1]
-                       and readers[inner[0]] == 1 and readers[inner[1]] == 1)  # nothing else reads inside the run
-            if (chained and type(add).__name__ == "Add" and not isinstance(add, keras.layers.Layer) and _constant_operand(add_node) == 3.0
-                    and isinstance(relu, keras.layers.ReLU) and relu.get_config().get("max_value") == 6.0
-                    and not relu.get_config().get("negative_slope") and not relu.get_config().get("threshold")
-                    and type(scale).__name__ == "Multiply" and not isinstance(scale, keras.layers.Layer)
-                    and abs((_constant_operand(scale_node) or 0) - 1 / 6) < 1e-12):
-                fused = _Fused("hard_sigmoid", scale.name)
-                result.append((fused, _FusedNode(list(add_node.input_tensors), list(scale_node.output_tensors))))
-                index += 3
-                continue
-        result.append(steps[index])
-        index += 1
-    return result
-
-
-class _Record(NamedTuple):
-    statement: dict  # the call, without its inputs
-    inputs: tuple  # the keys of the tensors it reads
-    output: tuple  # the key of the tensor it writes
-    layer: Any
-
-
-class _SeriesParallel:
-    """The graph as nested constructs, where it nests: a chain is a sequence; a fork whose paths
-    meet again at one merge is a residual (add or another element-wise kind: identity or a
-    shortcut path) or a concat of branches. Anything else (a path that leaves its fork's region,
-    a merge of unrelated tensors) gives None, and the caller writes taps."""
-
-    MERGES = ("add", "multiply", "maximum", "minimum", "average", "subtract")
-    ORDERED = ("subtract",)  # the body must be the first input
-
-    def __init__(self, records: list[_Record], input_key: tuple):
-        self.records = records
-        self.input = input_key
-        self.producer = {record.output: record for record in records}
-        self.consumers: dict[tuple, list[_Record]] = {}
-        for record in records:
-            for key in dict.fromkeys(record.inputs):
-                self.consumers.setdefault(key, []).append(record)
-        self.order = {record.output: index + 1 for index, record in enumerate(records)}
-        self.order[input_key] = 0
-        self.joins = self.post_dominators()
-
-    def post_dominators(self) -> dict[tuple, tuple | None]:
-        """For each tensor, the first tensor every path from it to the output passes through
-        (Cooper, Harvey and Kennedy's intersection, over the topological order)."""
-        joins: dict[tuple, tuple | None] = {}
-        for key in sorted(self.order, key=self.order.get, reverse=True):
-            successors = [record.output for record in self.consumers.get(key, [])]
-            join = successors[0] if successors else None
-            for other in successors[1:]:
-                join = self.intersect(join, other, joins)
-            joins[key] = join
-        return joins
-
-    def intersect(self, a: tuple | None, b: tuple | None, joins: dict) -> tuple | None:
-        while a != b:
-            if a is None or b is None:
-                return None
-            if self.order[a] < self.order[b]:
-                a = joins[a]
-            else:
-                b = joins[b]
-        return a
-
-    def statements(self) -> tuple[list[dict], list[Any]] | None:
-        layers: list[Any] = []
-        last = self.records[-1].output if self.records else self.input
-        body = self.region(self.input, last, set(self.order), layers)
-        if body is None or len(layers) != len(self.records):
-            return None
-        return body, layers
-
-    def region(self, start: tuple, end: tuple, allowed: set, layers: list) -> list[dict] | None:
-        """Statements that compute `end` from `start`, using only the tensors in `allowed`."""
-        body: list[dict] = []
-        current = start
-        while current != end:
-            consumers = [record for record in self.consumers.get(current, []) if record.output in allowed]
-            if len(consumers) == 1 and consumers[0].inputs == (current,):
-                body.append(dict(consumers[0].statement))
-                layers.append(consumers[0].layer)
-                current = consumers[0].output
-                continue
-            construct = self.construct(current, allowed, layers) if consumers else None
-            if construct is None:
-                return None
-            statement, current = construct
-            body.append(statement)
-        return body
-
-    def construct(self, fork: tuple, allowed: set, layers: list) -> tuple[dict, tuple] | None:
-        join = self.joins.get(fork)
-        merge = self.producer.get(join) if join is not None else None
-        if merge is None or join not in allowed or len(merge.inputs) < 2:
-            return None
-        paths = []
-        for source in merge.inputs:
-            nodes = self.between(fork, source)
-            if nodes is None:
-                return None
-            paths.append((source, nodes))
-        inside = [node for _, nodes in paths for node in nodes]
-        if len(inside) != len(set(inside)):  # the paths share a layer
-            return None
-        kind = merge.statement.get("call")
-        extra = set(merge.statement) - {"call", "kwargs"}
-        if extra or (kind != "concat" and kind not in self.MERGES):
-            return None
-        parts = []
-        for source, nodes in paths:
-            branch_layers: list[Any] = []
-            part = self.region(fork, source, set(nodes) | {fork}, branch_layers) if nodes else []
-            if part is None:
-                return None
-            parts.append((part, branch_layers))
-        if kind == "concat":
-            if merge.statement.get("kwargs"):
-                return None
-            for _, branch_layers in parts:
-                layers.extend(branch_layers)
-            layers.append(merge.layer)
-            return {"concat": [part for part, _ in parts]}, join
-        if len(parts) != 2:
-            return None
-        kwargs = dict(merge.statement.get("kwargs", {}))
-        scaled = "scale" in kwargs
-        if kwargs.keys() - {"scale"}:
-            return None
-        (first, first_layers), (second, second_layers) = parts
-        if scaled or kind in self.ORDERED or len(first) >= len(second):  # the body is the first input
-            main, main_layers, other, other_layers = first, first_layers, second, second_layers
-        else:
-            main, main_layers, other, other_layers = second, second_layers, first, first_layers
-        if (scaled or kind in self.ORDERED) and not main:
-            return None
-        statement: dict[str, Any] = {"residual": main}
-        if kind != "add":
-            statement["merge"] = kind
-        if scaled:
-            statement["scale"] = kwargs["scale"]
-        if other:
-            statement["shortcut"] = other
-        layers.extend(main_layers)
-        layers.extend(other_layers)
-        layers.append(merge.layer)
-        return statement, join
-
-    def between(self, fork: tuple, end: tuple) -> list[tuple] | None:
-        """The tensors on the paths from `fork` to `end` (end included, fork not), provided no
-        other tensor reads into them or out of them; None otherwise."""
-        if end == fork:
-            return []
-        found, stack = {end}, [end]
-        while stack:
-            record = self.producer.get(stack.pop())
-            if record is None:
-                return None  # reached the input without passing the fork
-            for source in record.inputs:
-                if source != fork and source not in found:
-                    found.add(source)
-                    stack.append(source)
-        for key in found:
-            readers = self.consumers.get(key, [])
-            if key != end and any(reader.output not in found for reader in readers):
-                return None  # a tensor inside is read from outside the path
-        return sorted(found, key=self.order.get)
-
-
-def _key(tensor: Any) -> tuple:
-    """Which output of which layer call a tensor is (Keras may hand out several objects for it)."""
-    history = tensor._keras_history
-    return (history.operation.name, history.node_index, history.tensor_index)
 
 
 def _keras_names(cls: type[Layer]) -> tuple[str, ...]:
@@ -637,38 +423,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
-
-
-def recover_residuals(body: list[dict], reads: dict[str, int]) -> list[dict]:
-    """`... as a  BODY as b  @a  add(@b)` is a residual with an identity shortcut: `residual { BODY }`,
-    where `a` and `b` are read nowhere else and the body is a plain chain."""
-    result: list[dict] = []
-    for statement in body:
-        result.append(statement)
-        merge = result[-1]
-        if len(result) < 3 or merge.get("call") != "add" or len(merge.get("inputs", ())) != 1 or "kwargs" in merge or "args" in merge:
-            continue
-        tap = merge["inputs"][0]
-        if result[-2].get("tap") is None:
-            continue
-        fork = result[-2]["tap"]
-        chain_end = len(result) - 3  # the statement that ends the body
-        start = chain_end
-        while start >= 0 and "tap" not in result[start] and result[start].get("as") != fork and "inputs" not in result[start]:
-            start -= 1
-        if start < 0 or result[start].get("as") != fork or result[chain_end].get("as") != tap or start == chain_end:
-            continue
-        if reads.get(fork, 0) != 1 or reads.get(tap, 0) != 1 or any("as" in s for s in result[start + 1:chain_end]):
-            continue
-        inner = [dict(s) for s in result[start + 1:chain_end + 1]]
-        inner[-1].pop("as")
-        residual: dict[str, Any] = {"residual": inner}
-        if "as" in merge:
-            residual["as"] = merge["as"]
-        opening = dict(result[start])
-        opening.pop("as")
-        result[start:] = [opening, residual]
-    return result
 
 
 def _snake(name: str) -> str:
