@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from math import ceil, prod
-from typing import Any, ClassVar, Literal, Sequence, Union
+from typing import Any, Callable, ClassVar, Literal, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt
 
@@ -80,6 +80,16 @@ class KerasArgument:
     name: str
     value: Any
     field: str | None = None
+
+
+@dataclass(frozen=True)
+class KerasEquivalent:
+    """A Keras class not of Keras' layers (one of keras.applications' own, or a keras.ops
+    operation such as `x + y`) that computes a kind: what `archspec import` reads it as."""
+
+    fields: Callable[[dict], dict] = lambda config: {}  # the kind's fields, from the class's config
+    reversed_inputs: bool = False  # the kind takes the inputs in the other order
+    operation: bool = False  # a keras.ops operation (its tensors only; a constant operand is not a merge)
 
 
 @dataclass(frozen=True)
@@ -329,6 +339,7 @@ class Layer(BaseModel):
     keras_layer: ClassVar[str]
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = ()  # (Keras keyword, field or REGULARIZER)
     keras_positional: ClassVar[int] = 0
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {}  # by class name: what import reads as this kind
 
     def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
         """The Keras constructor call; with `explicit`, only arguments that differ from the

@@ -7,7 +7,7 @@ from typing import ClassVar, Sequence
 
 from pydantic import Field, StrictFloat, StrictInt
 
-from .base import CUSTOM_PREFIX, MERGE, Family, KerasArgument, KerasCall, Layer, Shape, ShapeError, elements, format_shape
+from .base import CUSTOM_PREFIX, MERGE, Family, KerasArgument, KerasCall, KerasEquivalent, Layer, Shape, ShapeError, elements, format_shape
 
 
 def broadcast(inputs: Sequence[Shape]) -> Shape:
@@ -70,6 +70,11 @@ class Add(_Elementwise):
 
     op: ClassVar[str] = "add"
     keras_layer: ClassVar[str] = "layers.Add"
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {
+        "Add": KerasEquivalent(operation=True),  # `x + y` in a functional model
+        # InceptionResNetV2's own layer: x + s*y, which is ScaledAdd(y, x)
+        "CustomScaleLayer": KerasEquivalent(lambda config: {"scale": config["scale"]}, reversed_inputs=True),
+    }
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("scale", "scale"),)
 
     scale: StrictFloat | StrictInt | None = None  # given (1 included, as Keras' CustomScaleLayer(1.0)): a scaled add
@@ -109,6 +114,7 @@ class Multiply(_Elementwise):
 
     op: ClassVar[str] = "multiply"
     keras_layer: ClassVar[str] = "layers.Multiply"
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Multiply": KerasEquivalent(operation=True)}
 
 
 class Subtract(_Elementwise):
@@ -117,6 +123,7 @@ class Subtract(_Elementwise):
     op: ClassVar[str] = "subtract"
     inputs_allowed: ClassVar[tuple[int, int | None]] = (2, 2)
     keras_layer: ClassVar[str] = "layers.Subtract"
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Subtract": KerasEquivalent(operation=True)}
 
 
 class Average(_Elementwise):
@@ -134,6 +141,7 @@ class Maximum(_Elementwise):
 
     op: ClassVar[str] = "maximum"
     keras_layer: ClassVar[str] = "layers.Maximum"
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Maximum": KerasEquivalent(operation=True)}
 
 
 class Minimum(_Elementwise):
@@ -141,6 +149,7 @@ class Minimum(_Elementwise):
 
     op: ClassVar[str] = "minimum"
     keras_layer: ClassVar[str] = "layers.Minimum"
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Minimum": KerasEquivalent(operation=True)}
 
 
 class Concat(Layer):

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Sequence
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from ..errors import show_value
-from .base import CUSTOM_PREFIX, NORM, Family, Layer, Shape, ShapeError, Weight, elements
+from .base import CUSTOM_PREFIX, NORM, Family, KerasEquivalent, Layer, Shape, ShapeError, Weight, elements
 
 
 class LayerNorm(Layer):
@@ -133,6 +133,8 @@ class LayerScale(Layer):
     positional: ClassVar[tuple[str, ...]] = ("init",)
     keras_layer: ClassVar[str] = f"{CUSTOM_PREFIX}.LayerScale"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("init_value", "init"),)
+    # keras.applications' ConvNeXt defines its own, with `init_values`
+    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"LayerScale": KerasEquivalent(lambda config: {"init": config["init_values"]})}
     keras_positional: ClassVar[int] = 1
 
     init: StrictFloat | StrictInt = 1e-6

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from ..errors import Diagnostic, SpecError
 from ..layers import REGISTRY, REGULARIZER, Entry, Layer
+from ..layers.base import KerasEquivalent
 from ..source import KEYWORDS
 from .keras_graph import Fused, Record, SeriesParallel, fused_activations, key_of, recover_residuals
 from .recover import compress_repeats, recover_blocks
@@ -169,18 +170,17 @@ class _ModelReader:
         shapes = [[int(size) for size in tensor.shape[1:]] for tensor in inputs]
         foreign = self.foreign(layer)
         if foreign is not None:  # a class of keras.applications' own, or an operation, with a kind of ours
-            kind, read_fields, swap = foreign
-            if len(inputs) < 2 and foreign in _OPERATIONS.values():  # `x + 3.0`: an operation with a constant
+            entry, equivalent = foreign
+            if len(inputs) < 2 and equivalent.operation:  # `x + 3.0`: an operation with a constant
                 self.fault(layer, "combines a tensor with a constant", "archspec's merges combine tensors; "
                            "write the constant as a layer (e.g. `rescaling`) in the Keras model")
                 return None, inputs
-            entry = REGISTRY[kind]
             try:
-                built = entry.build(read_fields(layer.get_config()))
+                built = entry.build(equivalent.fields(layer.get_config()))
             except Exception as error:
                 self.fault(layer, "cannot be expressed exactly", str(error).splitlines()[0])
                 return None, inputs
-            return _call_statement(built, entry.cls), inputs[::-1] if swap else inputs
+            return _call_statement(built, entry.cls), inputs[::-1] if equivalent.reversed_inputs else inputs
         keras_class = type(layer).__name__
         candidates = [entry for entry in REGISTRY.values() if keras_class in _keras_names(entry.cls)]
         if not candidates:
@@ -202,14 +202,18 @@ class _ModelReader:
         self.fault(layer, "cannot be expressed exactly", "; ".join(problems))
         return None, inputs
 
-    def foreign(self, layer: Any) -> tuple[str, Any, bool] | None:
+    def foreign(self, layer: Any) -> tuple[Entry, KerasEquivalent] | None:
+        """The kind whose `keras_equivalents` name this class: one of keras.applications' own
+        classes or a keras.ops operation (not Keras' layer of the same name)."""
         if isinstance(layer, Fused):
-            return layer.kind, lambda config: {}, False
-        name = type(layer).__name__
-        if name in _APPLICATION_CLASSES and type(layer).__module__.startswith("keras.src.applications"):
-            return _APPLICATION_CLASSES[name]
-        if not isinstance(layer, self.keras.layers.Layer) and name in _OPERATIONS:
-            return _OPERATIONS[name]
+            return REGISTRY[layer.kind], KerasEquivalent()
+        is_operation = not isinstance(layer, self.keras.layers.Layer)
+        if not is_operation and not type(layer).__module__.startswith("keras.src.applications"):
+            return None
+        for entry in REGISTRY.values():
+            equivalent = entry.cls.keras_equivalents.get(type(layer).__name__)
+            if equivalent is not None and equivalent.operation == is_operation and not entry.presets:
+                return entry, equivalent
         return None
 
     def differs(self, built: Layer, shapes: list, layer: Any, config: dict) -> str | None:
@@ -319,17 +323,6 @@ def _describe(value: Any) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in (value.get("config") or {}).items() if v is not None)
         return f"{value.get('class_name')}({settings})"
     return repr(value)
-
-
-# Classes of keras.applications' own and Keras operations (`x + y`), each with the kind that
-# computes the same: (kind, its fields from the config, whether the inputs come in reverse order).
-_APPLICATION_CLASSES: dict[str, tuple[str, Any, bool]] = {
-    "CustomScaleLayer": ("add", lambda config: {"scale": config["scale"]}, True),  # x + s*y is ScaledAdd(y, x)
-    "LayerScale": ("layer_scale", lambda config: {"init": config["init_values"]}, False),
-}
-_OPERATIONS: dict[str, tuple[str, Any, bool]] = {
-    operation: (operation.lower(), lambda config: {}, False) for operation in ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
-}
 
 
 def _fields_from_config(cls: type[Layer], config: dict) -> dict[str, Any]:
