@@ -8,7 +8,6 @@ builds their plain-dict form, `spec` validates them into these models, expansion
 and the Python emitter write them back through one precedence-aware `render`.
 """
 
-from __future__ import annotations
 
 import math
 from typing import Annotated, Any, Callable, Literal, Mapping, Sequence, Union

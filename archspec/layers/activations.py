@@ -1,7 +1,6 @@
 """Activations with arguments or weights: ReLU with its cap, slope and threshold, softmax over
 any axis, and PReLU's learned slopes. (The plain functions are `act`'s presets, in `core`.)"""
 
-from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 

@@ -3,7 +3,6 @@ Keras call, families (how diagrams draw kinds), windows, weights, shape arithmet
 tables of Keras names (activations, initializers).
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
@@ -392,6 +391,7 @@ class Regularized(BaseModel):
     """The l2 and l1 fields, which make the kernel's Keras regularizer. A kind lists it before
     `Layer` in its bases, so its `regularizer_fields` is found before Layer's empty default."""
 
+    model_config = ConfigDict(defer_build=True)  # never validated alone: its kinds build the schema
     regularizer_fields: ClassVar[tuple[str, ...]] = REGULARIZER_FIELDS
 
     l2: StrictFloat | StrictInt | None = Field(default=None, ge=0)

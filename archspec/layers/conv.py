@@ -1,7 +1,6 @@
 """Convolutions over 1, 2 or 3 spatial axes (the input says which): Conv1D/2D/3D, DepthwiseConv1D/2D,
 SeparableConv1D/2D and Conv1D/2D/3DTranspose."""
 
-from __future__ import annotations
 
 from fractions import Fraction
 from math import prod

@@ -1,6 +1,5 @@
 """Dense, batch normalization and the activations."""
 
-from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 

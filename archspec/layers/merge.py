@@ -1,7 +1,6 @@
 """Merges of several inputs: the element-wise ones (add, multiply, subtract, average, maximum,
 minimum; broadcasting as Keras 3 does) and concatenation."""
 
-from __future__ import annotations
 
 from typing import ClassVar, Sequence
 

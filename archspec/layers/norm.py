@@ -2,7 +2,6 @@
 UnitNormalization, Rescaling and Normalization, and the learned LayerScale.
 (Batch normalization, which the course's CBAPD unit uses, sits with dense in `core`.)"""
 
-from __future__ import annotations
 
 from typing import ClassVar, Literal, Sequence
 

@@ -1,7 +1,6 @@
 """Pooling over 1, 2 or 3 spatial axes (the input says which): max and average windows, and
 global pooling."""
 
-from __future__ import annotations
 
 from math import prod
 from typing import ClassVar, Sequence

@@ -1,7 +1,6 @@
 """THE registry: each name of the language mapped to its layer class and preset arguments,
 derived from the classes (each declares its `op`, its language name `entry` and its presets)."""
 
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property

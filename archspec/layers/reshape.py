@@ -1,7 +1,6 @@
 """Dropout and the kinds that move values without arithmetic: flatten, padding, upsampling,
 reshape and identity."""
 
-from __future__ import annotations
 
 from fractions import Fraction
 from math import prod

@@ -1,7 +1,6 @@
 """Kinds that slide a window (convolutions and pooling): the shared output-size, padding and
 receptive-field rules, and the fields every convolution has."""
 
-from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 

@@ -1,7 +1,6 @@
 """The models of the JSON form: parameters, the statement kinds (each describing its own parts,
 its static faults and its size bound), blocks and the whole `Spec`, and the JSON Schema."""
 
-from __future__ import annotations
 
 import json
 from functools import cache
