@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 from .analysis import Budget, Report, analyze, check_budget
+from .codes import WarningPolicy
 from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
@@ -106,9 +107,21 @@ class Architecture:
 
     @_without_cycle_collection
     def analyze(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
-                params: str = "keras") -> Report:
-        """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory)."""
-        return analyze(self.graph(set, input_shape), params)
+                params: str = "keras", policy: WarningPolicy = WarningPolicy()) -> Report:
+        """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory). `policy`
+        leaves out the warnings it allows and raises SpecError for those it denies."""
+        return self.checked(set, input_shape, params, policy)[1]
+
+    @_without_cycle_collection
+    def checked(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
+                params: str = "keras", policy: WarningPolicy = WarningPolicy()) -> tuple[Graph, Report]:
+        """The graph and its report, the report's warnings under `policy` (SpecError for a denied one)."""
+        graph = self.graph(set, input_shape)
+        report = analyze(graph, params)
+        diagnostics = policy.apply(report.diagnostics)
+        if any(d.is_error for d in diagnostics):
+            raise SpecError(diagnostics, {self.file: self.source.text})
+        return graph, replace(report, diagnostics=diagnostics)
 
     def to_keras(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
                  budget: Budget = Budget()) -> Any:
@@ -121,10 +134,9 @@ class Architecture:
 
     @_without_cycle_collection
     def within_budget(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
-                      budget: Budget = Budget()) -> tuple[Graph, Report]:
+                      budget: Budget = Budget(), policy: WarningPolicy = WarningPolicy()) -> tuple[Graph, Report]:
         """The graph and report of a network `build` may allocate, or SpecError saying why not."""
-        graph = self.graph(set, input_shape)
-        report = analyze(graph)
+        graph, report = self.checked(set, input_shape, policy=policy)
         problems = check_budget(report, budget)
         if problems:
             raise SpecError(problems, {self.file: self.source.text})

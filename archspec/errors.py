@@ -48,6 +48,7 @@ class Diagnostic:
     code: str | None = None
     json_path: str | None = None  # "$.body[3].kwargs.padding" for .json sources
     note: str | None = None  # context, e.g. the block call that expanded the faulty line
+    detail: str | None = None  # the long form of a warning's message (its figures), shown in full renderings
 
     @property
     def is_error(self) -> bool:
@@ -120,9 +121,18 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
         lines.append(f"{gutter} = at {diagnostic.json_path}")
     if diagnostic.note:
         lines.append(f"{gutter} = note: {diagnostic.note}")
+    if diagnostic.detail:
+        lines.append(f"{gutter} = detail: {diagnostic.detail}")
     if diagnostic.hint:
         lines.append(f"{gutter} = hint: {diagnostic.hint}")
     return "\n".join(lines)
+
+
+def render_brief(diagnostic: Diagnostic) -> str:
+    """One line: `file:line:col: warning[code]: message (note)`, for warnings in a listing."""
+    head = f"{diagnostic.severity}[{diagnostic.code}]" if diagnostic.code else diagnostic.severity
+    where = diagnostic.location() or "archspec"
+    return f"{where}: {head}: {diagnostic.message}" + (f" ({diagnostic.note})" if diagnostic.note else "")
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) -> str:

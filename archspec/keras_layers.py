@@ -9,7 +9,9 @@ written to read well on its own, as it is copied verbatim.
 
 from __future__ import annotations
 
-import keras
+from .backend import load_keras
+
+keras = load_keras()
 
 
 @keras.saving.register_keras_serializable(package="archspec")

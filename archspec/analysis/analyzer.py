@@ -138,16 +138,15 @@ class Analyzer:
             if self.misaligned > MAX_ALIGNMENT_WARNINGS:
                 return  # summarized once in the totals
             first, other = node.inputs[0], node.inputs[index]
-            message = (
-                f"{node.layer.op} '{node.name}' merges receptive fields that are not aligned: "
-                f"input 1 '{first}' {_describe_field(reference)} and input {index + 1} '{other}' {_describe_field(fields[index])}"
-            )
             first_path, other_path = self.fork(first, other)
-            causes = self.causes(first_path) + self.causes(other_path)
-            if causes:
-                message += "; cause: " + "; ".join(causes)
-            hint = "Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a valid conv on both paths keeps them aligned"
-            self.warnings.append(Diagnostic("warning", message, node.span, hint, code="rf-misaligned", note=self.block_note(node)))
+            shifts = self.causes(first_path) + self.causes(other_path)
+            detail = (f"input 1 '{first}' {_describe_field(reference)} and input {index + 1} '{other}' "
+                      f"{_describe_field(fields[index])}" + ("; " + "; ".join(shift.detail for shift in shifts) if shifts else ""))
+            message = f"{node.layer.op} '{node.name}' merges receptive fields {_difference(reference, fields[index])}"
+            if shifts:
+                message += "; cause: " + ", ".join(shift.brief for shift in shifts)
+            self.warnings.append(Diagnostic("warning", message, node.span, _alignment_hint(shifts), code="rf-misaligned",
+                                            note=self.block_note(node), detail=detail))
             return
 
     def block_note(self, node: Node) -> str | None:
@@ -181,7 +180,7 @@ class Analyzer:
                     chains[side].append(step)
                     seen[side].add(step)
 
-    def causes(self, path: list[str]) -> list[str]:
+    def causes(self, path: list[str]) -> list["_Shift"]:
         """The layers of a path that shift its centre, first to last."""
         found = []
         for name in reversed(path):
@@ -192,7 +191,7 @@ class Analyzer:
             if window is not None and state.field is not None:
                 shifts = [(Fraction(k - 1, 2) - q) * j for k, q, j in zip(window.kernel, window.pad_before, state.field.stride)]
                 if any(shifts):
-                    found.append(_describe_shift(node, window, input_shapes[0], shifts))
+                    found.append(_Shift.of(node, window, input_shapes[0], shifts))
         return found
 
     # -- totals
@@ -220,20 +219,51 @@ def _each(values: Sequence) -> str:
     return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
 
-def _describe_shift(node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> str:
-    kernel = "x".join(map(str, window.kernel * 2 if len(window.kernel) == 1 else window.kernel))
-    stride_text = f", stride {_each(numbers(window.stride))}"
-    padding_text = f", padding={window.padding_mode}" if window.padding_mode else ""
-    before, after = window.pad_before, window.pad_after
-    if len(set(before)) == 1 and len(set(after)) == 1:
-        pads = f"pads {before[0]} before and {after[0]} after"
-    else:
-        pads = f"pads {tuple(map(int, before))} before and {tuple(map(int, after))} after"
-    moves = numbers(shifts)
-    axes = ("length",) if len(moves) == 1 else ("height", "width") if len(moves) == 2 else ("depth", "height", "width")
-    move_text = str(moves[0]) if len(set(moves)) == 1 else ", ".join(f"{m} ({axis})" for m, axis in zip(moves, axes))
-    return (f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text} on a {format_shape(input_shape[:-1])} input) "
-            f"{pads}, moving its path's centre by {move_text} px")
+@dataclass(frozen=True)
+class _Shift:
+    """A layer that moves its path's centre: in a few words, in full, and why."""
+
+    brief: str  # conv 'c' (3x3, stride 2, padding=same)
+    detail: str  # ... pads 0 before and 1 after, moving its path's centre by 1 px
+    even_window: bool  # the window's centre lies between pixels (2x2 pools, 4x4 patchify convs)
+
+    @classmethod
+    def of(cls, node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> "_Shift":
+        kernel = "x".join(map(str, window.kernel * 2 if len(window.kernel) == 1 else window.kernel))
+        stride_text = f", stride {_each(numbers(window.stride))}"
+        padding_text = f", padding={window.padding_mode}" if window.padding_mode else ""
+        before, after = window.pad_before, window.pad_after
+        if len(set(before)) == 1 and len(set(after)) == 1:
+            pads = f"pads {before[0]} before and {after[0]} after"
+        else:
+            pads = f"pads {tuple(map(int, before))} before and {tuple(map(int, after))} after"
+        moves = numbers(shifts)
+        axes = ("length",) if len(moves) == 1 else ("height", "width") if len(moves) == 2 else ("depth", "height", "width")
+        move_text = str(moves[0]) if len(set(moves)) == 1 else ", ".join(f"{m} ({axis})" for m, axis in zip(moves, axes))
+        brief = f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text})"
+        detail = f"{brief[:-1]} on a {format_shape(input_shape[:-1])} input) {pads}, moving its path's centre by {move_text} px"
+        return cls(brief, detail, any(k % 2 == 0 for k in window.kernel))
+
+
+def _difference(first: ReceptiveField, other: ReceptiveField) -> str:
+    """How two fields differ, in a few words: `centred 1 px apart`, `of strides 2 and 4`."""
+    if first.stride != other.stride:
+        return f"of different strides ({_each(numbers(first.stride))} and {_each(numbers(other.stride))})"
+    apart = numbers([abs(a - b) for a, b in zip(first.centre, other.centre)])
+    return f"centred {_each(apart) if len(set(apart)) == 1 else ', '.join(map(str, apart))} px apart"
+
+
+def _alignment_hint(shifts: Sequence[_Shift]) -> str:
+    """What to do, for the cause at hand: an even window centres between pixels by design; a
+    strided `same` layer pads its odd pixel after, which explicit padding avoids."""
+    if not shifts:
+        return "the inputs were downsampled by different strides; resample one path (a strided conv or a pool) to match"
+    if all(shift.even_window for shift in shifts):
+        return ("an even window centres between two pixels, so its path sits half a pixel off at that stride: expected for 2x2 "
+                "pools and patchify convs (a U-Net's skips); `--allow rf-misaligned` or `allow rf-misaligned` in the spec "
+                "says it is intended")
+    return ("Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a "
+            "valid conv on both paths keeps them aligned")
 
 
 def analyze(graph: Graph, param_convention: str = "keras") -> Report:

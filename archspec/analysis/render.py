@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..codes import warnings_summary
+from ..errors import render_brief
 from ..layers import format_shape
 from .report import ReceptiveField, Report, Row, pair_text
 
@@ -84,8 +86,8 @@ def render_table(report: Report, depth: int | None = None) -> str:
     out += [f"{label.ljust(label_width)}  {text}" for label, text in describe_totals(report)]
     if report.diagnostics:
         out.append("")
-        out += [f"warning[{d.code}]: {d.message}" + (f"\n  at {d.location()}" if d.location() else "")
-                + (f" ({d.note})" if d.note else "") for d in report.diagnostics]
+        out += [render_brief(d) for d in report.diagnostics]
+        out.append(warnings_summary(report.diagnostics))
     return "\n".join(out) + "\n"
 
 

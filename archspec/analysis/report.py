@@ -163,7 +163,8 @@ class Report:
             "param_convention": self.param_convention,
             "totals": self.totals.to_dict(), "layers": [layer.to_dict() for layer in self.layers],
             "diagnostics": [
-                {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note}
+                {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note,
+                 "detail": d.detail, "hint": d.hint}
                 for d in self.diagnostics
             ],
         }

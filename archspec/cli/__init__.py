@@ -12,18 +12,20 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..analysis import Budget, analyze
+from ..analysis import Budget
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
+from ..backend import BackendUnavailable, set_verbose
+from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
 from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
-from ..errors import Diagnostic, SpecError, quoted, render_all
+from ..errors import Diagnostic, SpecError, quoted, render_all, render_brief
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
 from ..source import DEFAULT_SIZE, JSON, SizeLimits
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
 from .keras_import import add_import_command
-from .values import attach_negative_shapes, parse_shape, parse_value, positive_count, positive_integer
+from .values import add_verbose_flag, attach_negative_shapes, parse_shape, parse_value, positive_count, positive_integer
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("specs", nargs="+", metavar="SPEC", help="a .arch/.json path or a bundled spec's name")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing for clean specs")
     _add_network_options(check)
+    _add_warning_options(check, verbose=True)
     check.set_defaults(handler=cmd_check)
 
     analyze = commands.add_parser("analyze", help="per-layer shapes, params, MACs, FLOPs and receptive fields")
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--params", choices=("keras", "torch"), default="keras",
                          help="parameter convention: keras counts BN's moving statistics, torch does not")
     _add_network_options(analyze)
+    _add_warning_options(analyze, verbose=True)
     analyze.set_defaults(handler=cmd_analyze)
 
     build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
@@ -69,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
     build.add_argument("--weights", metavar="FILE", help="load these weights (from `archspec import --weights`) into the model")
     _add_network_options(build)
+    _add_warning_options(build)
+    add_verbose_flag(build)
     build.set_defaults(handler=cmd_build)
 
     diagram = commands.add_parser("diagram", help="draw the network with Graphviz")
@@ -77,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--format", choices=(*RENDER_FORMATS, "dot"), help="default: from -o's extension, else svg")
     diagram.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one node")
     _add_network_options(diagram)
+    _add_warning_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
 
     train = commands.add_parser("train", help="train the network on a data set, with checkpoint and resume")
@@ -92,12 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default: runs/NAME)")
     train.add_argument("--distribute", choices=("mirrored",), default=None, help="train on all visible GPUs (MirroredStrategy)")
     _add_network_options(train)
+    add_verbose_flag(train)
     train.set_defaults(handler=cmd_train)
 
     predict = commands.add_parser("predict", help="classify images with a trained run")
     predict.add_argument("run", metavar="RUN_DIR")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--top", type=positive_integer, default=3, metavar="K")
+    add_verbose_flag(predict)
     predict.set_defaults(handler=cmd_predict)
 
     fmt = commands.add_parser("fmt", help="rewrite specs in canonical layout")
@@ -117,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE")
     schema.set_defaults(handler=cmd_schema)
 
+    explain = commands.add_parser("explain", help="what a warning or error code means, and what to do about it")
+    explain.add_argument("code", metavar="CODE", nargs="?", help="e.g. rf-misaligned (none: list the codes)")
+    explain.set_defaults(handler=cmd_explain)
+
     listing = commands.add_parser("list", help="list the bundled specs")
     listing.set_defaults(handler=cmd_list)
     return parser
@@ -127,6 +140,23 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", metavar="HxWxC", help="override the input shape")
     parser.add_argument("--max-layers", type=positive_count, default=DEFAULT_SIZE.layers, metavar="N",
                         help=f"accept specs that expand to up to N layers, and texts sized to match (default {DEFAULT_SIZE.layers:,})")
+
+
+def _add_warning_options(parser: argparse.ArgumentParser, verbose: bool = False) -> None:
+    parser.add_argument("--allow", action="append", default=[], metavar="CODE", help="leave out warnings with this code (repeatable, or a,b)")
+    parser.add_argument("--deny", action="append", default=[], metavar="CODE", help="report warnings with this code as errors (exit 1)")
+    if verbose:
+        parser.add_argument("-v", "--verbose", action="store_true", help="print each warning in full: its source line, figures and hint")
+
+
+def _policy(args: argparse.Namespace) -> WarningPolicy:
+    def codes(values: list[str]) -> frozenset[str]:
+        return frozenset(code.strip() for value in values for code in value.split(",") if code.strip())
+
+    try:
+        return WarningPolicy(codes(args.allow), codes(args.deny))
+    except ValueError as error:
+        raise UsageError(f"--allow/--deny: {error}") from None
 
 
 def _size_limits(args: argparse.Namespace) -> SizeLimits:
@@ -161,17 +191,17 @@ def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
-    overrides, shape = _overrides(args), _input_shape(args)
+    overrides, shape, policy = _overrides(args), _input_shape(args), _policy(args)
     for name in args.specs:
         try:
             architecture = load(name, _size_limits(args))
-            report = architecture.analyze(overrides, shape)
+            report = architecture.analyze(overrides, shape, policy=policy)
         except SpecError as error:
             _print_errors(error)
             status = EXIT_ERRORS
             continue
         if report.diagnostics:
-            _print_diagnostics(report.diagnostics, architecture)
+            _print_warnings(report.diagnostics, architecture, args.verbose)
         if not args.quiet:
             totals = report.totals
             warnings = f", {len(report.diagnostics)} warning{'s' if len(report.diagnostics) != 1 else ''}" if report.diagnostics else ""
@@ -184,7 +214,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "json":
         raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
     architecture = load(args.spec, _size_limits(args))
-    report = architecture.analyze(_overrides(args), _input_shape(args), args.params)
+    report = architecture.analyze(_overrides(args), _input_shape(args), args.params, _policy(args))
     render: dict[str, Callable[[], str]] = {
         "table": lambda: report.to_table(args.depth),
         "json": report.to_json,
@@ -192,8 +222,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         "csv": lambda: report.to_csv(args.depth),
     }
     sys.stdout.write(render[args.format]())
-    if args.format != "table" and report.diagnostics:
-        _print_diagnostics(report.diagnostics, architecture)
+    if (args.format != "table" or args.verbose) and report.diagnostics:
+        _print_warnings(report.diagnostics, architecture, args.verbose)
     return EXIT_OK
 
 
@@ -206,7 +236,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {args.output}: not a folder (build writes several files into a folder)")
-    graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20))
+    graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20), _policy(args))
     stem = _output_stem(args.spec, architecture)
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
@@ -240,9 +270,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     architecture = load(args.spec, _size_limits(args))
-    graph = architecture.graph(_overrides(args), _input_shape(args))
+    graph, report = architecture.checked(_overrides(args), _input_shape(args), policy=_policy(args))
     output_format = _diagram_format(args)
-    text = to_dot(graph, analyze(graph), args.depth)
+    text = to_dot(graph, report, args.depth)
     data: str | bytes = text if output_format == "dot" else render(text, output_format)
     target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
     if target == "-":
@@ -285,6 +315,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch, run.json, state.json)")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.code is None:
+        width = max(map(len, CODES))
+        for code in CODES.values():
+            print(f"{code.name.ljust(width)}  {code.severity:<7}  {code.title}")
+        return EXIT_OK
+    try:
+        sys.stdout.write(explanation(args.code))
+    except KeyError:
+        raise UsageError(unknown_code_message(args.code)) from None
     return EXIT_OK
 
 
@@ -402,8 +445,14 @@ def _print_errors(error: SpecError) -> None:
         print(f"{errors} errors", file=sys.stderr)
 
 
-def _print_diagnostics(diagnostics: Sequence[Diagnostic], architecture: Architecture) -> None:
-    print(render_all(diagnostics, {architecture.file: architecture.source.text}), file=sys.stderr)
+def _print_warnings(diagnostics: Sequence[Diagnostic], architecture: Architecture, verbose: bool) -> None:
+    """One line per warning and a count by code; in full (source line, figures, hint) when verbose."""
+    if verbose:
+        text = render_all(diagnostics, {architecture.file: architecture.source.text})
+    else:
+        text = "\n".join(render_brief(d) for d in diagnostics)
+    print(text, file=sys.stderr)
+    print(warnings_summary(diagnostics), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -416,8 +465,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    set_verbose(getattr(args, "verbose", False))
     try:
         return args.handler(args)
+    except BackendUnavailable as error:
+        print(f"archspec: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except SpecError as error:
         _print_errors(error)
         return EXIT_ERRORS

@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..backend import load_keras
 from ..errors import Diagnostic, SpecError, quoted
 from ..files import atomic_target, write_atomic
-from .values import parse_value
+from .values import add_verbose_flag, parse_value
 
 
 def add_import_command(commands: Any) -> None:
@@ -31,6 +32,7 @@ def add_import_command(commands: Any) -> None:
     command.add_argument("--weights", metavar="DIR", help="also write the model's weights to DIR/NAME.weights.npz, for `archspec build --weights`")
     command.add_argument("--keep-names", action="store_true", help="keep every layer's Keras name (`as`); no blocks are made")
     command.add_argument("--arg", action="append", default=[], metavar="K=V", help="an argument for a callable SOURCE, e.g. input_shape=[96,96,3]")
+    add_verbose_flag(command)
     command.set_defaults(handler=cmd_import)
 
 
@@ -39,7 +41,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     form = args.to or ("json" if args.output and args.output.endswith(".json") else "arch")
     arguments = dict(_argument(text) for text in args.arg)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.weights and Path(args.weights).exists() and not Path(args.weights).is_dir():
         raise SpecError([Diagnostic("error", f"--weights {quoted(args.weights)}: not a folder")])
     model = load_model(args.source, arguments)
@@ -91,7 +92,7 @@ def load_model(source: str, arguments: dict[str, Any]) -> Any:
 
 
 def _load_file(path: str) -> Any:
-    import keras
+    keras = load_keras()
 
     if not Path(path).is_file():
         raise SpecError([Diagnostic("error", f"no model file {quoted(path)}")])
@@ -140,7 +141,7 @@ def _call(function: Any, arguments: dict[str, Any], source: str) -> Any:
 
 
 def _checked(model: Any, source: str) -> Any:
-    import keras
+    keras = load_keras()
 
     if not isinstance(model, keras.Model):
         raise SpecError([Diagnostic("error", f"{source} returned {type(model).__name__}, not a keras.Model")])

@@ -104,3 +104,8 @@ def positive_count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number; received {text!r}")
     return value
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
+    """`--verbose` on the verbs that load TensorFlow: show its own start-up and log lines."""
+    parser.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's own log lines (hidden by default)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend import load_keras
 from ..graph import INPUT, Graph
 from ..layers import CUSTOM_PREFIX, KerasCall
 
@@ -31,7 +32,7 @@ def instantiate(keras: Any, call: KerasCall, **extra: Any) -> Any:
 
 def to_keras(graph: Graph) -> Any:
     """The functional Keras model of `graph`, with the same layer names as the report."""
-    import keras
+    keras = load_keras()
 
     tensors = {node: keras.Input(shape=shape, name=graph.input_name if node == INPUT else node) for node, shape in graph.inputs}
     for node in graph.nodes:

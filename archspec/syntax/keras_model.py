@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from ..backend import load_keras
 from ..errors import Diagnostic, SpecError
 from ..layers import REGISTRY, REGULARIZER, Entry, Layer
 from ..layers.base import KerasEquivalent
@@ -37,7 +38,7 @@ class Imported(NamedTuple):
 def from_keras_model(model: Any, name: str | None = None, keep_names: bool = False) -> Imported:
     """The spec of `model`'s network, or SpecError listing every layer it cannot express. With
     `keep_names`, every layer keeps its Keras name (`as`), and no block is made of them."""
-    import keras
+    keras = load_keras()
 
     reader = _ModelReader(keras, model, keep_names)
     reader.read()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..backend import load_keras, load_tensorflow
 from ..errors import Diagnostic, SpecError, quoted
 from ..graph import Graph
 
@@ -124,7 +125,7 @@ def _load_npz(path: Path) -> Data:
 
 
 def _load_keras_dataset(name: str) -> Data:
-    import keras
+    keras = load_keras()
 
     try:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
@@ -166,7 +167,7 @@ def _load_folder(folder: Path, input_shape: Sequence[int]) -> Data:
 
 def read_image(path: Path, input_shape: Sequence[int]) -> Any:
     """One image file, resized to the network's input, channels as it expects, in [0, 1]."""
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     if len(input_shape) != 3:
         raise _error(f"images need a network with an HxWxC input; this one takes {'x'.join(map(str, input_shape))}")

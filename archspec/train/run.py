@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..analysis import analyze
 from ..api import Architecture
+from ..backend import load_keras, load_tensorflow
 from ..emit.keras import to_keras
 from ..errors import quoted
 from ..files import atomic_target, check_target, save_keras_atomic, write_atomic
@@ -88,17 +88,16 @@ def _strategy(name: str | None) -> Any:
 
     if name is None:
         return contextlib.nullcontext()
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     return tf.distribute.MirroredStrategy().scope()
 
 
 def train(architecture: Architecture, options: TrainOptions) -> Path:
     """Train (or resume training) into `options.out`; returns the run folder."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     graph = architecture.graph(options.overrides, options.input_shape)
     preflight(graph, options)
-    import keras
+    keras = load_keras()
 
     data = load_data(options.data, graph.input_shape, options.val_split)
     check_fit(data, graph)
@@ -141,7 +140,7 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
 
 def _checkpoint(run: Path, network: str, history: list[dict], done: int) -> Any:
     """A keras.callbacks.Callback (defined here because Keras is imported lazily)."""
-    import keras
+    keras = load_keras()
 
     class Checkpoint(keras.callbacks.Callback):
         """After each epoch: the last model (with optimizer state), the best by val_loss, the
@@ -168,14 +167,14 @@ def _checkpoint(run: Path, network: str, history: list[dict], done: int) -> Any:
 
 
 def _dataset(images: Any, labels: Any, options: TrainOptions, shuffle: bool = False) -> Any:
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle:
         dataset = dataset.shuffle(min(len(images), 10_000), seed=0, reshuffle_each_iteration=True)
     dataset = dataset.batch(options.batch_size)
     if shuffle and options.augment and len(images.shape) == 4:
-        import keras
+        keras = load_keras()
 
         augment = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=0), keras.layers.RandomTranslation(0.1, 0.1, seed=0)])
         dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
@@ -304,8 +303,7 @@ def predict(run: Path, images: Sequence[str], top: int = 3) -> list[Prediction]:
     for image in images:
         check_image_file(Path(image))
     settings = json.loads(settings_path.read_text(encoding="utf-8"))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    keras = load_keras()
     import numpy as np
 
     model = keras.models.load_model(model_path)
