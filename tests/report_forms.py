@@ -7,7 +7,7 @@ import re
 import archspec
 
 # "in `call(...)` at file:line:col": the note names the form's own file and position
-NOTE_LOCATION = re.compile(r"at [^\n]+?:\d+:\d+")
+NOTE_LOCATION = re.compile(r"at (line \d+|[^\n]+?:\d+:\d+)")  # `at line 20` in the same file, else `at FILE:L:C`
 
 
 def report_without_locations(architecture: archspec.Architecture) -> dict:

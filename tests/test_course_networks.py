@@ -112,7 +112,9 @@ def test_resnet18_explains_its_misaligned_shortcuts(reports):
     assert [w.code for w in warnings] == ["rf-misaligned"] * 3
     first = warnings[0].message
     assert "'basic_3_add_1'" in first and "'basic_3_conv_1'" in first
-    assert "pads 0 before and 1 after" in first
+    assert "merges receptive fields centred 1 px apart" in first
+    assert "pads 0 before and 1 after" in warnings[0].detail
+    assert warnings[0].hint.startswith("Keras `same` pads the odd pixel after")
     assert warnings[0].location().endswith("resnet18.arch:9:3")
     assert reports["resnet18"].totals.aligned is False
     for name in ("baseline", "lenet5", "alexnet8", "vgg16", "inception10"):

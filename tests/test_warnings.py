@@ -8,7 +8,7 @@ CASES = Path(__file__).resolve().parent / "cases" / "warnings"
 
 def test_a_head_left_on_a_map_warns_at_the_dense(cli):
     case = CASES / "dense_without_flatten.arch"
-    result = cli("check", str(case))
+    result = cli("check", "--verbose", str(case))
     assert result.code == 0
     text = result.out + result.err
     assert "warning[map-output]: dense 'dense_1' applies to the last axis of its 16x16x6 input" in text
@@ -35,7 +35,7 @@ def test_a_square_two_axis_input_warns_that_it_is_a_sequence(cli):
     """`input 28x28` is a sequence since 1-D layers exist: valid, but nearly always an image that
     lost its channel axis."""
     case = CASES / "square_input_without_channels.arch"
-    result = cli("check", str(case))
+    result = cli("check", "--verbose", str(case))
     assert result.code == 0
     text = result.out + result.err
     assert "warning[input-sequence]: conv 'conv_1' runs 1-D: the 28x28 input is a sequence of 28 steps with 28 channels" in text

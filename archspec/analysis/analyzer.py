@@ -14,6 +14,8 @@ from ..layers import Layer, Shape, Window, elements, format_shape
 from .render import format_bytes
 from .report import BYTES_PER_VALUE, FLOP_PROFILES, MAX_ALIGNMENT_WARNINGS, LayerReport, ReceptiveField, Report, Totals, numbers
 
+MISALIGNED = "rf-misaligned"
+
 # ---------------------------------------------------------------------------------------------
 # The walk
 
@@ -45,7 +47,7 @@ class Analyzer:
         if self.misaligned > MAX_ALIGNMENT_WARNINGS:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
                                             f"({self.misaligned} in all); the first {MAX_ALIGNMENT_WARNINGS} are explained above",
-                                            code="rf-misaligned"))
+                                            code=MISALIGNED))
         self.check_flat_output()
         self.check_square_sequence()
         totals = self.totals(layers)
@@ -64,7 +66,7 @@ class Analyzer:
         node = next((n for n in self.graph.nodes if 0 not in n.layer.spatial_ranks and len(n.layer.spatial_ranks) > 1
                      and n.layer.spatial_axes == 1), None)  # a kind that slides over maps (not one of any rank)
         if node is not None:
-            self.warnings.append(Diagnostic(
+            self.warn(node, Diagnostic(
                 "warning", f"{node.layer.op} '{node.name}' runs 1-D: the {format_shape(shape)} input is a sequence of {shape[0]} "
                 f"steps with {shape[1]} channels", node.span,
                 f"an image needs its channel axis: `input {format_shape(shape)}x1` (grayscale) or `x3` (colour)",
@@ -86,7 +88,7 @@ class Analyzer:
             name = node.inputs[0]
         if culprit is not None:
             node, received = culprit
-            self.warnings.append(Diagnostic(
+            self.warn(node, Diagnostic(
                 "warning", f"{node.layer.op} '{node.name}' applies to the last axis of its {format_shape(received)} input, "
                 f"position by position (as Keras does), so the network outputs {format_shape(output)}, not a flat vector",
                 node.span, f"if `{node.name}` starts a classifier head, put `flatten` or `global_avg_pool` before it",
@@ -134,6 +136,8 @@ class Analyzer:
             if fields[index].aligned_with(reference):
                 continue
             self.aligned = False
+            if self.graph.allows(MISALIGNED, node.groups):
+                return
             self.misaligned += 1
             if self.misaligned > MAX_ALIGNMENT_WARNINGS:
                 return  # summarized once in the totals
@@ -144,17 +148,25 @@ class Analyzer:
                       f"{_describe_field(fields[index])}" + ("; " + "; ".join(shift.detail for shift in shifts) if shifts else ""))
             message = f"{node.layer.op} '{node.name}' merges receptive fields {_difference(reference, fields[index])}"
             if shifts:
-                message += "; cause: " + ", ".join(shift.brief for shift in shifts)
-            self.warnings.append(Diagnostic("warning", message, node.span, _alignment_hint(shifts), code="rf-misaligned",
+                message += "; cause: " + _brief_causes(shifts)
+            self.warnings.append(Diagnostic("warning", message, node.span, _alignment_hint(shifts), code=MISALIGNED,
                                             note=self.block_note(node), detail=detail))
             return
+
+    def warn(self, node: Node, diagnostic: Diagnostic) -> None:
+        """Report a warning at `node` unless the spec or a block around it allows its code."""
+        if not self.graph.allows(diagnostic.code, node.groups):
+            self.warnings.append(diagnostic)
 
     def block_note(self, node: Node) -> str | None:
         """Which block call expanded the node, for diagnostics located inside a block body."""
         for group_id in reversed(node.groups):
             group = self.graph.group(group_id)
             if group.kind == BLOCK_GROUP:
-                return f"in `{group.label}`" + (f" at {group.span.location()}" if group.span else "")
+                if group.span is None:
+                    return f"in `{group.label}`"
+                same_file = node.span is not None and node.span.file == group.span.file
+                return f"in `{group.label}` at " + (f"line {group.span.line}" if same_file else group.span.location())
         return None
 
     def previous(self, name: str) -> str:
@@ -223,9 +235,11 @@ def _each(values: Sequence) -> str:
 class _Shift:
     """A layer that moves its path's centre: in a few words, in full, and why."""
 
-    brief: str  # conv 'c' (3x3, stride 2, padding=same)
+    layer: str  # conv 'c'
+    window: str  # 3x3, stride 2, padding=same
     detail: str  # ... pads 0 before and 1 after, moving its path's centre by 1 px
-    even_window: bool  # the window's centre lies between pixels (2x2 pools, 4x4 patchify convs)
+    cause: str  # "even": the window's centre lies between pixels (2x2 pools, 4x4 patchify convs);
+    # "same": Keras' `same` put the odd padding pixel after; "one-sided": a crop or pad of one side
 
     @classmethod
     def of(cls, node: Node, window: Window, input_shape: Shape, shifts: list[Fraction]) -> "_Shift":
@@ -240,9 +254,20 @@ class _Shift:
         moves = numbers(shifts)
         axes = ("length",) if len(moves) == 1 else ("height", "width") if len(moves) == 2 else ("depth", "height", "width")
         move_text = str(moves[0]) if len(set(moves)) == 1 else ", ".join(f"{m} ({axis})" for m, axis in zip(moves, axes))
-        brief = f"{node.layer.op} '{node.name}' ({kernel}{stride_text}{padding_text})"
-        detail = f"{brief[:-1]} on a {format_shape(input_shape[:-1])} input) {pads}, moving its path's centre by {move_text} px"
-        return cls(brief, detail, any(k % 2 == 0 for k in window.kernel))
+        layer, shape = f"{node.layer.op} '{node.name}'", f"{kernel}{stride_text}{padding_text}"
+        detail = f"{layer} ({shape} on a {format_shape(input_shape[:-1])} input) {pads}, moving its path's centre by {move_text} px"
+        cause = "even" if any(k % 2 == 0 for k in window.kernel) else "same" if window.padding_mode == "same" else "one-sided"
+        return cls(layer, shape, detail, cause)
+
+
+def _brief_causes(shifts: Sequence[_Shift]) -> str:
+    """`maxpool 'p1' and 2 more alike (2x2, stride 2, padding=valid)`: the first of the layers
+    with one window stands for them (the long form lists each)."""
+    groups: dict[str, list[str]] = {}
+    for shift in shifts:
+        groups.setdefault(shift.window, []).append(shift.layer)
+    return ", ".join(f"{layers[0]}{f' and {len(layers) - 1} more alike' if len(layers) > 1 else ''} ({window})"
+                     for window, layers in groups.items())
 
 
 def _difference(first: ReceptiveField, other: ReceptiveField) -> str:
@@ -254,14 +279,18 @@ def _difference(first: ReceptiveField, other: ReceptiveField) -> str:
 
 
 def _alignment_hint(shifts: Sequence[_Shift]) -> str:
-    """What to do, for the cause at hand: an even window centres between pixels by design; a
-    strided `same` layer pads its odd pixel after, which explicit padding avoids."""
-    if not shifts:
+    """What to do, for the causes at hand: an even window centres between pixels by design; a
+    strided `same` layer pads its odd pixel after, which explicit padding avoids; a crop or a
+    one-sided pad moves its path alone."""
+    causes = {shift.cause for shift in shifts}
+    if not causes:
         return "the inputs were downsampled by different strides; resample one path (a strided conv or a pool) to match"
-    if all(shift.even_window for shift in shifts):
+    if causes == {"even"}:
         return ("an even window centres between two pixels, so its path sits half a pixel off at that stride: expected for 2x2 "
                 "pools and patchify convs (a U-Net's skips); `--allow rf-misaligned` or `allow rf-misaligned` in the spec "
                 "says it is intended")
+    if causes == {"one-sided"}:
+        return "a crop or pad of one side moves its path's centre alone; crop or pad the other path alike, or pad both sides evenly"
     return ("Keras `same` pads the odd pixel after, so a strided conv shifts its path's centre; an explicit zero_pad before a "
             "valid conv on both paths keeps them aligned")
 

@@ -50,7 +50,8 @@ def describe_totals(report: Report) -> list[tuple[str, str]]:
     ]
     if totals.receptive_field is not None:
         field_ = totals.receptive_field
-        alignment = "aligned" if totals.aligned else "NOT aligned at every merge (see warnings)"
+        shown = any(d.code == "rf-misaligned" for d in report.diagnostics)
+        alignment = "aligned" if totals.aligned else f"NOT aligned at every merge ({'see warnings' if shown else 'allowed'})"
         pairs.append(("receptive field", f"{pair_text(field_.size)}, stride {pair_text(field_.stride)}, "
                                          f"padding {pair_text(field_.padding)} at '{totals.receptive_field_layer}'; {alignment}"))
     return pairs

@@ -77,6 +77,7 @@ class ArchPrinter:
         data = self.data
         header = f"network {data['network']}{self.param_list(data.get('params', []), set())}"
         self.emit(0, header, self.start_line(("network",)) or (1 if self.source else None))
+        self.allow_line(data, (), 0)
         network_scope = {p["name"] for p in data.get("params", [])}
         named = f" as {data['input_name']}" if "input_name" in data else ""
         self.emit(0, f"input {self.expr(data['input'], network_scope)}{named}", self.start_line(("input",)))
@@ -87,6 +88,7 @@ class ArchPrinter:
             scope = network_scope | {p["name"] for p in block.get("params", [])}
             params = self.param_list(block.get("params", []), network_scope, [f"@{tap}" for tap in block.get("taps", [])])
             start = self.emit(0, f"block {block['name']}{params} {{", self.start_line(path), blank=True)
+            self.allow_line(block, path, 1)
             self.body(block.get("body", []), path + ("body",), 1, scope)
             self.close(0, path, start)
         body = data.get("body", [])
@@ -97,6 +99,11 @@ class ArchPrinter:
         if data.get("outputs"):
             self.emit(0, "output " + ", ".join(f"@{name}" for name in data["outputs"]), self.start_line(("outputs", 0)), blank=True)
         return self.render()
+
+    def allow_line(self, holder: dict, path: DataPath, indent: int) -> None:
+        """`allow a, b`: the warning codes of the network or of a block, on one line."""
+        if holder.get("allow"):
+            self.emit(indent, "allow " + ", ".join(holder["allow"]), self.start_line(path + ("allow", 0)))
 
     def close(self, indent: int, path: DataPath, opening: _Line, prefix: str = "}", line: int | None = None) -> _Line:
         """Print a closing brace (with what follows it); `line` is its source line if known."""

@@ -35,7 +35,21 @@ from ..spec import (
 from .endpoints import Endpoints
 from .estimate import refuse_oversized
 from .hints import argument_faults, article, call_label, word_hint
-from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused
+from .model import (
+    BLOCK_GROUP,
+    INPUT,
+    UNUSED_LAYERS,
+    Env,
+    Graph,
+    Group,
+    Limits,
+    Node,
+    Role,
+    allowed_by,
+    bind_block,
+    block_allowances,
+    prune_unused,
+)
 from .naming import Naming
 from .scope import Scope
 
@@ -98,7 +112,8 @@ class Expander(Endpoints, Naming):
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
         outputs = self.outputs(current, extra_inputs)
-        nodes, warning = prune_unused(self.nodes, outputs)
+        allowing, spec_allow = block_allowances(self.groups), frozenset(self.spec.allow)
+        nodes, warning = prune_unused(self.nodes, outputs, lambda node: allowed_by(UNUSED_LAYERS, node.groups, spec_allow, allowing))
         if warning is not None:
             self.sink.add(warning)
         used = {source for node in nodes for source in node.inputs}
@@ -111,7 +126,7 @@ class Expander(Endpoints, Naming):
         input_symbol = None if self.input_override is not None else env.substitute(self.spec.input)
         return Graph(self.spec.network, parameters, input_shape, nodes, outputs[0], tuple(self.groups),
                      self.source.file, frozenset(self.structural), input_symbol, self.fixed_input, tuple(self.sink.items),
-                     self.spec.input_name or INPUT, extra_inputs, outputs[1:])
+                     self.spec.input_name or INPUT, extra_inputs, outputs[1:], frozenset(self.spec.allow))
 
     # -- statements
 
@@ -348,7 +363,7 @@ class Expander(Endpoints, Naming):
         local = bind_block(self.spec, block, call, given, env, self.evaluate)
         group_id = self.group_id(scope, call.as_, call.call, path)
         label = call_label(call, args, kwargs)
-        self.add_group(group_id, BLOCK_GROUP, label, scope, path)
+        self.add_group(group_id, BLOCK_GROUP, label, scope, path, frozenset(block.allow))
         inner = scope.child(group_id + "_", scope.groups + (group_id,))
         for tap, node in zip(block.taps, passed):  # `@p` in the body is the tensor the call passed
             self.taps[inner.prefix + tap] = node
@@ -364,8 +379,8 @@ class Expander(Endpoints, Naming):
 
     # -- nodes and names
 
-    def add_group(self, group_id: str, kind: str, label: str, scope: Scope, path: DataPath) -> None:
-        self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path)))
+    def add_group(self, group_id: str, kind: str, label: str, scope: Scope, path: DataPath, allow: frozenset[str] = frozenset()) -> None:
+        self.groups.append(Group(group_id, kind, label, scope.groups, self.source.span(path), allow))
 
     def poisoned(self, call: Call, scope: Scope, path: DataPath) -> str:
         name = self.layer_name(call, scope, path)

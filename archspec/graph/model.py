@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import Diagnostic, Span
 from ..expr import RECEIVED, UNKNOWN, substitute
@@ -47,6 +47,7 @@ class Group:
     label: str  # what the user wrote: `basic(128, stride=2, project=true)`
     parents: tuple[str, ...]
     span: Span | None = None
+    allow: frozenset[str] = frozenset()  # warning codes a block's `allow` lets its layers raise unreported
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ class Graph:
     input_name: str = INPUT  # the first input's name in Keras (its node is INPUT whatever the name)
     extra_inputs: tuple[tuple[str, Shape], ...] = ()  # further named inputs: (name, shape); each is its own node
     extra_outputs: tuple[str, ...] = ()  # node names of the outputs after the first (`output`)
+    allow: frozenset[str] = frozenset()  # warning codes the spec's `allow` lets the network raise unreported
+
+    def allows(self, code: str | None, groups: tuple[str, ...]) -> bool:
+        """Whether the spec, or a block a layer in `groups` sits in, allows warnings of `code`."""
+        allowing = self.__dict__.get("_allowing")
+        if allowing is None:
+            allowing = block_allowances(self.groups)
+            object.__setattr__(self, "_allowing", allowing)
+        return allowed_by(code, groups, self.allow, allowing)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -150,9 +160,23 @@ def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], e
     return local
 
 
-def prune_unused(nodes: list[Node], outputs: tuple[str, ...]) -> tuple[tuple[Node, ...], Diagnostic | None]:
+UNUSED_LAYERS = "unused-layers"
+
+
+def block_allowances(groups: Iterable[Group]) -> dict[str, frozenset[str]]:
+    """The warning codes each allowing block call (by group id) lets its layers raise unreported."""
+    return {group.id: group.allow for group in groups if group.allow}
+
+
+def allowed_by(code: str | None, groups: tuple[str, ...], spec_allow: frozenset[str], allowing: Mapping[str, frozenset[str]]) -> bool:
+    return code in spec_allow or any(code in allowing.get(group, ()) for group in groups)
+
+
+def prune_unused(nodes: list[Node], outputs: tuple[str, ...],
+                 allowed: Callable[[Node], bool] = lambda node: False) -> tuple[tuple[Node, ...], Diagnostic | None]:
     """Drop layers whose result never reaches an output (left behind by a tap), with a
-    warning: the Keras model cannot hold them, so the report must not count them."""
+    warning naming those that `allowed` does not excuse: the Keras model cannot hold them, so
+    the report must not count them."""
     needed, stack = set(), list(outputs)
     index = {node.name: node for node in nodes}
     while stack:
@@ -161,7 +185,7 @@ def prune_unused(nodes: list[Node], outputs: tuple[str, ...]) -> tuple[tuple[Nod
             continue
         needed.add(name)
         stack.extend(index[name].inputs)
-    unused = [node for node in nodes if node.name not in needed]
+    unused = [node for node in nodes if node.name not in needed and not allowed(node)]
     warning = None
     if unused:
         names = ", ".join(f"'{node.name}'" for node in unused[:4]) + (f" and {len(unused) - 4} more" if len(unused) > 4 else "")
@@ -169,6 +193,6 @@ def prune_unused(nodes: list[Node], outputs: tuple[str, ...]) -> tuple[tuple[Nod
         warning = Diagnostic("warning", f"{len(unused)} layer{'s' if len(unused) > 1 else ''} {verbs} "
                              f"left out of the network: {names}", unused[0].span,
                              "a tap (`@name`) switched away from them; merge them back with add(@...) or concat(@...), or delete them",
-                             code="unused-layers")
+                             code=UNUSED_LAYERS)
     return tuple(node for node in nodes if node.name in needed), warning
 

@@ -4,17 +4,19 @@ its static faults and its size bound), blocks and the whole `Spec`, and the JSON
 
 import json
 from functools import cache
-from typing import Annotated, Any, ClassVar, Iterator, Protocol, Union
+from typing import Annotated, Any, ClassVar, Iterator, Literal, Protocol, Union
 
 from pydantic import Discriminator, Field, Tag, model_serializer, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
+from ..codes import WARNING_CODES
 from ..errors import DataPath, did_you_mean
 from ..expr import UNKNOWN, Expr, Frozen, Name, reads_received
 from ..layers import REGISTRY
 
 MAX_REPEAT = 10_000
+WarningCode = Literal[WARNING_CODES]  # type: ignore[valid-type]
 
 
 def repeat_count_message(count: Any, limit: int) -> str:
@@ -260,6 +262,7 @@ class Block(Frozen):
     name: Name
     params: tuple[Param, ...] = ()
     taps: tuple[Name, ...] = ()  # `block cell(filters, @p)`: tensors a call passes (`cell(44, @prev)`), read as `@p`
+    allow: tuple[WarningCode, ...] = ()  # `allow rf-misaligned`: warnings its layers may raise unreported
     body: tuple[Statement, ...] = ()
 
 
@@ -279,6 +282,7 @@ class Spec(Frozen):
 
     network: Name
     params: tuple[Param, ...] = ()
+    allow: tuple[WarningCode, ...] = ()  # `allow rf-misaligned`: warnings the network may raise unreported
     input: Expr
     input_name: Name | None = None  # `input 224x224x3 as image`: the first input's name (else `input`)
     inputs: tuple[NamedInput, ...] = ()  # `input 10 as meta`: further inputs

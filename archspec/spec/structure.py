@@ -192,7 +192,8 @@ def _describe_path(path: DataPath) -> str:
     if not path:
         return "the spec"
     names = {"body": "the body", "blocks": "the blocks", "params": "the parameters", "input": "the input shape",
-             "input_name": "the input's name", "inputs": "the further inputs", "outputs": "the outputs"}
+             "input_name": "the input's name", "inputs": "the further inputs", "outputs": "the outputs",
+             "allow": "`allow`"}
     last = path[-1]
     last_key = next((p for p in reversed(path) if isinstance(p, str)), None)
     if isinstance(last, int) and last_key == "args":
@@ -203,6 +204,8 @@ def _describe_path(path: DataPath) -> str:
         return f"parameter {last + 1}"
     if isinstance(last, int) and path[-2] == "blocks":
         return f"block {last + 1}"
+    if isinstance(last, int) and path[-2] == "allow":
+        return "`allow`"
     if isinstance(last, int) and last_key == ConcatGroup.key and path[-2] == ConcatGroup.key:
         return f"branch {last + 1}"
     if isinstance(last, int):

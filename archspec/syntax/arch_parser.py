@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import DataPath, did_you_mean
-from ..source import MAX_NESTING, Comment, Positions
+from ..source import KEYWORDS, MAX_NESTING, Comment, Positions
 from .arch_tokens import END, SyntaxFault, TokenReader
 
 __all__ = ["ArchParser", "NestingTooDeep", "SyntaxFault"]
@@ -60,6 +60,7 @@ class ArchParser(TokenReader):
         if params is not None:
             data["params"] = self.params(params, ("params",), scope, allow_taps=False)
             scope = {param["name"] for param in data["params"]}
+        self.allowed(data, ("allow",))
         self.inputs(data, scope)
         blocks = []
         while self.peek() == "block":
@@ -147,9 +148,32 @@ class ArchParser(TokenReader):
             for index, (_, tap, _, tap_start, tap_end) in enumerate(item for item in items if item[0] == "tap"):
                 self.mark(path + ("taps", index), tap_start, tap_end)  # `@p`: a tensor the call passes
                 block.setdefault("taps", []).append(self.values[tap])
-        block["body"] = self.braced_statements(path + ("body",), scope, depth=1)
+        self.take("{")
+        self.allowed(block, path + ("allow",))
+        block["body"] = self.statements(path + ("body",), scope, depth=1)
+        self.take("}")
         self.mark(path, start, self.last_end())
         return block
+
+    def allowed(self, holder: dict, path: DataPath) -> None:
+        """`allow rf-misaligned, unused-layers` lines: each code is words (names or keywords,
+        as in `map-output`) joined by `-`."""
+        while self.take_if("allow") is not None:
+            codes = holder.setdefault("allow", [])
+            while True:
+                start = self.starts[self.index]
+                words = [self.code_word()]
+                while self.take_if("-") is not None:
+                    words.append(self.code_word())
+                self.mark(path + (len(codes),), start, self.last_end())
+                codes.append("-".join(words))
+                if self.take_if(",") is None:
+                    break
+
+    def code_word(self) -> str:
+        kind = self.kinds[self.index]
+        index = self.take(kind if kind == "NAME" or kind in KEYWORDS else "NAME")
+        return self.text[self.starts[index]:self.ends[index]]
 
     def outputs(self, data: dict) -> None:
         self.take("output")

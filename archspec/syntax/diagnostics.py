@@ -23,7 +23,7 @@ def _describe_token(name: str) -> str:
         return TOKEN_DESCRIPTIONS[name]
     if name.isupper() and name.lower() in KEYWORDS:
         return f"`{name.lower()}`"
-    pattern = {"MINUS": "-", "PLUS": "+", "SLASH": "/", "PERCENT": "%", "DOUBLESLASH": "//"}.get(name)
+    pattern = {"MINUS": "-", "PLUS": "+", "SLASH": "/", "PERCENT": "%", "DOUBLESLASH": "//", "__ANON_0": "//"}.get(name)
     return f"`{pattern}`" if pattern else name.lower()
 
 
@@ -65,6 +65,8 @@ def syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnosti
     message = f"unexpected `{value}`; expected {_expected_list(expected)}"
     if value == "block":
         hint = "block definitions go after the `input` line and before the first layer"
+    elif value == "allow":
+        hint = "`allow CODE` lines go right after the `network` line, or first in a block's body"
     elif value == "branch":
         hint = "`branch { ... }` goes inside `concat { ... }`"
     elif value in KEYWORDS and "NAME" in expected:
@@ -101,6 +103,8 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
 
 
 def _expected_list(expected: list[str]) -> str:
+    if "NAME" in expected and {"NETWORK", "OUTPUT"} <= set(expected):  # only a code's words take every keyword
+        return "a warning code such as `rf-misaligned`"
     names = sorted({_describe_token(name) for name in expected})
     if len(names) > 6:
         return "a layer, a block or a statement" if "a name" in names and "`}`" in names else "one of " + ", ".join(names[:6]) + ", ..."
