@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 from .analysis import Budget, Report, analyze, check_budget
+from .analysis.diff import Diff, diff_reports
 from .codes import WarningPolicy
 from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
@@ -156,6 +157,12 @@ class Architecture:
 
         graph = self.graph(set, input_shape)
         return to_dot(graph, analyze(graph), depth)
+
+    def diff(self, other: "Architecture", set: Mapping[str, Any] | None = None, other_set: Mapping[str, Any] | None = None,
+             input_shape: tuple[int, ...] | None = None, other_input_shape: tuple[int, ...] | None = None,
+             params: str = "keras") -> Diff:
+        """This network against `other` (or against itself under other settings), layer by layer."""
+        return diff_reports(self.analyze(set, input_shape, params), other.analyze(other_set, other_input_shape, params))
 
     @cached_property
     def default_report(self) -> Report:

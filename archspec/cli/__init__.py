@@ -126,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE")
     schema.set_defaults(handler=cmd_schema)
 
+    diff = commands.add_parser("diff", help="compare two specs (or one under two settings) layer by layer; exit 1 if they differ")
+    diff.add_argument("spec_a", metavar="A")
+    diff.add_argument("spec_b", metavar="B")
+    diff.add_argument("--format", choices=("table", "json"), default="table")
+    diff.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter of both")
+    diff.add_argument("--set-a", action="append", default=[], metavar="K=V", help="override a parameter of A only")
+    diff.add_argument("--set-b", action="append", default=[], metavar="K=V", help="override a parameter of B only")
+    diff.add_argument("--input-a", metavar="HxWxC", help="A's input shape")
+    diff.add_argument("--input-b", metavar="HxWxC", help="B's input shape")
+    diff.add_argument("--params", choices=("keras", "torch"), default="keras", help="parameter convention of both reports")
+    diff.set_defaults(handler=cmd_diff)
+
     explain = commands.add_parser("explain", help="what a warning or error code means, and what to do about it")
     explain.add_argument("code", metavar="CODE", nargs="?", help="e.g. rf-misaligned (none: list the codes)")
     explain.set_defaults(handler=cmd_explain)
@@ -163,26 +175,30 @@ def _size_limits(args: argparse.Namespace) -> SizeLimits:
     return SizeLimits(getattr(args, "max_layers", DEFAULT_SIZE.layers))
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def _overrides(args: argparse.Namespace, items: Sequence[str] | None = None, flag: str = "--set") -> dict[str, Any]:
     values = {}
-    for item in args.set:
+    for item in args.set if items is None else items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--set expects KEY=VALUE; received {item!r}")
+            raise UsageError(f"{flag} expects KEY=VALUE; received {item!r}")
         try:
             values[key.strip()] = parse_value(raw)
         except ValueError as error:
-            raise UsageError(f"--set {key}: {error}") from None
+            raise UsageError(f"{flag} {key}: {error}") from None
     return values
 
 
-def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
-    if not args.input:
+def _shape_option(text: str | None, flag: str) -> tuple[int, ...] | None:
+    if not text:
         return None
     try:
-        return parse_shape(args.input)
+        return parse_shape(text)
     except ValueError as error:
-        raise UsageError(f"--input: {error}") from None
+        raise UsageError(f"{flag}: {error}") from None
+
+
+def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
+    return _shape_option(args.input, "--input")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +332,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch, run.json, state.json)")
     return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    shared = _overrides(args)
+    settings_a, settings_b = shared | _overrides(args, args.set_a, "--set-a"), shared | _overrides(args, args.set_b, "--set-b")
+    shape_a, shape_b = _shape_option(args.input_a, "--input-a"), _shape_option(args.input_b, "--input-b")
+    try:
+        difference = load(args.spec_a).diff(load(args.spec_b), settings_a, settings_b, shape_a, shape_b, args.params)
+    except SpecError as error:  # exit 1 means "they differ" here: a spec that cannot be compared is 2
+        _print_errors(error)
+        return EXIT_USAGE
+    sys.stdout.write(difference.to_json() if args.format == "json" else difference.to_table())
+    return EXIT_OK if difference.equal else EXIT_ERRORS
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
