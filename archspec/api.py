@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, TypeVar
 
 from .analysis import Budget, Report, analyze, check_budget
 from .analysis.diff import Diff, diff_reports
+from .analysis.memory import TrainingSetup, memory_ledger
 from .codes import WarningPolicy
 from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
@@ -108,10 +109,17 @@ class Architecture:
 
     @_without_cycle_collection
     def analyze(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
-                params: str = "keras", policy: WarningPolicy = WarningPolicy()) -> Report:
+                params: str = "keras", policy: WarningPolicy = WarningPolicy(), training: TrainingSetup | None = None,
+                *, batch: int | None = None, optimizer: str | None = None, dtype: str | None = None) -> Report:
         """The analysis report (shapes, params, MACs, FLOPs, receptive fields, memory). `policy`
-        leaves out the warnings it allows and raises SpecError for those it denies."""
-        return self.checked(set, input_shape, params, policy)[1]
+        leaves out the warnings it allows and raises SpecError for those it denies. With
+        `training` (or `batch`, `optimizer`, `dtype`), the report carries the training-memory
+        ledger (`report.memory`)."""
+        report = self.checked(set, input_shape, params, policy)[1]
+        if training is None and (batch, optimizer, dtype) != (None, None, None):
+            defaults = TrainingSetup()
+            training = TrainingSetup(batch or defaults.batch, optimizer or defaults.optimizer, dtype or defaults.dtype)
+        return report if training is None else replace(report, memory=memory_ledger(report, training))
 
     @_without_cycle_collection
     def checked(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,

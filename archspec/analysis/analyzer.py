@@ -101,13 +101,14 @@ class Analyzer:
         figures = self.figures.get(key)
         if figures is None:
             figures = self.figures[key] = (layer.params(input_shapes, self.convention), layer.macs(input_shapes, node.output_shape),
-                                           layer.tfprof_flops(input_shapes, node.output_shape), layer.window(input_shapes))
-        count, macs, tfprof, window = figures
+                                           layer.tfprof_flops(input_shapes, node.output_shape), layer.window(input_shapes),
+                                           layer.kept_for_gradient(input_shapes, node.output_shape))
+        count, macs, tfprof, window, kept = figures
         flops = {"tfprof": tfprof, "2mac": 2 * macs}
         field_ = self.receptive_field(node, layer, input_shapes, window)
         block = node.groups[-1] if node.groups else None
         return LayerReport(node.name, node.entry, layer.label(), block, node.groups, node.inputs, node.output_shape,
-                           count.trainable, count.non_trainable, macs, flops, field_, node.span)
+                           count.trainable, count.non_trainable, macs, flops, field_, node.span, kept)
 
     def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape], window: Window | None) -> ReceptiveField | None:
         states = [self.fields[name] for name in node.inputs]

@@ -54,7 +54,26 @@ def describe_totals(report: Report) -> list[tuple[str, str]]:
         alignment = "aligned" if totals.aligned else f"NOT aligned at every merge ({'see warnings' if shown else 'allowed'})"
         pairs.append(("receptive field", f"{pair_text(field_.size)}, stride {pair_text(field_.stride)}, "
                                          f"padding {pair_text(field_.padding)} at '{totals.receptive_field_layer}'; {alignment}"))
+    if report.memory is not None:
+        pairs += memory_lines(report.memory)
     return pairs
+
+
+def memory_lines(ledger) -> list[tuple[str, str]]:
+    """The training-memory ledger's lines (analysis.memory), under the totals."""
+    setup = ledger.setup
+    lines = [
+        ("training memory", f"peak {format_bytes(ledger.peak)} for one step at batch {setup.batch:,}, {setup.optimizer}, {setup.dtype} "
+                            f"(an estimate: docs/conventions.md)"),
+        ("  parameters", format_bytes(ledger.parameters)),
+        ("  gradients", format_bytes(ledger.gradients)),
+        ("  optimizer slots", f"{format_bytes(ledger.optimizer_slots)} ({setup.optimizer})"),
+        ("  kept activations", f"{format_bytes(ledger.activations)} (what the gradients read, for the batch)"),
+        ("  workspace", f"{format_bytes(ledger.workspace)} (the widest layer's tensors and their gradients)"),
+    ]
+    if ledger.largest_batch is not None:
+        lines.append(("  largest batch", f"{ledger.largest_batch:,} in {format_bytes(setup.memory)}"))
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

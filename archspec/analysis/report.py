@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..errors import Diagnostic, Span
 from ..layers import Shape, Window, format_shape
@@ -97,6 +97,7 @@ class LayerReport:
     flops: dict[str, int]
     receptive_field: ReceptiveField | None
     span: Span | None = None
+    kept_for_gradient: int = 0  # values per sample its gradient holds from the forward pass (the memory ledger)
 
     @property
     def params(self) -> int:
@@ -150,6 +151,7 @@ class Report:
     param_convention: str = "keras"
     inputs: tuple[tuple[str, Shape], ...] = ()  # (name, shape) of every input, the first first
     outputs: tuple[tuple[str, Shape], ...] = ()  # (layer, shape) of every output, the first first
+    memory: Any = None  # the training-memory ledger (analysis.memory.MemoryLedger), when asked for
 
     def layer(self, name: str) -> LayerReport:
         return next(layer for layer in self.layers if layer.name == name)
@@ -161,16 +163,35 @@ class Report:
             "inputs": [{"name": name, "shape": list(shape)} for name, shape in self.inputs],
             "outputs": [{"name": name, "shape": list(shape)} for name, shape in self.outputs],
             "param_convention": self.param_convention,
-            "totals": self.totals.to_dict(), "layers": [layer.to_dict() for layer in self.layers],
+            "totals": self.totals.to_dict(), "layers": self._layer_dicts(),
             "diagnostics": [
                 {"severity": d.severity, "code": d.code, "message": d.message, "location": d.location(), "note": d.note,
                  "detail": d.detail, "hint": d.hint}
                 for d in self.diagnostics
             ],
+            **({"memory": self.memory.to_dict()} if self.memory is not None else {}),
         }
+
+    def _layer_dicts(self) -> list[dict]:
+        rows = [layer.to_dict() for layer in self.layers]
+        if self.memory is not None:
+            for row, kept in zip(rows, self.memory.layer_bytes):
+                row["activation_bytes"] = kept
+        return rows
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def kept_bytes_by_row(self, depth: int | None) -> dict[str, int] | None:
+        """Each table row's kept activations (the memory ledger's), a collapsed block's summed."""
+        if self.memory is None:
+            return None
+        by_name = dict(zip((layer.name for layer in self.layers), self.memory.layer_bytes))
+        rows = {}
+        for row in self.rows(depth):
+            rows[row.name] = by_name[row.name] if row.layers == 1 and row.name in by_name else sum(
+                by_name[layer.name] for layer in self.layers if row.name in layer.groups)
+        return rows
 
     def rows(self, depth: int | None = None) -> list["Row"]:
         return collapse(self, depth)
@@ -188,15 +209,17 @@ class Report:
     def to_csv(self, depth: int | None = None) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        kept = self.kept_bytes_by_row(depth)
         writer.writerow(["name", "kind", "block", "output_shape", "params", "trainable_params", "non_trainable_params",
-                         "macs", "flops_tfprof", "flops_2mac", "rf_size", "rf_stride", "rf_padding"])
+                         "macs", "flops_tfprof", "flops_2mac", "rf_size", "rf_stride", "rf_padding",
+                         *(["activation_bytes"] if kept is not None else [])])
         for row in self.rows(depth):
             field_ = row.receptive_field
             writer.writerow([
                 row.name, row.kind, row.block or "", format_shape(row.output_shape), row.params, row.trainable_params,
                 row.params - row.trainable_params, row.macs, row.flops["tfprof"], row.flops["2mac"],
                 pair_text(field_.size) if field_ else "", pair_text(field_.stride) if field_ else "",
-                pair_text(field_.padding) if field_ else "",
+                pair_text(field_.padding) if field_ else "", *([kept[row.name]] if kept is not None else []),
             ])
         return buffer.getvalue()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..analysis import Budget
+from ..analysis.memory import COMPUTE_BYTES, OPTIMIZER_SLOTS, TrainingSetup, parse_size
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
 from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one row")
     analyze.add_argument("--params", choices=("keras", "torch"), default="keras",
                          help="parameter convention: keras counts BN's moving statistics, torch does not")
+    analyze.add_argument("--batch", type=positive_integer, metavar="N", help="add the training-memory ledger for batches of N")
+    analyze.add_argument("--optimizer", choices=tuple(OPTIMIZER_SLOTS), help="the ledger's optimizer (default adam)")
+    analyze.add_argument("--dtype", choices=tuple(COMPUTE_BYTES), help="the ledger's dtype policy (default float32)")
+    analyze.add_argument("--memory", metavar="SIZE", help="the largest batch that fits SIZE (8GiB, 512MiB, 16GB)")
     _add_network_options(analyze)
     _add_warning_options(analyze, verbose=True)
     analyze.set_defaults(handler=cmd_analyze)
@@ -171,6 +176,18 @@ def _policy(args: argparse.Namespace) -> WarningPolicy:
         raise UsageError(f"--allow/--deny: {error}") from None
 
 
+def _training(args: argparse.Namespace) -> TrainingSetup | None:
+    """The ledger's setup when any of --batch, --optimizer, --dtype, --memory is given."""
+    if (args.batch, args.optimizer, args.dtype, args.memory) == (None, None, None, None):
+        return None
+    try:
+        memory = parse_size(args.memory) if args.memory else None
+    except ValueError as error:
+        raise UsageError(f"--memory: {error}") from None
+    defaults = TrainingSetup()
+    return TrainingSetup(args.batch or defaults.batch, args.optimizer or defaults.optimizer, args.dtype or defaults.dtype, memory)
+
+
 def _size_limits(args: argparse.Namespace) -> SizeLimits:
     return SizeLimits(getattr(args, "max_layers", DEFAULT_SIZE.layers))
 
@@ -230,7 +247,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "json":
         raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
     architecture = load(args.spec, _size_limits(args))
-    report = architecture.analyze(_overrides(args), _input_shape(args), args.params, _policy(args))
+    report = architecture.analyze(_overrides(args), _input_shape(args), args.params, _policy(args), _training(args))
     render: dict[str, Callable[[], str]] = {
         "table": lambda: report.to_table(args.depth),
         "json": report.to_json,

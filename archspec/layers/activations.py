@@ -28,6 +28,7 @@ class ReLU(_FunctionOrLayer):
     `relu(max_value=6)`, `relu(negative_slope=0.1, threshold=1)`."""
 
     op: ClassVar[str] = "relu"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
     function: ClassVar[str] = "relu"
     positional: ClassVar[tuple[str, ...]] = ("max_value",)
     keras_layer: ClassVar[str] = "layers.ReLU"
@@ -64,6 +65,7 @@ class Softmax(_FunctionOrLayer):
     """Softmax over one axis (keras.layers.Softmax): `softmax`, `softmax(axis=1)`."""
 
     op: ClassVar[str] = "softmax"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
     function: ClassVar[str] = "softmax"
     positional: ClassVar[tuple[str, ...]] = ("axis",)
     keras_layer: ClassVar[str] = "layers.Softmax"
@@ -106,6 +108,7 @@ class PReLU(Layer):
     slope per channel of a map)."""
 
     op: ClassVar[str] = "prelu"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = ACTIVATION
     keras_layer: ClassVar[str] = "layers.PReLU"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha_initializer", "alpha_init"), ("shared_axes", "shared_axes"))

@@ -27,16 +27,20 @@ class ActivationFunction:
     tfprof_per_element: int = 0
     preset: bool = False
     tfprof_constant: int = 0  # what it counts once whatever the size (sparsemax's one scalar AddV2)
+    # What its gradient keeps from the forward pass, in tensors of the output's size: TensorFlow's
+    # Relu, Elu, Selu, Sigmoid, Tanh and Softmax gradients read the output; the others read their
+    # input, and those Keras composes of several ops keep an intermediate or two as well.
+    gradient_keeps: int = 1  # composed ones keep more: gelu its erf term, mish its softplus and tanh; linear none
 
 
 # tf.profiler registers no FLOPs for Relu, Sigmoid, Tanh, Elu, Selu, LeakyRelu, Softplus...;
 # Softmax counts 5 per element, and activations Keras composes from Mul/Add/Erf ops count those
 # ops (measured with TensorFlow 2.21 and Keras 3.15, pinned by a test).
 ACTIVATIONS: dict[str, ActivationFunction] = {
-    "celu": ActivationFunction(5), "elu": ActivationFunction(), "exponential": ActivationFunction(),
-    "gelu": ActivationFunction(4, preset=True), "hard_sigmoid": ActivationFunction(2, preset=True),
-    "hard_silu": ActivationFunction(3), "hard_swish": ActivationFunction(3), "leaky_relu": ActivationFunction(),
-    "linear": ActivationFunction(preset=True), "log_softmax": ActivationFunction(), "mish": ActivationFunction(1, preset=True),
+    "celu": ActivationFunction(5, gradient_keeps=2), "elu": ActivationFunction(), "exponential": ActivationFunction(),
+    "gelu": ActivationFunction(4, preset=True, gradient_keeps=2), "hard_sigmoid": ActivationFunction(2, preset=True),
+    "hard_silu": ActivationFunction(3, gradient_keeps=2), "hard_swish": ActivationFunction(3, gradient_keeps=2), "leaky_relu": ActivationFunction(),
+    "linear": ActivationFunction(preset=True, gradient_keeps=0), "log_softmax": ActivationFunction(), "mish": ActivationFunction(1, preset=True, gradient_keeps=3),
     "relu": ActivationFunction(), "relu6": ActivationFunction(preset=True), "selu": ActivationFunction(preset=True),
     "sigmoid": ActivationFunction(preset=True), "silu": ActivationFunction(2, preset=True),
     "softmax": ActivationFunction(5), "softplus": ActivationFunction(preset=True),
@@ -46,7 +50,7 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
     # Square, AddV2 x2, RealDiv; Sub; and sparsemax's sort-free form 8 per element + 1.
     "hard_shrink": ActivationFunction(1), "hard_tanh": ActivationFunction(2), "log_sigmoid": ActivationFunction(2),
     "soft_shrink": ActivationFunction(4), "sparse_plus": ActivationFunction(5), "sparse_sigmoid": ActivationFunction(4),
-    "squareplus": ActivationFunction(4), "tanh_shrink": ActivationFunction(1), "sparsemax": ActivationFunction(8, tfprof_constant=1),
+    "squareplus": ActivationFunction(4, gradient_keeps=2), "tanh_shrink": ActivationFunction(1), "sparsemax": ActivationFunction(8, tfprof_constant=1, gradient_keeps=2),
 }
 # Not here: `glu` halves the last axis while keras.layers.Activation reports it unchanged, and
 # `threshold` needs arguments a string cannot give (Keras cannot call it by name).
@@ -239,6 +243,10 @@ class Layer(BaseModel):
     keras_required: ClassVar[tuple[str, ...]] = ()  # fields Keras needs even at our default (no Keras default)
     regularizer_fields: ClassVar[tuple[str, ...]] = ()  # fields that make a Keras regularizer exist or not
     spatial_ranks: ClassVar[tuple[int, ...]] = (2,)  # spatial axes of the maps it takes (`keras_layer` names the 2-D class)
+    # What TensorFlow's gradient of the kind reads from the forward pass, so training keeps it:
+    # "inputs" (a conv's or a matmul's kernel gradient), "output" (Relu, Sigmoid, Softmax), and a
+    # "mask" of the output's size (dropout's). Nothing for adds, concats, reshapes, average pools.
+    gradient_keeps: ClassVar[tuple[str, ...]] = ()
 
     _rank: int = PrivateAttr(default=2)  # the spatial axes of this layer's input, once bound to it
 
@@ -325,6 +333,14 @@ class Layer(BaseModel):
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
         return 0
 
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """Values per sample that TensorFlow's gradient of this layer holds from the forward
+        pass until the backward pass, by `gradient_keeps` (the training-memory ledger)."""
+        kept = 0
+        for part in self.gradient_keeps:
+            kept += sum(map(elements, inputs)) if part == "inputs" else elements(output)  # "output", or a "mask" of its size
+        return kept
+
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         """What tf.profiler's float_operation() counts for the emitted Keras layer at batch 1."""
         return 0
@@ -375,6 +391,11 @@ def activation_flops(activation: str | None, shape: Shape) -> int:
     return function.tfprof_per_element * elements(shape) + function.tfprof_constant
 
 
+def activation_kept(activation: str | None, output: Shape) -> int:
+    """Values per sample that an activation's gradient keeps (see ActivationFunction)."""
+    return ACTIVATIONS[activation or "linear"].gradient_keeps * elements(output)
+
+
 def epilogue_flops(bias: bool, activation: str | None, output: Shape) -> int:
     """What a conv or dense layer adds after its products: BiasAdd (one operation per output
     element for tf.profiler) and its fused activation."""
@@ -405,5 +426,8 @@ class Activated:
     @property
     def outputs_probabilities(self) -> bool:
         return self.activation == "softmax"
+
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return super().kept_for_gradient(inputs, output) + activation_kept(self.activation, output)  # type: ignore[misc]
 
 

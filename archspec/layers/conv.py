@@ -35,6 +35,7 @@ class Conv(Convolution):
     """Convolution (keras.layers.Conv1D, Conv2D or Conv3D, by the input), with dilation and groups."""
 
     op: ClassVar[str] = "conv"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.Conv2D"
@@ -87,6 +88,7 @@ class DepthwiseConv(Convolution):
     spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
 
     op: ClassVar[str] = "depthwise_conv"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
     keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
@@ -129,6 +131,7 @@ class SeparableConv(Convolution):
     spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
 
     op: ClassVar[str] = "separable_conv"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.SeparableConv2D"
@@ -173,8 +176,10 @@ class SeparableConv(Convolution):
         pointwise = 2 * elements(output[:-1]) * depthwise_channels * self.filters
         return depthwise + pointwise + epilogue_flops(self.bias, self.activation, output)
 
-
-
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # the pointwise conv's kernel gradient reads the depthwise conv's output as well
+        depthwise = elements(output[:-1]) * inputs[0][-1] * self.multiplier
+        return super().kept_for_gradient(inputs, output) + depthwise
 
 class ConvTranspose(Convolution):
     """Transposed convolution (keras.layers.Conv1DTranspose, Conv2DTranspose or Conv3DTranspose,
@@ -182,6 +187,7 @@ class ConvTranspose(Convolution):
     kernel-sized patch of `filters` outputs."""
 
     op: ClassVar[str] = "conv_transpose"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = CONV
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
     keras_layer: ClassVar[str] = "layers.Conv2DTranspose"

@@ -21,6 +21,7 @@ from .base import (
     Shape,
     Weight,
     activation_flops,
+    activation_kept,
     elements,
     epilogue_flops,
 )
@@ -31,6 +32,7 @@ class Dense(Activated, Regularized, Layer):
     does (a pointwise MLP, as ConvNeXt's)."""
 
     op: ClassVar[str] = "dense"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     starts_line: ClassVar[bool] = True
     family: ClassVar[Family] = DENSE
     positional: ClassVar[tuple[str, ...]] = ("units", "activation")
@@ -73,6 +75,7 @@ class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
 
     op: ClassVar[str] = "bn"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = NORM
     keras_layer: ClassVar[str] = "layers.BatchNormalization"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -128,11 +131,14 @@ class Activation(Layer):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return activation_flops(self.function, output)
 
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return activation_kept(self.function, output)
 
 class LeakyRelu(Layer):
     """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
 
     op: ClassVar[str] = "leaky_relu"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("slope",)
     keras_layer: ClassVar[str] = "layers.LeakyReLU"
@@ -148,6 +154,7 @@ class Elu(Layer):
     """ELU with its alpha (keras.layers.ELU)."""
 
     op: ClassVar[str] = "elu"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
     family: ClassVar[Family] = ACTIVATION
     positional: ClassVar[tuple[str, ...]] = ("alpha",)
     keras_layer: ClassVar[str] = "layers.ELU"

@@ -112,6 +112,7 @@ class Multiply(_Elementwise):
     """Element-wise product (keras.layers.Multiply): squeeze-and-excitation's gate."""
 
     op: ClassVar[str] = "multiply"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     keras_layer: ClassVar[str] = "layers.Multiply"
     keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Multiply": KerasEquivalent(operation=True)}
 
@@ -139,6 +140,7 @@ class Maximum(_Elementwise):
     """Element-wise maximum (keras.layers.Maximum)."""
 
     op: ClassVar[str] = "maximum"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     keras_layer: ClassVar[str] = "layers.Maximum"
     keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Maximum": KerasEquivalent(operation=True)}
 
@@ -147,6 +149,7 @@ class Minimum(_Elementwise):
     """Element-wise minimum (keras.layers.Minimum)."""
 
     op: ClassVar[str] = "minimum"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     keras_layer: ClassVar[str] = "layers.Minimum"
     keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Minimum": KerasEquivalent(operation=True)}
 

@@ -15,6 +15,7 @@ class LayerNorm(Layer):
     """Layer normalization over the last axis (keras.layers.LayerNormalization)."""
 
     op: ClassVar[str] = "layer_norm"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = NORM
     keras_layer: ClassVar[str] = "layers.LayerNormalization"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -128,6 +129,7 @@ class LayerScale(Layer):
     (archspec.keras_layers.LayerScale)."""
 
     op: ClassVar[str] = "layer_scale"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = NORM
     positional: ClassVar[tuple[str, ...]] = ("init",)
     keras_layer: ClassVar[str] = f"{CUSTOM_PREFIX}.LayerScale"
@@ -153,6 +155,7 @@ class GroupNorm(Layer):
     `group_norm(32)`; the channels divide into `groups`."""
 
     op: ClassVar[str] = "group_norm"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = NORM
     positional: ClassVar[tuple[str, ...]] = ("groups",)
     keras_layer: ClassVar[str] = "layers.GroupNormalization"
@@ -189,6 +192,7 @@ class UnitNorm(Layer):
     """Scales each vector along the last axis to unit L2 norm (keras.layers.UnitNormalization)."""
 
     op: ClassVar[str] = "unit_norm"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
     family: ClassVar[Family] = NORM
     keras_layer: ClassVar[str] = "layers.UnitNormalization"
     keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)

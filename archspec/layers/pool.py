@@ -50,6 +50,7 @@ class MaxPool(_Pool):
     """Max pooling (keras.layers.MaxPooling1D/2D/3D, by the input)."""
 
     op: ClassVar[str] = "maxpool"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs", "output")
     keras_layer: ClassVar[str] = "layers.MaxPooling2D"
 
 
@@ -88,6 +89,7 @@ class GlobalMaxPool(_GlobalPool):
     """Global max pooling (keras.layers.GlobalMaxPooling1D/2D/3D, by the input)."""
 
     op: ClassVar[str] = "global_max_pool"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs", "output")
     keras_layer: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
 
 

@@ -34,6 +34,7 @@ class Dropout(Layer):
     """Dropout (keras.layers.Dropout); the identity at inference."""
 
     op: ClassVar[str] = "dropout"
+    gradient_keeps: ClassVar[tuple[str, ...]] = ("mask",)
     preserves_values: ClassVar[bool] = True
     family: ClassVar[Family] = DROPOUT
     positional: ClassVar[tuple[str, ...]] = ("rate",)
@@ -225,6 +226,9 @@ class Upsample(Layer):
         size = per_axis(self.size, rank, "size")
         return Window((1,) * rank, tuple(Fraction(1, k) for k in size), (0,) * rank, (0,) * rank)
 
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        # ResizeBilinearGrad takes the original image; the nearest-neighbour gradient only its size
+        return elements(inputs[0]) if self.interpolation == "bilinear" else 0
 
 class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
@@ -296,6 +300,8 @@ class SpatialDropout(Layer):
         spatial_input(self, inputs[0])
         return inputs[0]
 
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return output[-1]  # its mask has one value per channel (noise shape 1x1xC)
 
 class Permute(Layer):
     """Reorders the axes (keras.layers.Permute): `permute([2, 1])` swaps a sequence's steps
