@@ -92,15 +92,36 @@ def memory_ledger(report: Report, setup: TrainingSetup) -> MemoryLedger:
     parameters = report.totals.params * VARIABLE_BYTES
     gradients = trainable * VARIABLE_BYTES
     slots = OPTIMIZER_SLOTS[setup.optimizer] * trainable * VARIABLE_BYTES + OPTIMIZER_SCALARS
-    kept = tuple(layer.kept_for_gradient * compute for layer in report.layers)
-    shapes = {INPUT: report.input_shape, **dict(report.inputs)} | {layer.name: layer.output_shape for layer in report.layers}
-    # Backward through the widest layer: its output's gradient and its inputs' gradients at once
-    # (and, forward, its inputs and output): twice its tensors.
-    widest = max((2 * (elements(layer.output_shape) + sum(elements(shapes[i]) for i in layer.inputs if i in shapes))
-                  for layer in report.layers), default=0) * compute
-    per_sample = sum(kept) + widest
+    kept = _kept_per_layer(report)
+    shapes = _shapes(report)
+    # Backward through the widest layer: the gradient of its output and those of its inputs,
+    # alive at once (its tensors themselves are among the kept ones, or freed after the forward pass).
+    widest = max((elements(layer.output_shape) + sum(elements(shapes[i]) for i in layer.inputs) for layer in report.layers), default=0)
+    per_sample = (sum(kept) + widest) * compute
     static = parameters + gradients + slots
-    largest = None if setup.memory is None else max(0, (setup.memory - static) // per_sample) if per_sample else None
+    largest = None if setup.memory is None or not per_sample else max(0, (setup.memory - static) // per_sample)
     batch = setup.batch
-    return MemoryLedger(setup, parameters, gradients, slots, sum(kept) * batch, widest * batch, per_sample,
-                        tuple(value * batch for value in kept), largest)
+    return MemoryLedger(setup, parameters, gradients, slots, sum(kept) * compute * batch, widest * compute * batch,
+                        per_sample, tuple(value * compute * batch for value in kept), largest)
+
+
+def _shapes(report: Report) -> dict[str, tuple[int, ...]]:
+    return {INPUT: report.input_shape, **dict(report.inputs)} | {layer.name: layer.output_shape for layer in report.layers}
+
+
+def _kept_per_layer(report: Report) -> list[int]:
+    """Values per sample each layer accounts for: the tensors some gradient holds, each once
+    (a relu's output is also the next conv's input), on the layer that made it (the network's
+    inputs on their first reader), and each layer's own values (masks, pre-activations)."""
+    shapes = _shapes(report)
+    index = {layer.name: position for position, layer in enumerate(report.layers)}
+    kept = [layer.kept_for_gradient.own for layer in report.layers]
+    held: set[str] = set()
+    for position, layer in enumerate(report.layers):
+        retained = layer.kept_for_gradient
+        tensors = (list(layer.inputs) if retained.inputs else []) + ([layer.name] if retained.output else [])
+        for tensor in tensors:
+            if tensor not in held:
+                held.add(tensor)
+                kept[index.get(tensor, position)] += elements(shapes[tensor])
+    return kept

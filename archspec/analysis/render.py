@@ -69,7 +69,7 @@ def memory_lines(ledger) -> list[tuple[str, str]]:
         ("  gradients", format_bytes(ledger.gradients)),
         ("  optimizer slots", f"{format_bytes(ledger.optimizer_slots)} ({setup.optimizer})"),
         ("  kept activations", f"{format_bytes(ledger.activations)} (what the gradients read, for the batch)"),
-        ("  workspace", f"{format_bytes(ledger.workspace)} (the widest layer's tensors and their gradients)"),
+        ("  workspace", f"{format_bytes(ledger.workspace)} (the gradients at the widest layer)"),
     ]
     if ledger.largest_batch is not None:
         lines.append(("  largest batch", f"{ledger.largest_batch:,} in {format_bytes(setup.memory)}"))

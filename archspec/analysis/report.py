@@ -12,7 +12,7 @@ from math import prod
 from typing import Any, Iterable, Sequence
 
 from ..errors import Diagnostic, Span
-from ..layers import Shape, Window, format_shape
+from ..layers import Retained, Shape, Window, format_shape
 
 REPORT_FORMAT = "archspec-report/1"
 FLOP_PROFILES = ("tfprof", "2mac")
@@ -97,7 +97,7 @@ class LayerReport:
     flops: dict[str, int]
     receptive_field: ReceptiveField | None
     span: Span | None = None
-    kept_for_gradient: int = 0  # values per sample its gradient holds from the forward pass (the memory ledger)
+    kept_for_gradient: Retained = Retained()  # what its gradient holds from the forward pass (the memory ledger)
 
     @property
     def params(self) -> int:

@@ -21,6 +21,7 @@ from .base import (
     KerasCall,
     Layer,
     ParamCount,
+    Retained,
     Shape,
     ShapeError,
     Weight,
@@ -41,7 +42,7 @@ __all__ = [
     "CUSTOM_PREFIX",
     "ACTIVATIONS", "FAMILIES", "INITIALIZERS", "MAX_DIMENSION", "REGISTRY", "REGULARIZER", "ActivationFunction", "Activation",
     "Add", "Average", "AvgPool", "BatchNorm", "Concat", "Conv", "Dense", "DepthwiseConv", "Dropout", "Elu", "Entry", "Family", "Flatten",
-    "GlobalAvgPool", "GlobalMaxPool", "Identity", "KerasArgument", "KerasCall", "Layer", "LayerNorm", "LeakyRelu", "MaxPool", "Maximum", "Minimum", "Multiply", "ParamCount",
+    "GlobalAvgPool", "GlobalMaxPool", "Identity", "KerasArgument", "KerasCall", "Layer", "LayerNorm", "LeakyRelu", "MaxPool", "Maximum", "Minimum", "Multiply", "ParamCount", "Retained",
     "Reshape", "Rescaling", "SeparableConv", "Subtract", "Shape", "ShapeError", "Upsample", "Weight", "Window", "ZeroPad", "elements", "format_shape",
     "pair",
 ]

@@ -17,6 +17,7 @@ from .base import (
     Family,
     Pair,
     PositiveInt,
+    Retained,
     Shape,
     ShapeError,
     Weight,
@@ -176,10 +177,10 @@ class SeparableConv(Convolution):
         pointwise = 2 * elements(output[:-1]) * depthwise_channels * self.filters
         return depthwise + pointwise + epilogue_flops(self.bias, self.activation, output)
 
-    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> Retained:
         # the pointwise conv's kernel gradient reads the depthwise conv's output as well
         depthwise = elements(output[:-1]) * inputs[0][-1] * self.multiplier
-        return super().kept_for_gradient(inputs, output) + depthwise
+        return super().kept_for_gradient(inputs, output) + Retained(own=depthwise)
 
 class ConvTranspose(Convolution):
     """Transposed convolution (keras.layers.Conv1DTranspose, Conv2DTranspose or Conv3DTranspose,

@@ -18,10 +18,11 @@ from .base import (
     Layer,
     PositiveInt,
     Regularized,
+    Retained,
     Shape,
     Weight,
     activation_flops,
-    activation_kept,
+    activation_retained,
     elements,
     epilogue_flops,
 )
@@ -131,8 +132,8 @@ class Activation(Layer):
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return activation_flops(self.function, output)
 
-    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return activation_kept(self.function, output)
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> Retained:
+        return activation_retained(self.function, output, fused=False)
 
 class LeakyRelu(Layer):
     """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""

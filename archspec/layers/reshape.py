@@ -19,6 +19,7 @@ from .base import (
     KerasCall,
     Layer,
     Pair,
+    Retained,
     Shape,
     ShapeError,
     Window,
@@ -226,9 +227,9 @@ class Upsample(Layer):
         size = per_axis(self.size, rank, "size")
         return Window((1,) * rank, tuple(Fraction(1, k) for k in size), (0,) * rank, (0,) * rank)
 
-    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> Retained:
         # ResizeBilinearGrad takes the original image; the nearest-neighbour gradient only its size
-        return elements(inputs[0]) if self.interpolation == "bilinear" else 0
+        return Retained(inputs=self.interpolation == "bilinear")
 
 class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
@@ -300,8 +301,8 @@ class SpatialDropout(Layer):
         spatial_input(self, inputs[0])
         return inputs[0]
 
-    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return output[-1]  # its mask has one value per channel (noise shape 1x1xC)
+    def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> Retained:
+        return Retained(own=output[-1])  # its mask has one value per channel (noise shape 1x1xC)
 
 class Permute(Layer):
     """Reorders the axes (keras.layers.Permute): `permute([2, 1])` swaps a sequence's steps
