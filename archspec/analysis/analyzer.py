@@ -108,7 +108,7 @@ class Analyzer:
         field_ = self.receptive_field(node, layer, input_shapes, window)
         block = node.groups[-1] if node.groups else None
         return LayerReport(node.name, node.entry, layer.label(), block, node.groups, node.inputs, node.output_shape,
-                           count.trainable, count.non_trainable, macs, flops, field_, node.span, kept)
+                           count.trainable, count.non_trainable, macs, flops, field_, node.span, kept, window)
 
     def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape], window: Window | None) -> ReceptiveField | None:
         states = [self.fields[name] for name in node.inputs]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 from ..codes import warnings_summary
 from ..errors import render_brief
-from ..layers import format_shape
-from .report import ReceptiveField, Report, Row, pair_text
+from ..graph import INPUT
+from ..layers import Window, elements, format_shape
+from .report import BYTES_PER_VALUE, ReceptiveField, Report, Row, pair_text, same_or_each
 
 
 def format_count(value: int) -> str:
@@ -40,8 +42,10 @@ def describe_totals(report: Report) -> list[tuple[str, str]]:
     """The totals as (label, text) pairs, shared by the table and Markdown renderers."""
     totals = report.totals
     pairs = [
-        ("params", f"{format_count(totals.params)} (trainable {format_count(totals.trainable_params)}, "
-                   f"non-trainable {format_count(totals.non_trainable_params)}; {report.param_convention} convention)"),
+        ("params", f"{format_count(totals.params)} ({format_bytes(totals.param_bytes)}): "
+                   f"trainable {format_count(totals.trainable_params)} ({format_bytes(totals.trainable_params * BYTES_PER_VALUE)}), "
+                   f"non-trainable {format_count(totals.non_trainable_params)} "
+                   f"({format_bytes(totals.non_trainable_params * BYTES_PER_VALUE)}); {report.param_convention} convention"),
         ("MACs", format_count(totals.macs)),
         ("FLOPs (tfprof)", format_count(totals.flops["tfprof"])),
         ("FLOPs (2mac)", format_count(totals.flops["2mac"])),
@@ -79,29 +83,78 @@ def memory_lines(ledger) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Text renderings
 
-TABLE_HEADER = ("Layer", "Kind", "Output shape", "Params", "MACs", "FLOPs (tfprof)", "RF")
-NUMERIC_COLUMNS = {3, 4, 5, 6}
+@dataclass(frozen=True)
+class Column:
+    """A column of the table after Layer and Kind (`--columns`, like torchinfo's col_names)."""
+
+    header: str
+    numeric: bool
+    cell: Callable[[Row, Report], str]
 
 
-def _row_cells(row: Row, indent: bool) -> tuple[str, ...]:
+def _window_text(values: Callable[[Window], tuple], text: Callable[[tuple], str]) -> Callable[[Row, Report], str]:
+    return lambda row, report: text(values(row.window)) if row.window is not None else ""
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+COLUMNS: dict[str, Column] = {
+    "kernel": Column("Kernel", False, _window_text(lambda window: window.kernel, pair_text)),  # 3x3, as Keras writes it
+    "stride": Column("Stride", False, _window_text(lambda window: window.stride, same_or_each)),
+    "output_shape": Column("Output shape", False, lambda row, report: format_shape(row.output_shape)),
+    "params": Column("Params", True, lambda row, report: format_count(row.params)),
+    "params_percent": Column("% Params", True, lambda row, report: _percent(row.params, report.totals.params)),
+    "macs": Column("MACs", True, lambda row, report: format_count(row.macs)),
+    "macs_percent": Column("% MACs", True, lambda row, report: _percent(row.macs, report.totals.macs)),
+    "flops": Column("FLOPs (tfprof)", True, lambda row, report: format_count(row.flops["tfprof"])),
+    "memory": Column("Act. memory", True, lambda row, report: format_bytes(elements(row.output_shape) * BYTES_PER_VALUE)),
+    "rf": Column("RF", True, lambda row, report: field_text(row.receptive_field)),
+    "connected_to": Column("Connected to", False, lambda row, report: ", ".join(row.inputs)),
+}
+DEFAULT_COLUMNS = ("output_shape", "params", "macs", "flops", "rf")
+
+
+def is_chain(rows: Sequence[Row]) -> bool:
+    """Whether each row reads just the one before it (then "Connected to" says nothing)."""
+    previous = INPUT
+    for row in rows:
+        if row.inputs != (previous,):
+            return False
+        previous = row.name
+    return True
+
+
+def table_columns(rows: Sequence[Row], chosen: Sequence[str] | None) -> tuple[str, ...]:
+    """The columns asked for, or the default ones and "Connected to" when the rows are not a chain."""
+    if chosen:
+        return tuple(chosen)
+    return DEFAULT_COLUMNS if is_chain(rows) else (*DEFAULT_COLUMNS, "connected_to")
+
+
+def _row_cells(row: Row, report: Report, columns: Sequence[str], indent: bool) -> tuple[str, ...]:
     name = ("  " * row.level if indent else "") + row.name
-    kind = row.kind if row.layers == 1 else f"{row.kind} [{row.layers} layers]"
-    return (name, kind, format_shape(row.output_shape), format_count(row.params), format_count(row.macs),
-            format_count(row.flops["tfprof"]), field_text(row.receptive_field))
+    kind = row.kind if row.layers == 1 and not row.header else f"{row.kind} [{row.layers} layers]"
+    return (name, kind, *(COLUMNS[key].cell(row, report) for key in columns))
 
 
-def render_table(report: Report, depth: int | None = None) -> str:
+def render_table(report: Report, depth: int | None = None, columns: Sequence[str] | None = None) -> str:
     """An aligned text table with totals and warnings, for terminals."""
-    rows = [_row_cells(row, indent=depth is not None) for row in report.rows(depth)]
-    widths = [max(len(cells[i]) for cells in [TABLE_HEADER, *rows]) for i in range(len(TABLE_HEADER))]
+    shown = report.rows(depth)
+    keys = table_columns(shown, columns)
+    header = ("Layer", "Kind", *(COLUMNS[key].header for key in keys))
+    numeric = {index + 2 for index, key in enumerate(keys) if COLUMNS[key].numeric}
+    rows = [_row_cells(row, report, keys, indent=depth is not None) for row in shown]
+    widths = [max(len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [cell.rjust(widths[i]) if i in NUMERIC_COLUMNS else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
+        parts = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
         return "  ".join(parts).rstrip()
 
     rule = "-" * len(line(["x" * w for w in widths]))
     title = f"{report.network}: {io_text(report)}"
-    out = [title, rule, line(TABLE_HEADER), rule, *(line(cells) for cells in rows), rule]
+    out = [title, rule, line(header), rule, *(line(cells) for cells in rows), rule]
     label_width = max(len(label) for label, _ in describe_totals(report))
     out += [f"{label.ljust(label_width)}  {text}" for label, text in describe_totals(report)]
     if report.diagnostics:
@@ -111,11 +164,14 @@ def render_table(report: Report, depth: int | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_markdown(report: Report, depth: int | None = None) -> str:
+def render_markdown(report: Report, depth: int | None = None, columns: Sequence[str] | None = None) -> str:
     """A GitHub-flavoured Markdown table with the totals beneath."""
-    header = "| " + " | ".join(TABLE_HEADER) + " |"
-    align = "|" + "|".join("---:" if i in NUMERIC_COLUMNS else "---" for i in range(len(TABLE_HEADER))) + "|"
-    body = ["| " + " | ".join(cell.replace("|", "\\|") for cell in _row_cells(row, indent=False)) + " |" for row in report.rows(depth)]
+    shown = report.rows(depth)
+    keys = table_columns(shown, columns)
+    header = "| " + " | ".join(("Layer", "Kind", *(COLUMNS[key].header for key in keys))) + " |"
+    align = "|---|---|" + "|".join("---:" if COLUMNS[key].numeric else "---" for key in keys) + "|"
+    body = ["| " + " | ".join(cell.replace("|", "\\|") for cell in _row_cells(row, report, keys, indent=False)) + " |"
+            for row in shown]
     out = [f"### {report.network}", "", header, align, *body, ""]
     out += [f"- **{label}**: {text}" for label, text in describe_totals(report)]
     out += [f"- **warning** `{d.code}`: {d.message}" for d in report.diagnostics]

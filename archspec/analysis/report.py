@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
 from typing import Any, Iterable, Sequence
@@ -98,6 +98,7 @@ class LayerReport:
     receptive_field: ReceptiveField | None
     span: Span | None = None
     kept_for_gradient: Retained = Retained()  # what its gradient holds from the forward pass (the memory ledger)
+    window: Window | None = None  # how it slides (kernel, stride), for the table's columns
 
     @property
     def params(self) -> int:
@@ -196,15 +197,15 @@ class Report:
     def rows(self, depth: int | None = None) -> list["Row"]:
         return collapse(self, depth)
 
-    def to_table(self, depth: int | None = None) -> str:
+    def to_table(self, depth: int | None = None, columns: Sequence[str] | None = None) -> str:
         from .render import render_table  # the renderings sit above the report they render
 
-        return render_table(self, depth)
+        return render_table(self, depth, columns)
 
-    def to_markdown(self, depth: int | None = None) -> str:
+    def to_markdown(self, depth: int | None = None, columns: Sequence[str] | None = None) -> str:
         from .render import render_markdown
 
-        return render_markdown(self, depth)
+        return render_markdown(self, depth, columns)
 
     def to_csv(self, depth: int | None = None) -> str:
         buffer = io.StringIO()
@@ -214,6 +215,8 @@ class Report:
                          "macs", "flops_tfprof", "flops_2mac", "rf_size", "rf_stride", "rf_padding",
                          *(["activation_bytes"] if kept is not None else [])])
         for row in self.rows(depth):
+            if row.header:  # a group's subtotal row would count its children twice
+                continue
             field_ = row.receptive_field
             writer.writerow([
                 row.name, row.kind, row.block or "", format_shape(row.output_shape), row.params, row.trainable_params,
@@ -231,7 +234,8 @@ def pair_text(values: Sequence[Fraction]) -> str:
 
 @dataclass(frozen=True)
 class Row:
-    """A table row: one layer, or a group of layers collapsed by `--depth`."""
+    """A table row: one layer, a group of layers collapsed by `--depth`, or (`header`) a group
+    shown above its children with their subtotals."""
 
     name: str
     kind: str
@@ -244,32 +248,62 @@ class Row:
     flops: dict[str, int]
     receptive_field: ReceptiveField | None
     layers: int = 1
+    inputs: tuple[str, ...] = ()  # what it reads from outside itself ("Connected to")
+    window: Window | None = None  # a single layer's kernel and stride
+    header: bool = False
+
+
+def _summed(name: str, kind: str, block: str | None, level: int, layers: Sequence[LayerReport], header: bool = False) -> Row:
+    """One row for several layers: their sums, the last one's shape and field, and the inputs
+    they read from outside the group."""
+    inside = {layer.name for layer in layers}
+    inputs = tuple(dict.fromkeys(source for layer in layers for source in layer.inputs if source not in inside))
+    last_field = next((layer.receptive_field for layer in reversed(layers) if layer.receptive_field is not None), None)
+    return Row(name, kind, block, level, layers[-1].output_shape, sum(layer.params for layer in layers),
+               sum(layer.trainable_params for layer in layers), sum(layer.macs for layer in layers),
+               {key: sum(layer.flops[key] for layer in layers) for key in layers[0].flops},
+               last_field, len(layers), inputs, header=header)
 
 
 def collapse(report: Report, depth: int | None) -> list[Row]:
-    """Rows at `depth` levels of grouping (None: every layer), like torchinfo's depth."""
-    rows: list[Row] = []
-    open_group: str | None = None
-    labels = {group.id: group for group in report.groups}
+    """Rows at `depth` levels of grouping (None: every layer), like torchinfo's depth: the
+    groups above that depth stay as rows with their subtotals, their children under them, and
+    each group at the depth is one row."""
+    labels = {group.id: group.label for group in report.groups}
+    members: dict[str, list[LayerReport]] = {}
     for layer in report.layers:
-        if depth is None or len(layer.groups) < depth:
-            rows.append(Row(layer.name, layer.kind, layer.block, len(layer.groups), layer.output_shape, layer.params,
-                            layer.trainable_params, layer.macs, dict(layer.flops), layer.receptive_field))
-            open_group = None
+        for group in layer.groups:
+            members.setdefault(group, []).append(layer)
+    rows: list[Row] = []
+    opened: tuple[str, ...] = ()
+    for layer in report.layers:
+        path = layer.groups
+        if depth is None:
+            rows.append(_layer_row(layer, len(path)))
             continue
-        group_id = layer.groups[depth - 1]
-        if open_group == group_id:
-            last = rows[-1]
-            rows[-1] = Row(
-                last.name, last.kind, last.block, last.level, layer.output_shape, last.params + layer.params,
-                last.trainable_params + layer.trainable_params, last.macs + layer.macs,
-                {k: last.flops[k] + layer.flops[k] for k in last.flops},
-                layer.receptive_field or last.receptive_field, last.layers + 1,
-            )
-            continue
-        group = labels.get(group_id)
-        parent = layer.groups[depth - 2] if depth >= 2 else None
-        rows.append(Row(group_id, group.label if group else "group", parent, depth - 1, layer.output_shape, layer.params,
-                        layer.trainable_params, layer.macs, dict(layer.flops), layer.receptive_field))
-        open_group = group_id
-    return rows
+        visible = path[:depth - 1]
+        common = next((k for k, (a, b) in enumerate(zip(opened, visible)) if a != b), min(len(opened), len(visible)))
+        for level in range(common, len(visible)):
+            group = visible[level]
+            rows.append(_summed(group, labels.get(group, "group"), visible[level - 1] if level else None, level,
+                                members[group], header=True))
+        opened = visible
+        if len(path) < depth:
+            rows.append(_layer_row(layer, len(path)))
+        elif not (rows and not rows[-1].header and rows[-1].name == path[depth - 1]):
+            group = path[depth - 1]
+            rows.append(_summed(group, labels.get(group, "group"), visible[-1] if visible else None, depth - 1, members[group]))
+    return _connected_to_rows(rows, members) if depth is not None else rows
+
+
+def _connected_to_rows(rows: list[Row], members: dict[str, list[LayerReport]]) -> list[Row]:
+    """Each row's inputs named as the table shows them: a layer inside a collapsed group by
+    that group's row."""
+    shown = {layer.name: row.name for row in rows if not row.header and row.layers > 1 for layer in members[row.name]}
+    return [replace(row, inputs=tuple(dict.fromkeys(name for name in (shown.get(i, i) for i in row.inputs) if name != row.name)))
+            for row in rows]
+
+
+def _layer_row(layer: LayerReport, level: int) -> Row:
+    return Row(layer.name, layer.kind, layer.block, level, layer.output_shape, layer.params, layer.trainable_params, layer.macs,
+               dict(layer.flops), layer.receptive_field, 1, layer.inputs, layer.window)

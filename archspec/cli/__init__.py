@@ -14,12 +14,13 @@ from typing import Any, Callable, Sequence
 
 from ..analysis import Budget
 from ..analysis.memory import COMPUTE_BYTES, OPTIMIZER_SLOTS, TrainingSetup, parse_size
+from ..analysis.render import COLUMNS
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
 from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
 from ..emit.dot import RENDER_FORMATS, render, to_dot
 from ..emit.python import to_python
-from ..errors import Diagnostic, SpecError, quoted, render_all, render_brief
+from ..errors import Diagnostic, SpecError, did_you_mean, quoted, render_all, render_brief
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
 from ..source import DEFAULT_SIZE, JSON, SizeLimits
 from ..spec import json_schema, load_spec
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one row")
     analyze.add_argument("--params", choices=("keras", "torch"), default="keras",
                          help="parameter convention: keras counts BN's moving statistics, torch does not")
+    analyze.add_argument("--columns", metavar="A,B", help=f"the table's columns after Layer and Kind, of: {', '.join(COLUMNS)}")
     analyze.add_argument("--batch", type=positive_integer, metavar="N", help="add the training-memory ledger for batches of N")
     analyze.add_argument("--optimizer", choices=tuple(OPTIMIZER_SLOTS), help="the ledger's optimizer (default adam)")
     analyze.add_argument("--dtype", choices=tuple(COMPUTE_BYTES), help="the ledger's dtype policy (default float32)")
@@ -176,6 +178,21 @@ def _policy(args: argparse.Namespace) -> WarningPolicy:
         raise UsageError(f"--allow/--deny: {error}") from None
 
 
+def _columns(args: argparse.Namespace) -> tuple[str, ...] | None:
+    if args.columns is None:
+        return None
+    if args.format in ("json", "csv"):
+        raise UsageError(f"--columns chooses the table's and Markdown's columns; the {args.format} form always has them all")
+    chosen = tuple(name.strip() for name in args.columns.split(",") if name.strip())
+    for name in chosen:
+        if name not in COLUMNS:
+            hint = did_you_mean(name, COLUMNS)
+            raise UsageError(f"--columns: no column `{name}`; the columns are {', '.join(COLUMNS)}" + (f" ({hint})" if hint else ""))
+    if not chosen:
+        raise UsageError("--columns: name at least one column")
+    return chosen
+
+
 def _training(args: argparse.Namespace) -> TrainingSetup | None:
     """The ledger's setup when any of --batch, --optimizer, --dtype, --memory is given."""
     if (args.batch, args.optimizer, args.dtype, args.memory) == (None, None, None, None):
@@ -248,10 +265,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
     architecture = load(args.spec, _size_limits(args))
     report = architecture.analyze(_overrides(args), _input_shape(args), args.params, _policy(args), _training(args))
+    columns = _columns(args)
     render: dict[str, Callable[[], str]] = {
-        "table": lambda: report.to_table(args.depth),
+        "table": lambda: report.to_table(args.depth, columns),
         "json": report.to_json,
-        "markdown": lambda: report.to_markdown(args.depth),
+        "markdown": lambda: report.to_markdown(args.depth, columns),
         "csv": lambda: report.to_csv(args.depth),
     }
     sys.stdout.write(render[args.format]())
