@@ -104,15 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-split", type=float, default=None, metavar="F", help="hold out this fraction of training data for validation")
     train.add_argument("--augment", action="store_true", help="random horizontal flips and shifts")
     train.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default: runs/NAME)")
+    train.add_argument("--task", metavar="TASK", help="classification, segmentation, regression or multilabel "
+                                                   "(default: from the output and the data; a per-pixel softmax is segmentation)")
     train.add_argument("--distribute", choices=("mirrored",), default=None, help="train on all visible GPUs (MirroredStrategy)")
     _add_network_options(train)
     add_verbose_flag(train)
     train.set_defaults(handler=cmd_train)
 
-    predict = commands.add_parser("predict", help="classify images with a trained run")
+    predict = commands.add_parser("predict", help="run a trained network on images: classes, values, or masks as PNG")
     predict.add_argument("run", metavar="RUN_DIR")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--top", type=positive_integer, default=3, metavar="K")
+    predict.add_argument("--out", metavar="DIR", help="where a segmentation run writes NAME.mask.png (default: .)")
     add_verbose_flag(predict)
     predict.set_defaults(handler=cmd_predict)
 
@@ -358,7 +361,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
     options = TrainOptions(
         data=args.data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
-        val_split=args.val_split, augment=args.augment, out=out, distribute=args.distribute,
+        val_split=args.val_split, augment=args.augment, out=out, distribute=args.distribute, task=args.task,
         overrides=_overrides(args), input_shape=_input_shape(args),
     )
     try:
@@ -398,9 +401,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..train import predict
 
-    for prediction in predict(Path(args.run), args.images, args.top):
+    for prediction in predict(Path(args.run), args.images, args.top, Path(args.out) if args.out else None):
         ranked = ", ".join(f"{name} {probability:.1%}" for name, probability in prediction.top)
-        print(f"{prediction.image}: {ranked}")
+        if prediction.mask is not None:
+            print(f"{prediction.image}: wrote {prediction.mask} (by area: {ranked})")
+        elif prediction.values:
+            print(f"{prediction.image}: {', '.join(f'{value:.6g}' for value in prediction.values)}")
+        else:
+            print(f"{prediction.image}: {ranked}")
     return EXIT_OK
 
 

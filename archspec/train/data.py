@@ -1,6 +1,9 @@
-"""Training data: a Keras data set by name, a `.npz` file in the `keras.datasets` layout, or a
-folder with one subfolder per class; read, scaled, split, and checked against the network's
-input and output. NumPy, Pillow and Keras are imported inside functions."""
+"""Training data: a Keras data set by name, a `.npz` file in the `keras.datasets` layout
+(`x_train`, `y_train`, `x_test`, `y_test`; the y arrays class ids, masks, targets or 0/1 label
+rows), a folder with one subfolder per class, or a folder of `images/` and `masks/` (the same
+file names) for segmentation; read, scaled, split, and checked against the network's input.
+The labels stay as read: the task (tasks.py) turns them into what its loss takes. NumPy and
+TensorFlow are imported inside functions."""
 
 from __future__ import annotations
 
@@ -48,9 +51,10 @@ def check_data_source(source: str, input_shape: Sequence[int]) -> None:
     if path.is_dir():
         if len(input_shape) != 3:
             raise _error(f"images need a network with an HxWxC input; this one takes {'x'.join(map(str, input_shape))}")
-        for files in _class_folders(path).values():
-            for file in files:
-                check_image_file(file)
+        pairs = _mask_pairs(path) if is_mask_folder(path) else None
+        files = [file for pair in pairs for file in pair] if pairs else [f for fs in _class_folders(path).values() for f in fs]
+        for file in files:
+            check_image_file(file)
     elif path.suffix == ".npz":
         if not path.is_file() or not os.access(path, os.R_OK):
             reason = "no such file" if not path.exists() else "not a readable regular file"
@@ -66,14 +70,14 @@ def check_val_split(val_split: float | None) -> None:
 
 
 def load_data(source: str, input_shape: Sequence[int], val_split: float | None) -> Data:
-    """Load `source` as float32 images in [0, 1] with integer labels."""
+    """Load `source` as float32 images in [0, 1], the labels as they are stored."""
     import numpy as np
 
     check_data_source(source, input_shape)
     check_val_split(val_split)
     path = Path(source)
     if path.is_dir():
-        data = _load_folder(path, input_shape)
+        data = _load_mask_folder(path, input_shape) if is_mask_folder(path) else _load_folder(path, input_shape)
     elif path.suffix == ".npz":
         data = _load_npz(path)
     else:
@@ -100,12 +104,6 @@ def _scaled(images: Any) -> Any:
     return images
 
 
-def _labels(labels: Any) -> Any:
-    import numpy as np
-
-    return np.asarray(labels).reshape(-1).astype("int64")
-
-
 def _load_npz(path: Path) -> Data:
     import numpy as np
 
@@ -117,11 +115,9 @@ def _load_npz(path: Path) -> Data:
     if missing:
         raise _error(f"{quoted(path)} lacks {', '.join(missing)}", "the keras.datasets layout: x_train, y_train, x_test, y_test")
     x_test = _scaled(archive["x_test"]) if "x_test" in archive.files else None
-    y_test = _labels(archive["y_test"]) if "y_test" in archive.files else None
-    y_train = _labels(archive["y_train"])
-    names = [str(n) for n in archive["class_names"]] if "class_names" in archive.files else None
-    classes = int(max(y_train.max(initial=0), y_test.max(initial=0) if y_test is not None else 0)) + 1
-    return Data(_scaled(archive["x_train"]), y_train, x_test, y_test, names or [str(i) for i in range(classes)], str(path))
+    y_test = np.asarray(archive["y_test"]) if "y_test" in archive.files else None
+    names = [str(n) for n in archive["class_names"]] if "class_names" in archive.files else []
+    return Data(_scaled(archive["x_train"]), np.asarray(archive["y_train"]), x_test, y_test, names, str(path))
 
 
 def _load_keras_dataset(name: str) -> Data:
@@ -136,7 +132,7 @@ def _load_keras_dataset(name: str) -> Data:
             "(x_train, y_train, x_test, y_test) or an image folder with --data",
         ) from None
     names = {"cifar10": CIFAR10_CLASSES, "fashion_mnist": FASHION_CLASSES}.get(name, [str(i) for i in range(10)])
-    return Data(_scaled(x_train), _labels(y_train), _scaled(x_test), _labels(y_test), names, name)
+    return Data(_scaled(x_train), y_train.reshape(-1), _scaled(x_test), y_test.reshape(-1), names, name)
 
 
 def _class_folders(folder: Path) -> dict[str, list[Path]]:
@@ -163,6 +159,43 @@ def _load_folder(folder: Path, input_shape: Sequence[int]) -> Data:
             images.append(read_image(file, input_shape))
             labels.append(index)
     return Data(np.stack(images), np.asarray(labels, dtype="int64"), None, None, list(classes), str(folder))
+
+
+MASK_FOLDERS = ("images", "masks")
+
+
+def is_mask_folder(folder: Path) -> bool:
+    """A segmentation folder: `images/` and `masks/`, each mask named as its image (any suffix)."""
+    return all((folder / name).is_dir() for name in MASK_FOLDERS)
+
+
+def _mask_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    images = {p.stem: p for p in sorted((folder / "images").iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    masks = {p.stem: p for p in sorted((folder / "masks").iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    if not images:
+        raise _error(f"{quoted(folder / 'images')} has no images ({', '.join(IMAGE_SUFFIXES)})")
+    unmatched = sorted(set(images) ^ set(masks))
+    if unmatched:
+        raise _error(f"{len(unmatched)} image{'s' if len(unmatched) > 1 else ''} of {quoted(folder)} without a mask of the same name, "
+                     f"or masks without an image: {', '.join(unmatched[:5])}", "each images/NAME.png has its masks/NAME.png")
+    return [(images[stem], masks[stem]) for stem in images]
+
+
+def _load_mask_folder(folder: Path, input_shape: Sequence[int]) -> Data:
+    """Images and their masks: each mask pixel is the class id of its image's pixel (a
+    single-channel PNG), resized to the input with nearest neighbours so ids stay ids."""
+    import numpy as np
+
+    tf = load_tensorflow()
+    images, masks = [], []
+    for image, mask in _mask_pairs(folder):
+        images.append(read_image(image, input_shape))
+        try:
+            decoded = tf.io.decode_image(tf.io.read_file(str(mask)), channels=1, expand_animations=False)
+        except (tf.errors.OpError, ValueError):
+            raise _error(f"cannot decode the mask {quoted(mask)}", "masks are single-channel PNG files of class ids") from None
+        masks.append(tf.image.resize(decoded, input_shape[:2], method="nearest").numpy()[..., 0])
+    return Data(np.stack(images), np.stack(masks).astype("int64"), None, None, [], str(folder))
 
 
 def read_image(path: Path, input_shape: Sequence[int]) -> Any:
@@ -192,15 +225,15 @@ def check_image_file(path: Path) -> None:
 
 
 def refuse_several_inputs_or_outputs(graph: Graph) -> None:
-    """The course's recipe trains an image classifier: one input, one output of class scores."""
+    """`train` fits one input to one output (of any task)."""
     if graph.extra_inputs or graph.extra_outputs:
         counts = f"{len(graph.inputs)} input{'s' if len(graph.inputs) > 1 else ''} and {len(graph.outputs)} output{'s' if len(graph.outputs) > 1 else ''}"
-        raise _error(f"{graph.network} has {counts}; `train` fits one image input to one output of class scores",
+        raise _error(f"{graph.network} has {counts}; `train` fits one input to one output",
                      "train the emitted Keras model yourself (`archspec build`), with a data set for each input and output")
 
 
-def check_fit(data: Data, graph: Graph) -> None:
-    """Refuse data that does not fit the network, before any training."""
+def check_fit(data: Data, graph: Graph, task: Any) -> None:
+    """Refuse data that does not fit the network (its input, and the task's output), before any training."""
     expected = tuple(graph.input_shape)
     problems = []
     for name, images in (("training", data.x_train), ("test", data.x_test)):
@@ -210,14 +243,8 @@ def check_fit(data: Data, graph: Graph) -> None:
                 "error", f"the {name} images of {data.source} are {shape} but {graph.network} takes {'x'.join(map(str, expected))}",
                 hint=f"use --input {shape} if the network can take that size, or resize the data",
             ))
-    output = graph.shape_of(graph.output)
-    if len(output) != 1:
-        problems.append(Diagnostic("error", f"{graph.network} outputs {'x'.join(map(str, output))}; classification needs one score per class"))
-    elif data.classes > output[0]:
-        problems.append(Diagnostic(
-            "error", f"{data.source} has {data.classes} classes but {graph.network} outputs {output[0]} scores",
-            hint=f"set the class count, e.g. --set classes={data.classes}" if any(n == "classes" for n, _ in graph.parameters) else None,
-        ))
+    labels = {name: y for name, y in (("training", data.y_train), ("test", data.y_test)) if y is not None}
+    problems += [Diagnostic("error", message, hint=hint) for message, hint in task.check(labels, data.source, graph)]
     if problems:
         raise SpecError(problems)
 

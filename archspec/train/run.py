@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,6 +29,7 @@ from .data import (
     read_image,
     refuse_several_inputs_or_outputs,
 )
+from .tasks import TASKS, Task, infer_task
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -49,6 +50,7 @@ class TrainOptions:
     input_shape: tuple[int, ...] | None = None
     verbose: int = 1
     callbacks: list[Any] = field(default_factory=list)  # extra Keras callbacks (tests use them)
+    task: str | None = None  # classification, segmentation, regression, multilabel; None: inferred
 
 
 def outputs_logits(graph: Graph) -> bool:
@@ -66,6 +68,8 @@ def preflight(graph: Graph, options: TrainOptions) -> None:
     refuse_several_inputs_or_outputs(graph)
     if options.optimizer not in OPTIMIZERS:
         raise _error(f"unknown optimizer {quoted(options.optimizer)}", f"use one of {', '.join(OPTIMIZERS)}")
+    if options.task is not None and options.task not in TASKS:
+        raise _error(f"unknown task {quoted(options.task)}", f"use one of {', '.join(TASKS)}")
     if options.distribute not in (None, "mirrored"):
         raise _error(f"unknown distribution strategy {quoted(options.distribute)}", "use --distribute mirrored (all visible GPUs)")
     check_val_split(options.val_split)
@@ -100,7 +104,9 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     keras = load_keras()
 
     data = load_data(options.data, graph.input_shape, options.val_split)
-    check_fit(data, graph)
+    task = infer_task(graph, data.y_train, options.task)
+    check_fit(data, graph, task)
+    data = replace(data, y_train=task.labels(data.y_train), y_test=None if data.y_test is None else task.labels(data.y_test))
     run = Path(options.out)
     state = _read_state(run)
     if state:
@@ -110,14 +116,11 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
             model = keras.models.load_model(run / "last.keras")  # weights, optimizer state and compile settings
         else:
             model = to_keras(graph)
-            model.compile(
-                optimizer=_optimizer(keras, options.optimizer, options.learning_rate),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(graph)),
-                metrics=["sparse_categorical_accuracy"],
-            )
+            model.compile(optimizer=_optimizer(keras, options.optimizer, options.learning_rate), loss=task.loss(keras),
+                          metrics=task.metrics(keras))
     done = int(state.get("epochs_done", 0)) if state else 0
     history = _read_history(run)[:done]
-    _write_run_files(run, architecture, graph, data, options)
+    _write_run_files(run, architecture, graph, data, options, task)
     if done < options.epochs:
         checkpoint = _checkpoint(run, graph.network, history, done)
         try:
@@ -134,7 +137,7 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
         history = checkpoint.history
     elif options.verbose:
         print(f"{run} already holds {done} epochs; ask for more with --epochs")
-    _write_results(run, model, history, graph)
+    _write_results(run, model, history, graph, task)
     return run
 
 
@@ -233,10 +236,10 @@ def _check_resumable(run: Path, graph: Graph, options: TrainOptions) -> None:
     options.optimizer, options.learning_rate = saved.get("optimizer", options.optimizer), saved.get("learning_rate", options.learning_rate)
 
 
-def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: Data, options: TrainOptions) -> None:
+def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: Data, options: TrainOptions, task: Task) -> None:
     write_atomic(run / "spec.arch", architecture.to_arch())
     settings = {
-        "network": graph.network, "data": data.source, "classes": data.class_names,
+        "network": graph.network, "task": task.name, "data": data.source, "classes": data.class_names,
         "parameters": dict(graph.parameters), "input_shape": list(graph.input_shape),
         "logits": outputs_logits(graph), "batch_size": options.batch_size, "optimizer": options.optimizer,
         "learning_rate": options.learning_rate, "augment": options.augment,
@@ -244,23 +247,27 @@ def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: 
     write_atomic(run / "run.json", json.dumps(settings, indent=2) + "\n")
 
 
-def _write_results(run: Path, model: Any, history: list[dict], graph: Graph) -> None:
+KERAS_SUMMARY_NOTE = ("Keras model.summary():\n(Keras' \"Total params\" counts the optimizer's variables too, which it lists as "
+                      "\"Optimizer params\"; the model's own parameters are the params above.)\n")
+
+
+def _write_results(run: Path, model: Any, history: list[dict], graph: Graph, task: Task) -> None:
     """The summary (archspec's report, then Keras' own), the weights, the history and curves."""
     import numpy as np
 
     buffer = io.StringIO()
     model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
-    write_atomic(run / "summary.txt", analyze(graph).to_table() + "\nKeras model.summary():\n" + buffer.getvalue())
+    write_atomic(run / "summary.txt", analyze(graph).to_table() + "\n" + KERAS_SUMMARY_NOTE + buffer.getvalue())
     weights = {variable.path.replace("/", "__"): np.asarray(variable) for variable in model.trainable_variables}
     with atomic_target(run / "weights.npz", suffix=".npz") as temporary:
         np.savez(temporary, **weights)
     if history:
         write_atomic(run / "history.csv", _history_csv(history))
-        write_atomic(run / "curves.png", plot_curves(history))
+        write_atomic(run / "curves.png", plot_curves(history, *task.curves))
 
 
-def plot_curves(history: list[dict]) -> bytes:
-    """Accuracy and loss, training and validation, side by side (the course's figure)."""
+def plot_curves(history: list[dict], metric: str = "sparse_categorical_accuracy", title: str = "Accuracy") -> bytes:
+    """The task's metric and the loss, training and validation, side by side (the course's figure)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -269,7 +276,7 @@ def plot_curves(history: list[dict]) -> bytes:
 
     epochs = [row["epoch"] for row in history]
     figure, (left, right) = pyplot.subplots(1, 2, figsize=(10, 4))
-    for axis, key, title in ((left, "sparse_categorical_accuracy", "Accuracy"), (right, "loss", "Loss")):
+    for axis, key, title in ((left, metric, title), (right, "loss", "Loss")):
         axis.plot(epochs, [row.get(key) for row in history], marker="o", label=f"Training {title}")
         if any(f"val_{key}" in row for row in history):
             axis.plot(epochs, [row.get(f"val_{key}") for row in history], marker="o", label=f"Validation {title}")
@@ -291,10 +298,14 @@ def plot_curves(history: list[dict]) -> bytes:
 @dataclass(frozen=True)
 class Prediction:
     image: str
-    top: tuple[tuple[str, float], ...]
+    top: tuple[tuple[str, float], ...] = ()  # classes by probability (classification, multilabel) or by area (segmentation)
+    values: tuple[float, ...] = ()  # regression
+    mask: Path | None = None  # segmentation: the PNG written, one class id per pixel
 
 
-def predict(run: Path, images: Sequence[str], top: int = 3) -> list[Prediction]:
+def predict(run: Path, images: Sequence[str], top: int = 3, out: Path | None = None) -> list[Prediction]:
+    """Run a trained network on image files: class probabilities, label probabilities,
+    regressed values, or (segmentation) a mask PNG per image, written into `out`."""
     # The cheap checks first: the run folder and every image, before TensorFlow's seconds of import.
     settings_path = Path(run) / "run.json"
     model_path = next((Path(run) / name for name in ("best.keras", "last.keras") if (Path(run) / name).exists()), None)
@@ -303,17 +314,44 @@ def predict(run: Path, images: Sequence[str], top: int = 3) -> list[Prediction]:
     for image in images:
         check_image_file(Path(image))
     settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    task = settings.get("task", "classification")
+    folder = Path(out) if out is not None else Path(".")
+    if task == "segmentation":
+        for image in images:
+            check_target(folder / f"{Path(image).stem}.mask.png")
     keras = load_keras()
     import numpy as np
 
     model = keras.models.load_model(model_path)
     batch = np.stack([read_image(Path(image), settings["input_shape"]) for image in images])
     scores = model.predict(batch, verbose=0)
+    if task == "regression":
+        return [Prediction(image, values=tuple(float(v) for v in np.ravel(row))) for image, row in zip(images, scores)]
     if settings.get("logits"):
-        scores = keras.ops.convert_to_numpy(keras.ops.softmax(scores))
-    names = settings["classes"] + [str(i) for i in range(len(settings["classes"]), scores.shape[1])]
+        scores = keras.ops.convert_to_numpy(keras.ops.sigmoid(scores) if task == "multilabel" or scores.shape[-1] == 1
+                                            else keras.ops.softmax(scores))
+    if task == "segmentation":
+        return [_write_mask(folder, image, row, settings) for image, row in zip(images, scores)]
+    names = settings["classes"] + [str(i) for i in range(len(settings["classes"]), scores.shape[-1])]
     results = []
     for image, row in zip(images, scores):
         order = np.argsort(row)[::-1][:top]
         results.append(Prediction(image, tuple((names[i], float(row[i])) for i in order)))
     return results
+
+
+def _write_mask(folder: Path, image: str, scores: Any, settings: dict) -> Prediction:
+    """A mask PNG of class ids (8-bit, 16-bit past 256 classes) and the classes by area."""
+    import numpy as np
+
+    tf = load_tensorflow()
+    ids = (scores[..., 0] > 0.5).astype("int64") if scores.shape[-1] == 1 else np.argmax(scores, axis=-1)
+    classes = max(2, scores.shape[-1])
+    pixels = ids.astype("uint8" if classes <= 256 else "uint16")[..., None]
+    path = folder / f"{Path(image).stem}.mask.png"
+    write_atomic(path, tf.io.encode_png(pixels).numpy())
+    names = settings.get("classes") or []
+    counts = np.bincount(ids.ravel(), minlength=classes)
+    order = np.argsort(counts)[::-1]
+    area = tuple((names[i] if i < len(names) else str(i), counts[i] / ids.size) for i in order if counts[i])
+    return Prediction(image, area, mask=path)
