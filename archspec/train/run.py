@@ -134,11 +134,19 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
             kept = checkpoint.epochs_done
             print(f"\ninterrupted: {kept} epoch{'s' if kept != 1 else ''} kept in {run}; run the same command to resume")
             raise
+        except (ValueError, TypeError, RuntimeError, tf_errors().OpError) as error:  # TensorFlow's own failure, said in a line
+            first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            raise _error(f"TensorFlow failed while training ({type(error).__name__}: {first})",
+                         f"{checkpoint.epochs_done} finished epochs are kept in {run}; --verbose shows TensorFlow's log lines") from None
         history = checkpoint.history
     elif options.verbose:
         print(f"{run} already holds {done} epochs; ask for more with --epochs")
     _write_results(run, model, history, graph, task)
     return run
+
+
+def tf_errors() -> Any:
+    return load_tensorflow().errors
 
 
 def _checkpoint(run: Path, network: str, history: list[dict], done: int) -> Any:
