@@ -53,20 +53,20 @@ class Change:
     def kind(self) -> str:
         return self.unit if self.unit else self.layers[0].kind
 
-    @property
-    def params(self) -> int:
-        """The row's effect on the parameter total."""
+    def delta(self, figure: str) -> int:
+        """The row's effect on a total (`params`, `macs`): B's figure less A's."""
         if self.status == "changed":
-            return self.counterpart.params - self.layers[0].params
-        total = sum(layer.params for layer in self.layers)
+            return getattr(self.counterpart, figure) - getattr(self.layers[0], figure)
+        total = sum(getattr(layer, figure) for layer in self.layers)
         return total if self.status == "added" else -total
 
     @property
+    def params(self) -> int:
+        return self.delta("params")
+
+    @property
     def macs(self) -> int:
-        if self.status == "changed":
-            return self.counterpart.macs - self.layers[0].macs
-        total = sum(layer.macs for layer in self.layers)
-        return total if self.status == "added" else -total
+        return self.delta("macs")
 
     def to_dict(self) -> dict:
         row: dict[str, Any] = {"status": self.status, "name": self.name, "kind": self.kind,
