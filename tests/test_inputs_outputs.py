@@ -79,4 +79,4 @@ def test_train_refuses_several_inputs(cli, tmp_path):
     spec.write_text(SPEC, encoding="utf-8")
     result = cli("train", str(spec), "--data", "cifar10", "--out", str(tmp_path / "run"))
     assert result.code == 1
-    assert "TwoHeads has 2 inputs and 2 outputs; `train` fits one image input to one output of class scores" in result.err
+    assert "TwoHeads has 2 inputs; `train` fits one input" in result.err

@@ -121,3 +121,23 @@ def test_an_unknown_task_is_refused_before_tensorflow(cli, tmp_path):
         from archspec.train import TrainOptions, train
 
         train(archspec.load("baseline"), TrainOptions(data="cifar10", task="detection", out=tmp_path / "run"))
+
+
+def test_a_network_of_two_outputs_trains_with_a_loss_for_each(cli, tmp_path):
+    spec = tmp_path / "heads.arch"
+    spec.write_text("network Heads\ninput 16x16x3\nconv(8, 3) relu flatten as trunk\ndense(4, softmax) as kind\n"
+                    "@trunk\ndense(2) as size\noutput @kind, @size\n", encoding="utf-8")
+    rng = np.random.default_rng(0)
+    data = tmp_path / "heads.npz"
+    np.savez(data, x_train=rng.random((32, 16, 16, 3)).astype("float32"), y_train_kind=rng.integers(0, 4, 32),
+             y_train_size=rng.random((32, 2)).astype("float32"))
+    run = tmp_path / "run"
+    result = cli("train", str(spec), "--data", str(data), "--epochs", "1", "--out", str(run))
+    assert result.code == 0, result.err
+    assert {"loss", "kind_loss", "size_loss", "kind_sparse_categorical_accuracy", "size_mae"} <= set(history(run)[0])
+    assert json.loads((run / "run.json").read_text(encoding="utf-8"))["tasks"] == {"kind": "classification", "size": "regression"}
+    lacking = tmp_path / "lacking.npz"
+    np.savez(lacking, x_train=rng.random((8, 16, 16, 3)).astype("float32"), y_train_kind=rng.integers(0, 4, 8))
+    refused = cli("train", str(spec), "--data", str(lacking), "--epochs", "1", "--out", str(tmp_path / "other"))
+    assert refused.code == 1 and "lacks the training labels of size" in refused.err and "y_train_size" in refused.err
+

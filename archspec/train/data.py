@@ -88,8 +88,13 @@ def load_data(source: str, input_shape: Sequence[int], val_split: float | None) 
             raise _error(f"--val-split {val_split} leaves no training or no validation images out of {len(data.x_train)}")
         order = np.random.default_rng(0).permutation(len(data.x_train))
         train, held = order[:count], order[count:]
-        data = Data(data.x_train[train], data.y_train[train], data.x_train[held], data.y_train[held], data.class_names, data.source)
+        data = Data(data.x_train[train], _take(data.y_train, train), data.x_train[held], _take(data.y_train, held), data.class_names,
+                    data.source)
     return data
+
+
+def _take(labels: Any, rows: Any) -> Any:
+    return {name: y[rows] for name, y in labels.items()} if isinstance(labels, dict) else labels[rows]
 
 
 def _scaled(images: Any) -> Any:
@@ -111,13 +116,22 @@ def _load_npz(path: Path) -> Data:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise _error(f"cannot read {quoted(path)}: {error}") from None
-    missing = [key for key in ("x_train", "y_train") if key not in archive.files]
+    missing = [key for key in ("x_train", "y_train") if key not in archive.files and not any(n.startswith(key + "_") for n in archive.files)]
     if missing:
         raise _error(f"{quoted(path)} lacks {', '.join(missing)}", "the keras.datasets layout: x_train, y_train, x_test, y_test")
     x_test = _scaled(archive["x_test"]) if "x_test" in archive.files else None
-    y_test = np.asarray(archive["y_test"]) if "y_test" in archive.files else None
     names = [str(n) for n in archive["class_names"]] if "class_names" in archive.files else []
-    return Data(_scaled(archive["x_train"]), np.asarray(archive["y_train"]), x_test, y_test, names, str(path))
+    return Data(_scaled(archive["x_train"]), _npz_labels(archive, "y_train"), x_test, _npz_labels(archive, "y_test"), names, str(path))
+
+
+def _npz_labels(archive: Any, key: str) -> Any:
+    """`y_train`, or, for a network of several outputs, `y_train_NAME` for each (a dict)."""
+    import numpy as np
+
+    if key in archive.files:
+        return np.asarray(archive[key])
+    named = {name[len(key) + 1:]: np.asarray(archive[name]) for name in archive.files if name.startswith(key + "_")}
+    return named or None
 
 
 def _load_keras_dataset(name: str) -> Data:
@@ -224,16 +238,15 @@ def check_image_file(path: Path) -> None:
         raise _error(f"cannot read the image {quoted(path)}: permission denied")
 
 
-def refuse_several_inputs_or_outputs(graph: Graph) -> None:
-    """`train` fits one input to one output (of any task)."""
-    if graph.extra_inputs or graph.extra_outputs:
-        counts = f"{len(graph.inputs)} input{'s' if len(graph.inputs) > 1 else ''} and {len(graph.outputs)} output{'s' if len(graph.outputs) > 1 else ''}"
-        raise _error(f"{graph.network} has {counts}; `train` fits one input to one output",
-                     "train the emitted Keras model yourself (`archspec build`), with a data set for each input and output")
+def refuse_several_inputs(graph: Graph) -> None:
+    """`train` fits one input (to one output, or to several, each with its own labels)."""
+    if graph.extra_inputs:
+        raise _error(f"{graph.network} has {len(graph.inputs)} inputs; `train` fits one input",
+                     "train the emitted Keras model yourself (`archspec build`), with a data set for each input")
 
 
-def check_fit(data: Data, graph: Graph, task: Any) -> None:
-    """Refuse data that does not fit the network (its input, and the task's output), before any training."""
+def check_fit(data: Data, graph: Graph, tasks: dict[str, Any]) -> None:
+    """Refuse data that does not fit the network (its input, and each output's task), before any training."""
     expected = tuple(graph.input_shape)
     problems = []
     for name, images in (("training", data.x_train), ("test", data.x_test)):
@@ -243,10 +256,33 @@ def check_fit(data: Data, graph: Graph, task: Any) -> None:
                 "error", f"the {name} images of {data.source} are {shape} but {graph.network} takes {'x'.join(map(str, expected))}",
                 hint=f"use --input {shape} if the network can take that size, or resize the data",
             ))
-    labels = {name: y for name, y in (("training", data.y_train), ("test", data.y_test)) if y is not None}
-    problems += [Diagnostic("error", message, hint=hint) for message, hint in task.check(labels, data.source, graph)]
+    for output, task in tasks.items():
+        labels = {name: labels_of(y, output) for name, y in (("training", data.y_train), ("test", data.y_test)) if y is not None}
+        problems += [Diagnostic("error", message, hint=hint) for message, hint in task.check(labels, data.source, graph)]
     if problems:
         raise SpecError(problems)
+
+
+def labels_of(y: Any, output: str) -> Any:
+    """One output's labels: a network of several outputs has them by output name."""
+    return y[output] if isinstance(y, dict) else y
+
+
+def check_labels_for_outputs(data: Data, graph: Graph) -> None:
+    """Several outputs need labels by name (`y_train_NAME`); one output takes `y_train`."""
+    outputs = graph.outputs
+    for split, y in (("training", data.y_train), ("test", data.y_test)):
+        if y is None:
+            continue
+        if len(outputs) == 1 and isinstance(y, dict):
+            raise _error(f"{data.source} has {split} labels by output name ({', '.join(y)}) but {graph.network} has one output",
+                         "name them y_train and y_test")
+        if len(outputs) > 1:
+            missing = [name for name in outputs if not isinstance(y, dict) or name not in y]
+            if missing:
+                prefix = "y_train" if split == "training" else "y_test"
+                raise _error(f"{graph.network} has {len(outputs)} outputs ({', '.join(outputs)}); {data.source} lacks the {split} labels of "
+                             f"{', '.join(missing)}", f"store each output's labels as {prefix}_NAME, e.g. {prefix}_{missing[0]}")
 
 
 # ---------------------------------------------------------------------------------------------

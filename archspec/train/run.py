@@ -24,10 +24,12 @@ from .data import (
     check_data_source,
     check_fit,
     check_image_file,
+    check_labels_for_outputs,
     check_val_split,
+    labels_of,
     load_data,
     read_image,
-    refuse_several_inputs_or_outputs,
+    refuse_several_inputs,
 )
 from .tasks import TASKS, Task, infer_task
 
@@ -65,7 +67,7 @@ def outputs_logits(graph: Graph) -> bool:
 def preflight(graph: Graph, options: TrainOptions) -> None:
     """Every check that needs no TensorFlow, so a mistyped option or a missing file is reported
     at once rather than after seconds of importing it."""
-    refuse_several_inputs_or_outputs(graph)
+    refuse_several_inputs(graph)
     if options.optimizer not in OPTIMIZERS:
         raise _error(f"unknown optimizer {quoted(options.optimizer)}", f"use one of {', '.join(OPTIMIZERS)}")
     if options.task is not None and options.task not in TASKS:
@@ -104,9 +106,11 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     keras = load_keras()
 
     data = load_data(options.data, graph.input_shape, options.val_split)
-    task = infer_task(graph, data.y_train, options.task)
-    check_fit(data, graph, task)
-    data = replace(data, y_train=task.labels(data.y_train), y_test=None if data.y_test is None else task.labels(data.y_test))
+    check_labels_for_outputs(data, graph)
+    tasks = {name: infer_task(graph, labels_of(data.y_train, name), options.task, name) for name in graph.outputs}
+    check_fit(data, graph, tasks)
+    data = replace(data, y_train=_labels(tasks, data.y_train), y_test=None if data.y_test is None else _labels(tasks, data.y_test))
+    task = tasks[graph.output]
     run = Path(options.out)
     state = _read_state(run)
     if state:
@@ -116,11 +120,13 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
             model = keras.models.load_model(run / "last.keras")  # weights, optimizer state and compile settings
         else:
             model = to_keras(graph)
-            model.compile(optimizer=_optimizer(keras, options.optimizer, options.learning_rate), loss=task.loss(keras),
-                          metrics=task.metrics(keras))
+            several = len(tasks) > 1  # one loss and its metrics per output, by the output layer's name
+            model.compile(optimizer=_optimizer(keras, options.optimizer, options.learning_rate),
+                          loss={name: t.loss(keras) for name, t in tasks.items()} if several else task.loss(keras),
+                          metrics={name: t.metrics(keras) for name, t in tasks.items()} if several else task.metrics(keras))
     done = int(state.get("epochs_done", 0)) if state else 0
     history = _read_history(run)[:done]
-    _write_run_files(run, architecture, graph, data, options, task)
+    _write_run_files(run, architecture, graph, data, options, tasks)
     if done < options.epochs:
         checkpoint = _checkpoint(run, graph.network, history, done)
         try:
@@ -141,8 +147,16 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
         history = checkpoint.history
     elif options.verbose:
         print(f"{run} already holds {done} epochs; ask for more with --epochs")
-    _write_results(run, model, history, graph, task)
+    _write_results(run, model, history, graph, tasks)
     return run
+
+
+def _labels(tasks: dict[str, Task], y: Any) -> Any:
+    """The labels as each output's loss takes them (a dict by output name for several)."""
+    if len(tasks) == 1:
+        (task,) = tasks.values()
+        return task.labels(y)
+    return {name: task.labels(y[name]) for name, task in tasks.items()}
 
 
 def tf_errors() -> Any:
@@ -244,10 +258,12 @@ def _check_resumable(run: Path, graph: Graph, options: TrainOptions) -> None:
     options.optimizer, options.learning_rate = saved.get("optimizer", options.optimizer), saved.get("learning_rate", options.learning_rate)
 
 
-def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: Data, options: TrainOptions, task: Task) -> None:
+def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: Data, options: TrainOptions,
+                     tasks: dict[str, Task]) -> None:
     write_atomic(run / "spec.arch", architecture.to_arch())
     settings = {
-        "network": graph.network, "task": task.name, "data": data.source, "classes": data.class_names,
+        "network": graph.network, "task": tasks[graph.output].name, "tasks": {name: task.name for name, task in tasks.items()},
+        "data": data.source, "classes": data.class_names,
         "parameters": dict(graph.parameters), "input_shape": list(graph.input_shape),
         "logits": outputs_logits(graph), "batch_size": options.batch_size, "optimizer": options.optimizer,
         "learning_rate": options.learning_rate, "augment": options.augment,
@@ -259,7 +275,7 @@ KERAS_SUMMARY_NOTE = ("Keras model.summary():\n(Keras' \"Total params\" counts t
                       "\"Optimizer params\"; the model's own parameters are the params above.)\n")
 
 
-def _write_results(run: Path, model: Any, history: list[dict], graph: Graph, task: Task) -> None:
+def _write_results(run: Path, model: Any, history: list[dict], graph: Graph, tasks: dict[str, Task]) -> None:
     """The summary (archspec's report, then Keras' own), the weights, the history and curves."""
     import numpy as np
 
@@ -271,7 +287,10 @@ def _write_results(run: Path, model: Any, history: list[dict], graph: Graph, tas
         np.savez(temporary, **weights)
     if history:
         write_atomic(run / "history.csv", _history_csv(history))
-        write_atomic(run / "curves.png", plot_curves(history, *task.curves))
+        metric, title = tasks[graph.output].curves
+        if len(tasks) > 1:  # Keras names each output's figures after it: the first output's are drawn
+            metric, title = f"{graph.output}_{metric}", f"{title} ({graph.output})"
+        write_atomic(run / "curves.png", plot_curves(history, metric, title))
 
 
 def plot_curves(history: list[dict], metric: str = "sparse_categorical_accuracy", title: str = "Accuracy") -> bytes:
@@ -322,6 +341,10 @@ def predict(run: Path, images: Sequence[str], top: int = 3, out: Path | None = N
     for image in images:
         check_image_file(Path(image))
     settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    outputs = settings.get("tasks", {})
+    if len(outputs) > 1:
+        raise _error(f"{quoted(run)} trained a network of {len(outputs)} outputs ({', '.join(outputs)}); predict reads one",
+                     "load its best.keras with keras.models.load_model and call predict on it")
     task = settings.get("task", "classification")
     folder = Path(out) if out is not None else Path(".")
     if task == "segmentation":

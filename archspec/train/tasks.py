@@ -19,10 +19,10 @@ from .data import _error
 TASKS = ("classification", "segmentation", "regression", "multilabel")
 
 
-def final_activation(graph: Graph) -> str | None:
-    """The activation that ends the network (`softmax`, `sigmoid`, ...), looking past layers that
+def final_activation(graph: Graph, output: str) -> str | None:
+    """The activation that ends an output (`softmax`, `sigmoid`, ...), looking past layers that
     pass values through (dropout, identity, reshape); None for a linear end (logits)."""
-    node = graph.node(graph.output)
+    node = graph.node(output)
     while node.layer.preserves_values and node.inputs[0] != INPUT:
         node = graph.node(node.inputs[0])
     layer = node.layer
@@ -131,13 +131,14 @@ def _shape(shape: Sequence[int]) -> str:
     return "x".join(map(str, shape))
 
 
-def infer_task(graph: Graph, y: Any, asked: str | None) -> Task:
-    """The task `asked` for, or the one the output and the labels imply; an error when they
-    could mean two."""
+def infer_task(graph: Graph, y: Any, asked: str | None, output_name: str | None = None) -> Task:
+    """The task `asked` for, or the one the output (the network's first unless named) and its
+    labels imply; an error when they could mean two."""
     import numpy as np
 
-    output = tuple(graph.shape_of(graph.output))
-    activation = final_activation(graph)
+    output_name = output_name or graph.output
+    output = tuple(graph.shape_of(output_name))
+    activation = final_activation(graph, output_name)
     if asked is not None:
         if asked not in TASKS:
             raise _error(f"unknown task {quoted(asked)}", f"use one of {', '.join(TASKS)}")
