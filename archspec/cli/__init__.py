@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default: runs/NAME)")
     train.add_argument("--task", metavar="TASK", help="classification, segmentation, regression or multilabel "
                                                    "(default: from the output and the data; a per-pixel softmax is segmentation)")
-    train.add_argument("--distribute", choices=("mirrored",), default=None, help="train on all visible GPUs (MirroredStrategy)")
+    train.add_argument("--distribute", choices=("mirrored", "multi-worker"), default=None,
+                       help="mirrored: all visible GPUs; multi-worker: the cluster TF_CONFIG describes (run it on every worker)")
     _add_network_options(train)
     add_verbose_flag(train)
     train.set_defaults(handler=cmd_train)

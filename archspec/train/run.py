@@ -4,9 +4,12 @@ write the best and last models, the history, the curves, a summary, the weights 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,6 +21,7 @@ from ..emit.keras import to_keras
 from ..errors import quoted
 from ..files import atomic_target, check_target, save_keras_atomic, write_atomic
 from ..graph import INPUT, Graph
+from .cluster import ALONE, fit_across_workers, worker_from_tf_config
 from .data import (
     Data,
     _error,
@@ -72,8 +76,13 @@ def preflight(graph: Graph, options: TrainOptions) -> None:
         raise _error(f"unknown optimizer {quoted(options.optimizer)}", f"use one of {', '.join(OPTIMIZERS)}")
     if options.task is not None and options.task not in TASKS:
         raise _error(f"unknown task {quoted(options.task)}", f"use one of {', '.join(TASKS)}")
-    if options.distribute not in (None, "mirrored"):
-        raise _error(f"unknown distribution strategy {quoted(options.distribute)}", "use --distribute mirrored (all visible GPUs)")
+    if options.distribute not in (None, *DISTRIBUTIONS):
+        raise _error(f"unknown distribution strategy {quoted(options.distribute)}",
+                     "use --distribute mirrored (all visible GPUs) or multi-worker (the cluster TF_CONFIG describes)")
+    if options.distribute == "multi-worker":
+        worker_from_tf_config(os.environ.get("TF_CONFIG"))
+        if len(graph.outputs) > 1:
+            raise _error(f"{graph.network} has {len(graph.outputs)} outputs; --distribute multi-worker trains networks of one output")
     check_val_split(options.val_split)
     check_data_source(options.data, graph.input_shape)
     run = Path(options.out)
@@ -89,14 +98,17 @@ def _optimizer(keras: Any, name: str, learning_rate: float | None) -> Any:
     return optimizer
 
 
+DISTRIBUTIONS = ("mirrored", "multi-worker")
+
+
 def _strategy(name: str | None) -> Any:
-    import contextlib
-
+    """The tf.distribute strategy `--distribute` names, or None."""
     if name is None:
-        return contextlib.nullcontext()
+        return None
     tf = load_tensorflow()
-
-    return tf.distribute.MirroredStrategy().scope()
+    if name == "multi-worker":  # made before any data set or model, as TensorFlow requires
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.MirroredStrategy()
 
 
 def train(architecture: Architecture, options: TrainOptions) -> Path:
@@ -104,6 +116,8 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     graph = architecture.graph(options.overrides, options.input_shape)
     preflight(graph, options)
     keras = load_keras()
+    worker = worker_from_tf_config(os.environ.get("TF_CONFIG")) if options.distribute == "multi-worker" else ALONE
+    strategy = _strategy(options.distribute)
 
     data = load_data(options.data, graph.input_shape, options.val_split)
     check_labels_for_outputs(data, graph)
@@ -115,7 +129,10 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
     state = _read_state(run)
     if state:
         _check_resumable(run, graph, options)
-    with _strategy(options.distribute):
+    # Only the chief writes the run folder; every other worker saves into a folder of its own, as
+    # TensorFlow's guide has it, and removes it at the end.
+    written = run if worker.chief else run.parent / f".{run.name}.worker-{worker.index}"
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
         if state and (run / "last.keras").exists():
             model = keras.models.load_model(run / "last.keras")  # weights, optimizer state and compile settings
         else:
@@ -126,28 +143,38 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
                           metrics={name: t.metrics(keras) for name, t in tasks.items()} if several else task.metrics(keras))
     done = int(state.get("epochs_done", 0)) if state else 0
     history = _read_history(run)[:done]
-    _write_run_files(run, architecture, graph, data, options, tasks)
+    if worker.chief:
+        _write_run_files(run, architecture, graph, data, options, tasks)
     if done < options.epochs:
-        checkpoint = _checkpoint(run, graph.network, history, done)
+        checkpoint = _checkpoint(written, graph.network, history, done)
         try:
-            model.fit(
-                _dataset(data.x_train, data.y_train, options, shuffle=True),
-                validation_data=_dataset(data.x_test, data.y_test, options) if data.x_test is not None else None,
-                epochs=options.epochs, initial_epoch=done, verbose=options.verbose, shuffle=False,
-                callbacks=[checkpoint, *options.callbacks],
-            )
+            if options.distribute == "multi-worker":
+                checkpoint.set_model(model)
+                fit_across_workers(strategy, model, task, lambda x, y, shuffle: _dataset(x, y, options, shuffle), data,
+                                   (done, options.epochs), checkpoint.on_epoch_end, worker)
+            else:
+                model.fit(
+                    _dataset(data.x_train, data.y_train, options, shuffle=True),
+                    validation_data=_dataset(data.x_test, data.y_test, options) if data.x_test is not None else None,
+                    epochs=options.epochs, initial_epoch=done, verbose=options.verbose, shuffle=False,
+                    callbacks=[checkpoint, *options.callbacks],
+                )
         except KeyboardInterrupt:
             kept = checkpoint.epochs_done
             print(f"\ninterrupted: {kept} epoch{'s' if kept != 1 else ''} kept in {run}; run the same command to resume")
             raise
         except (ValueError, TypeError, RuntimeError, tf_errors().OpError) as error:  # TensorFlow's own failure, said in a line
-            first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-            raise _error(f"TensorFlow failed while training ({type(error).__name__}: {first})",
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            cause = lines[-1][:300] if lines else ""  # TensorFlow puts the cause last, after "in user code:" and a trace
+            raise _error(f"TensorFlow failed while training ({type(error).__name__}: {cause})",
                          f"{checkpoint.epochs_done} finished epochs are kept in {run}; --verbose shows TensorFlow's log lines") from None
         history = checkpoint.history
     elif options.verbose:
         print(f"{run} already holds {done} epochs; ask for more with --epochs")
-    _write_results(run, model, history, graph, tasks)
+    if worker.chief:
+        _write_results(run, model, history, graph, tasks)
+    else:
+        shutil.rmtree(written, ignore_errors=True)
     return run
 
 
