@@ -370,7 +370,7 @@ def test_build_writes_files_that_reload_without_archspec(cli, built, tmp_path):
         assert f"wrote {tmp_path / 'out' / name}.py" in result.out and f"wrote {tmp_path / 'out' / name}.keras" in result.out
         assert f"{built[name][1].totals.params:,} params" in result.out
         arguments += [str(tmp_path / "out" / f"{name}.keras"), str(built[name][1].totals.params)]
-    suffixes = ("py", "keras", "dot", "svg") if shutil.which("dot") else ("py", "keras", "dot")
+    suffixes = ("py", "keras", "dot", "svg", "html") if shutil.which("dot") else ("py", "keras", "dot")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.{s}" for n in COURSE_SPECS for s in suffixes)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-c", RELOAD, *arguments], capture_output=True, text=True, env=env, timeout=300)

@@ -19,6 +19,7 @@ from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summa
 from ..backend import BackendUnavailable, set_verbose
 from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
 from ..emit.dot import RENDER_FORMATS, render, to_dot
+from ..emit.html_view import to_html
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, did_you_mean, quoted, render_all, render_brief
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
@@ -30,6 +31,7 @@ from .keras_import import add_import_command
 from .values import add_verbose_flag, attach_negative_shapes, parse_shape, parse_value, positive_count, positive_integer
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+DIAGRAM_FORMATS = (*RENDER_FORMATS, "dot", "html")
 
 
 class UsageError(Exception):
@@ -87,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagram = commands.add_parser("diagram", help="draw the network with Graphviz")
     diagram.add_argument("spec", metavar="SPEC")
     diagram.add_argument("-o", "--output", metavar="FILE", help="output file (default: NAME.FORMAT; '-' for stdout)")
-    diagram.add_argument("--format", choices=(*RENDER_FORMATS, "dot"), help="default: from -o's extension, else svg")
+    diagram.add_argument("--format", choices=DIAGRAM_FORMATS,
+                         help="default: from -o's extension, else svg; html is an interactive page (blocks fold, search, details)")
     diagram.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one node")
     _add_network_options(diagram)
     _add_warning_options(diagram)
@@ -282,7 +285,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-BUILD_SUFFIXES = (".py", ".keras", ".dot", ".svg")
+BUILD_SUFFIXES = (".py", ".keras", ".dot", ".svg", ".html")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -301,7 +304,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     dot_text = to_dot(graph, report)
     drawing = []
     try:
-        drawing.append((folder / f"{stem}.svg", bytes_writer(render(dot_text, "svg")), ".tmp"))
+        svg = render(dot_text, "svg")
+        drawing.append((folder / f"{stem}.svg", bytes_writer(svg), ".tmp"))
+        drawing.append((folder / f"{stem}.html", bytes_writer(to_html(report, architecture.source, svg).encode("utf-8")), ".tmp"))
     except SpecError as error:  # no Graphviz: the model and sources are still written
         _print_errors(error)
         print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
@@ -328,7 +333,10 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     graph, report = architecture.checked(_overrides(args), _input_shape(args), policy=_policy(args))
     output_format = _diagram_format(args)
     text = to_dot(graph, report, args.depth)
-    data: str | bytes = text if output_format == "dot" else render(text, output_format)
+    if output_format == "html":
+        data: str | bytes = to_html(report, architecture.source, render(text, "svg"))
+    else:
+        data = text if output_format == "dot" else render(text, output_format)
     target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
     if target == "-":
         if isinstance(data, bytes):
@@ -345,7 +353,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 def _diagram_format(args: argparse.Namespace) -> str:
     """The format --format names, else the output file's extension, else SVG; an extension
     Graphviz is not asked for here, or one that contradicts --format, is a usage error."""
-    formats = (*RENDER_FORMATS, "dot")
+    formats = DIAGRAM_FORMATS
     suffix = Path(args.output).suffix.lstrip(".").lower() if args.output and args.output != "-" else ""
     if suffix in formats and args.format and suffix != args.format:
         raise UsageError(f"--format {args.format} contradicts the output file {quoted(args.output)}")
