@@ -105,3 +105,29 @@ def test_readme_links_the_gallery_and_shows_a_diagram():
     assert "docs/gallery/README.md" in readme
     images = re.findall(r"!\[[^\]]*\]\((docs/gallery/[^)]+\.svg)\)", readme)
     assert images and all((ROOT / image).exists() for image in images)
+
+
+def test_rankdir_lays_the_network_left_to_right(cli):
+    result = cli("diagram", "baseline", "--format", "dot", "--rankdir", "LR", "-o", "-")
+    assert result.code == 0 and "graph [rankdir=LR," in result.out
+    assert "graph [rankdir=TB," in cli("diagram", "baseline", "--format", "dot", "-o", "-").out
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_dpi_scales_a_raster_and_is_refused_elsewhere(cli, tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    assert cli("diagram", "baseline", "-o", str(tmp_path / "low.png"), "--dpi", "48").code == 0
+    assert cli("diagram", "baseline", "-o", str(tmp_path / "high.png"), "--dpi", "96").code == 0
+    low, high = (image.open(tmp_path / name).size for name in ("low.png", "high.png"))
+    assert abs(high[0] - 2 * low[0]) <= 2 and abs(high[1] - 2 * low[1]) <= 2
+    refused = cli("diagram", "baseline", "-o", str(tmp_path / "x.svg"), "--dpi", "48")
+    assert refused.code == 2 and "--dpi sets the resolution of png and jpg; svg has none" in refused.err
+
+
+def test_the_legend_lists_only_what_is_drawn_and_upsample_shows_its_factor(cli):
+    unet = cli("diagram", "unet", "--format", "dot", "-o", "-").out
+    assert "shortcut path" not in unet and "dense" not in unet.split('"legend"')[1]
+    assert "shortcut path" in cli("diagram", "resnet18", "--format", "dot", "-o", "-").out
+    text = "network U\ninput 8x8x2\nupsample(2) upsample([2, 3], interpolation=bilinear)\n"
+    labels = [layer.label for layer in archspec.parse(text, "u.arch").analyze().layers]
+    assert labels == ["upsample x2", "upsample x2x3, bilinear"]

@@ -18,7 +18,7 @@ from ..analysis.render import COLUMNS
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
 from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
-from ..emit.dot import RENDER_FORMATS, render, to_dot
+from ..emit.dot import RANKDIRS, RASTER_FORMATS, RENDER_FORMATS, render, to_dot
 from ..emit.html_view import to_html
 from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, did_you_mean, quoted, render_all, render_brief
@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--format", choices=DIAGRAM_FORMATS,
                          help="default: from -o's extension, else svg; html is an interactive page (blocks fold, search, details)")
     diagram.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one node")
+    diagram.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="TB draws top to bottom (default), LR left to right")
+    diagram.add_argument("--dpi", type=positive_integer, default=None, metavar="N", help="the resolution of png and jpg (Graphviz's default 96)")
     _add_network_options(diagram)
     _add_warning_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
@@ -332,11 +334,13 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     architecture = load(args.spec, _size_limits(args))
     graph, report = architecture.checked(_overrides(args), _input_shape(args), policy=_policy(args))
     output_format = _diagram_format(args)
-    text = to_dot(graph, report, args.depth)
+    if args.dpi is not None and output_format not in RASTER_FORMATS:
+        raise UsageError(f"--dpi sets the resolution of {' and '.join(RASTER_FORMATS)}; {output_format} has none")
+    text = to_dot(graph, report, args.depth, args.rankdir)
     if output_format == "html":
         data: str | bytes = to_html(report, architecture.source, render(text, "svg"))
     else:
-        data = text if output_format == "dot" else render(text, output_format)
+        data = text if output_format == "dot" else render(text, output_format, args.dpi)
     target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
     if target == "-":
         if isinstance(data, bytes):

@@ -42,9 +42,12 @@ class _Cluster:
     items: list = field(default_factory=list)  # node names and child _Cluster objects, in order
 
 
+RANKDIRS = ("TB", "LR")
+
+
 class DotWriter:
-    def __init__(self, graph: Graph, report: Report, depth: int | None):
-        self.graph, self.report, self.depth = graph, report, depth
+    def __init__(self, graph: Graph, report: Report, depth: int | None, rankdir: str = "TB"):
+        self.graph, self.report, self.depth, self.rankdir = graph, report, depth, rankdir
         self.layers = {layer.name: layer for layer in report.layers}
         self.groups = {group.id: group for group in graph.groups}
         self.roles = {node.name: node.role for node in graph.nodes}
@@ -170,7 +173,8 @@ class DotWriter:
             f'<tr><td bgcolor="{family.colour}" width="14" border="1"> </td><td align="left">{family.legend}</td></tr>'
             for family in FAMILIES if family in drawn
         )
-        rows += '<tr><td><font color="#0d6efd">- -</font></td><td align="left">shortcut path</td></tr>'
+        if Role.SHORTCUT in self.roles.values():  # the legend lists only what is drawn
+            rows += '<tr><td><font color="#0d6efd">- -</font></td><td align="left">shortcut path</td></tr>'
         return [
             '  subgraph "cluster_legend" {',
             '    label="legend"; style=rounded; color="#adb5bd"; fontcolor="#6c757d";',
@@ -189,7 +193,7 @@ class DotWriter:
         title = f"{report.network}: {_compact(totals.params)} params, {_compact(totals.macs)} MACs, {inputs} -> {outputs}"
         lines = [
             f"digraph {_quote(report.network)} {{",
-            f"  graph [rankdir=TB, label={_quote(title)}, labelloc=t, fontname=\"Helvetica\", fontsize=14, "
+            f"  graph [rankdir={self.rankdir}, label={_quote(title)}, labelloc=t, fontname=\"Helvetica\", fontsize=14, "
             "nodesep=0.25, ranksep=0.3, newrank=true];",
             '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.04", height=0.3];',
             '  edge [fontname="Helvetica", fontsize=8, fontcolor="#6c757d", color="#495057", arrowsize=0.6];',
@@ -206,13 +210,17 @@ class DotWriter:
         return "\n".join(lines) + "\n"
 
 
-def to_dot(graph: Graph, report: Report, depth: int | None = None) -> str:
-    """Deterministic DOT text of the network; `depth` collapses groups nested that deep."""
-    return DotWriter(graph, report, depth).text()
+def to_dot(graph: Graph, report: Report, depth: int | None = None, rankdir: str = "TB") -> str:
+    """Deterministic DOT text of the network; `depth` collapses groups nested that deep;
+    `rankdir` LR draws it left to right."""
+    return DotWriter(graph, report, depth, rankdir).text()
 
 
-def render(dot_text: str, output_format: str) -> bytes:
-    """Run Graphviz's `dot` to render SVG, PNG or PDF."""
+RASTER_FORMATS = ("png", "jpg")
+
+
+def render(dot_text: str, output_format: str, dpi: int | None = None) -> bytes:
+    """Run Graphviz's `dot` to render SVG, PNG, PDF or JPEG; `dpi` sets a raster's resolution."""
     if output_format not in RENDER_FORMATS:
         raise ValueError(f"unknown format {output_format!r}")
     program = shutil.which("dot")
@@ -222,7 +230,8 @@ def render(dot_text: str, output_format: str) -> bytes:
             hint="install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz), "
                  "or write the DOT text with --format dot",
         )])
-    result = subprocess.run([program, f"-T{output_format}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=300)
+    resolution = [f"-Gdpi={dpi}"] if dpi is not None and output_format in RASTER_FORMATS else []
+    result = subprocess.run([program, f"-T{output_format}", *resolution], input=dot_text.encode("utf-8"), capture_output=True, timeout=300)
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SpecError([Diagnostic("error", f"Graphviz failed to render the diagram: {message[-1] if message else 'no message'}")])

@@ -199,6 +199,11 @@ class Upsample(Layer):
 
     _pairs = field_validator("size")(positive_pair)
 
+    def label(self) -> str:
+        """`upsample x2`, `upsample x2x3, bilinear`: the factor shows on the node and in the table."""
+        factor = "x".join(map(str, self.size)) if isinstance(self.size, tuple) else str(self.size)
+        return f"upsample x{factor}" + (f", {self.interpolation}" if self.interpolation != "nearest" else "")
+
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         sizes, channels = spatial_input(self, inputs[0])
         if len(sizes) != 2 and self.interpolation != "nearest":
