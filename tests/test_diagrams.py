@@ -4,6 +4,7 @@ every layer, collapsible by depth; and a gallery that is never stale."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import xml.etree.ElementTree as ElementTree
@@ -95,6 +96,10 @@ def test_gallery_is_current():
         svg = (gallery / f"{name}.svg").read_text(encoding="utf-8")
         assert make_gallery.svg_digest(svg) == files["digest"], f"{name}.svg was not rendered from the current DOT"
         ElementTree.fromstring(svg.encode("utf-8"))  # well-formed
+        page = (gallery / f"{name}.html").read_text(encoding="utf-8")
+        assert make_gallery.svg_digest(page) == files["page_digest"], f"{name}.html was not drawn from the current DOT"
+        data = page.split('<script id="archspec-data" type="application/json">')[1].split("</script>")[0].replace("<\\/", "</")
+        assert json.loads(data) == json.loads(json.dumps(files["page_data"])), f"{name}.html is stale"
     assert (gallery / "README.md").read_text(encoding="utf-8") == make_gallery.index(names)
     drawn = {path.stem for path in gallery.glob("*.svg")}
     assert drawn == set(names)

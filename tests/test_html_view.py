@@ -77,3 +77,15 @@ def test_a_screenshot_is_not_blank(cli, tmp_path):
                     f"--screenshot={shot}", path.resolve().as_uri()], capture_output=True, timeout=120)
     colours = image.open(shot).convert("RGB").getcolors(1 << 20)
     assert colours is not None and len(colours) > 50  # a drawing, a table, text: not one flat colour
+
+
+@browser
+@pytest.mark.parametrize("spec", ["densenet121", "nasnetmobile"])
+def test_the_largest_bundled_pages_open_whole(spec):
+    """The gallery's pages of the two largest bundled networks load and answer (their opening
+    time is a figure for docs/cli.md, not a test)."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "gallery" / f"{spec}.html"
+    layers, groups = drive(path, [["layers"], ["groups"]])
+    report = archspec.load(spec).analyze()
+    assert layers == [layer.name for layer in report.layers]
+    assert len(groups) == len(report.groups)
