@@ -53,13 +53,13 @@ def test_a_real_browser_folds_selects_and_searches(cli, tmp_path):
     layer = next(row for row in report["layers"] if row["name"] == "basic_3_conv_1")
     line = archspec.load("resnet18").analyze().layer("basic_3_conv_1").span.line
     answers = drive(path, [
-        ["resources"], ["select", "basic_3_conv_1"], ["details"], ["currentLine"],
+        ["resources"], ["click", "basic_3_conv_1"], ["details"], ["currentLine"],
         ["collapse", "basic_1"], ["hidden", "basic_1_conv_1"], ["hidden", "basic_2_conv_1"],
         ["expand", "basic_1"], ["hidden", "basic_1_conv_1"], ["find", "shortcut_conv"],
     ])
     resources, selected, details, current, collapsed, folded, other, expanded, visible, found = answers
     assert resources == []  # nothing was requested
-    assert selected == {"params": layer["params"], "output_shape": layer["output_shape"]}
+    assert selected == "basic_3_conv_1"
     assert details["output shape"] == "x".join(map(str, layer["output_shape"]))
     assert details["params"].startswith(f"{layer['params']:,} (trainable {layer['trainable_params']:,}")
     assert details["MACs"] == f"{layer['macs']:,}"

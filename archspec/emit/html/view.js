@@ -221,6 +221,11 @@
   // -- what a test (or a script in the console) can ask of the page
   const api = {
     select: (name) => { const layer = select(name, true); return layer && { params: layer.params, output_shape: layer.output_shape }; },
+    click: (name) => {  // as a person clicks the node (or, where it is folded away, its table row)
+      const target = nodes.get(name) && !hidden(name) ? nodes.get(name) : rows.get(name);
+      target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+      return selected;
+    },
     details: () => Object.fromEntries([...document.querySelectorAll("#details dd")].map((dd) => [dd.dataset.field, dd.textContent])),
     collapse, expand,
     hidden: (name) => Boolean(nodes.get(name) && nodes.get(name).classList.contains("folded")),
