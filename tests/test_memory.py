@@ -17,7 +17,7 @@ def chain(**setup):
     return archspec.parse(CHAIN, "chain.arch").analyze(training=TrainingSetup(**setup))
 
 
-@pytest.mark.parametrize(("optimizer", "slots"), [("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2), ("rmsprop", 1), ("adagrad", 1)])
+@pytest.mark.parametrize(("optimizer", "slots"), [("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2), ("nadam", 2), ("rmsprop", 1), ("adagrad", 1)])
 @pytest.mark.parametrize(("dtype", "compute"), [("float32", 4), ("mixed_float16", 2), ("mixed_bfloat16", 2)])
 def test_the_static_part_per_optimizer_and_the_batch_part_per_dtype(optimizer, slots, dtype, compute):
     report = chain(batch=10, optimizer=optimizer, dtype=dtype)
@@ -90,3 +90,17 @@ def test_the_command_line_and_the_json_keys(cli):
     assert csv[0].endswith(",activation_bytes") and csv[1].endswith(f",{(32 * 32 * 3 + 32 * 32 * 6) * 4 * 2}")  # input and output
     assert "memory" not in json.loads(cli("analyze", "baseline", "--format", "json").out)
     assert cli("analyze", "baseline", "--memory", "lots").code == 2
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "nadam", "rmsprop", "adagrad"])
+def test_the_slot_counts_are_those_keras_builds(optimizer):
+    """The oracle: the variables a Keras 3 optimizer builds for one weight, per element."""
+    from archspec.analysis.memory import OPTIMIZER_SLOTS
+    from archspec.backend import load_keras
+
+    keras = load_keras()
+    built = keras.optimizers.SGD(momentum=0.9) if optimizer == "momentum" else keras.optimizers.get(optimizer)
+    weight = keras.Variable(keras.ops.zeros((3, 4)))
+    built.build([weight])
+    assert sum(1 for variable in built.variables if tuple(variable.shape) == (3, 4)) == OPTIMIZER_SLOTS[optimizer]

@@ -18,7 +18,7 @@ from .report import Report
 
 # Keras 3's optimizers keep, per trainable variable, this many slot variables of its size
 # (defaults: SGD without momentum, RMSprop neither centred nor with momentum, Adam without amsgrad).
-OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "nadam": 2, "rmsprop": 1, "adagrad": 1}
 OPTIMIZER_SCALARS = 12  # every Keras optimizer's `iterations` (int64) and learning rate (float32)
 # Bytes of a value the layers compute with. Under a mixed policy Keras keeps the variables (and
 # so their gradients and the optimizer's slots) in float32 and computes in 16 bits.
