@@ -118,8 +118,12 @@ class Architecture:
         report = self.checked(set, input_shape, params, policy)[1]
         if training is None and (batch, optimizer, dtype) != (None, None, None):
             defaults = TrainingSetup()
-            training = TrainingSetup(batch or defaults.batch, optimizer or defaults.optimizer, dtype or defaults.dtype)
-        return report if training is None else replace(report, memory=memory_ledger(report, training))
+            training = TrainingSetup(defaults.batch if batch is None else batch, optimizer or defaults.optimizer, dtype or defaults.dtype)
+        if training is None:
+            return report
+        # Keras holds BN's moving statistics whatever convention the table counts in
+        keras_counted = report if params == "keras" else self.checked(set, input_shape, "keras", policy)[1]
+        return replace(report, memory=memory_ledger(keras_counted, training))
 
     @_without_cycle_collection
     def checked(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,

@@ -37,12 +37,21 @@ def drive(path: Path, steps: list) -> list:
     return json.loads(text.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
+def test_a_spec_comment_cannot_end_the_data_or_open_a_script(cli, tmp_path):
+    spec = tmp_path / "sly.arch"
+    spec.write_text("# <!-- <script>alert(1)</script> </script>\nnetwork Sly\ninput 8\ndense(2)\n", encoding="utf-8")
+    target = tmp_path / "sly.html"
+    assert cli("diagram", str(spec), "--format", "html", "-o", str(target)).code == 0
+    data = target.read_text(encoding="utf-8").split('<script id="archspec-data" type="application/json">')[1].split("</script>")[0]
+    assert "<" not in data and json.loads(data)["source"].startswith("# <!-- <script>alert(1)</script>")
+
+
 def test_the_page_is_one_file_that_may_fetch_nothing(cli, tmp_path):
     text = page(cli, tmp_path, "inception10").read_text(encoding="utf-8")
     assert "Content-Security-Policy\" content=\"default-src 'none';" in text
     for attribute in ("src=", "href=\"http", "@import", "url(http"):
         assert attribute not in text, attribute
-    data = json.loads(text.split('<script id="archspec-data" type="application/json">')[1].split("</script>")[0].replace("<\\/", "</"))
+    data = json.loads(text.split('<script id="archspec-data" type="application/json">')[1].split("</script>")[0])
     assert [layer["name"] for layer in data["layers"]] == [layer.name for layer in archspec.load("inception10").analyze().layers]
 
 

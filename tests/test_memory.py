@@ -104,3 +104,11 @@ def test_the_slot_counts_are_those_keras_builds(optimizer):
     weight = keras.Variable(keras.ops.zeros((3, 4)))
     built.build([weight])
     assert sum(1 for variable in built.variables if tuple(variable.shape) == (3, 4)) == OPTIMIZER_SLOTS[optimizer]
+
+
+def test_the_ledger_counts_what_keras_holds_whatever_the_table_convention():
+    spec = archspec.load("resnet18")
+    keras_counted = spec.analyze(batch=8).memory
+    torch_counted = spec.analyze(params="torch", batch=8).memory
+    assert torch_counted == keras_counted  # BN's moving statistics are Keras variables either way
+    assert spec.analyze(batch=0 + 1).memory.setup.batch == 1

@@ -79,3 +79,11 @@ def test_markdown_takes_the_same_columns():
     text = archspec.load("resnet18").analyze().to_markdown(None, ("params", "connected_to"))
     assert "| Layer | Kind | Params | Connected to |" in text
     assert "| basic_3_add_1 | add | 0 | basic_3_bn_2, basic_3_shortcut_bn_1 |" in text
+
+
+def test_connected_to_names_rows_the_table_shows_and_the_input_as_the_spec_does(tmp_path):
+    text = "network N\ninput 8x8x3 as image\nblock one(f) {\n  conv(f, 3)\n}\none(4) one(8)\nflatten dense(2) as head\n@image\nflatten dense(2)\nadd(@head)\n"
+    report = archspec.parse(text, "n.arch").analyze()
+    table = report.to_table(1, ("connected_to",))
+    rows = {line.split()[0]: line.split("  ")[-1].strip() for line in table.splitlines()[4:4 + len(report.rows(1))]}
+    assert rows["one_1"] == "image" and rows["one_2"] == "one_1"  # not one_1_conv_1, which the table does not show

@@ -141,3 +141,39 @@ def test_a_network_of_two_outputs_trains_with_a_loss_for_each(cli, tmp_path):
     refused = cli("train", str(spec), "--data", str(lacking), "--epochs", "1", "--out", str(tmp_path / "other"))
     assert refused.code == 1 and "lacks the training labels of size" in refused.err and "y_train_size" in refused.err
 
+
+
+def test_one_sigmoid_unit_is_a_binary_classifier_throughout(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 4, 4, 1)).astype("float32")
+    data = tmp_path / "yes_no.npz"
+    np.savez(data, x_train=x, y_train=(x.mean(axis=(1, 2, 3)) > 0.5).astype("int64"))
+    spec = tmp_path / "gate.arch"
+    spec.write_text("network Gate\ninput 4x4x1\nflatten dense(1, sigmoid)\n", encoding="utf-8")
+    run = tmp_path / "run"
+    assert cli("train", str(spec), "--data", str(data), "--epochs", "1", "--out", str(run)).code == 0
+    settings = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert (settings["task"], settings["logits"]) == ("classification", False)  # a sigmoid is no logit
+    assert "accuracy" in history(run)[0]  # binary accuracy, not an argmax over one column
+    picture = tmp_path / "p.png"
+    tf.io.write_file(str(picture), tf.io.encode_png((x[0] * 255).astype("uint8")))
+    line = cli("predict", str(run), str(picture)).out.strip()
+    probabilities = [float(part.split()[-1].rstrip("%")) for part in line.split(": ", 1)[1].split(", ")]
+    assert len(probabilities) == 2 and abs(sum(probabilities) - 100) < 0.2  # class 0 and class 1
+
+
+def test_one_hot_rows_under_a_softmax_are_class_labels():
+    baseline = archspec.load("baseline").graph()
+    task = infer_task(baseline, np.eye(10, dtype="int64")[[1, 2, 3]], None)
+    assert task.name == "classification" and task.labels(np.eye(10)[[1, 2, 3]]).tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("arrays", "message"), [
+    ({"x_train_image": np.zeros((2, 8, 8, 3)), "y_train": np.zeros(2)}, "lacks x_train"),
+    ({"x_train": np.zeros((2, 32, 32, 3)), "y_train": np.zeros(2), "x_test": np.zeros((2, 32, 32, 3))}, "has x_test but no y_test"),
+])
+def test_incomplete_npz_files_are_said_before_training(cli, tmp_path, arrays, message):
+    data = tmp_path / "bad.npz"
+    np.savez(data, **arrays)
+    result = cli("train", "baseline", "--data", str(data), "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert result.code == 1 and message in result.err and "Traceback" not in result.err

@@ -358,7 +358,7 @@ def _plain(value: Any) -> Any:
 # The table
 
 
-_FIELD_WORDS = {"layer": "layer", "output_shape": "shape", "trainable_params": "params", "non_trainable_params": "non-trainable",
+_FIELD_WORDS = {"layer": "layer", "output_shape": "shape", "trainable_params": "trainable", "non_trainable_params": "non-trainable",
                 "macs": "MACs", "flops_tfprof": "FLOPs", "receptive_field": "RF"}
 _MARKS = {"added": "+", "removed": "-", "changed": "~"}
 
@@ -386,7 +386,7 @@ def render_diff(diff: Diff) -> str:
     a, b = diff.a, diff.b
     title = f"{a.network} -> {b.network}: "
     if diff.equal:
-        return title + f"equal ({len(a.layers)} layers, {a.totals.params:,} params)\n"
+        return title + f"equal ({len(a.layers)} layer{'s' if len(a.layers) != 1 else ''}, {a.totals.params:,} params)\n"
     added_units = [change for change in diff.changes if change.status == "added" and change.unit]
     summary = [f"{diff.count('added')} added", f"{diff.count('removed')} removed", f"{diff.count('changed')} changed",
                f"{diff.unchanged} unchanged"]

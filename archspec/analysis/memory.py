@@ -63,7 +63,7 @@ class MemoryLedger:
     gradients: int  # one float32 gradient per trainable parameter
     optimizer_slots: int
     activations: int  # what the layers' gradients keep from the forward pass, for the whole batch
-    workspace: int  # the widest layer's input and output and their gradients, alive at once
+    workspace: int  # the gradients of the widest layer's output and inputs, alive at once in the backward pass
     per_sample: int  # activations and workspace for one sample
     layer_bytes: tuple[int, ...]  # each layer's kept activations, for the whole batch (report order)
     largest_batch: int | None = None  # the most samples that fit `setup.memory`

@@ -96,6 +96,11 @@ def _window_text(values: Callable[[Window], tuple], text: Callable[[tuple], str]
     return lambda row, report: text(values(row.window)) if row.window is not None else ""
 
 
+def _input_name(report: Report, name: str) -> str:
+    """The first input's node is `input`; the table calls it what the spec does (`as image`)."""
+    return report.inputs[0][0] if name == INPUT and report.inputs else name
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
@@ -111,7 +116,7 @@ COLUMNS: dict[str, Column] = {
     "flops": Column("FLOPs (tfprof)", True, lambda row, report: format_count(row.flops["tfprof"])),
     "memory": Column("Act. memory", True, lambda row, report: format_bytes(elements(row.output_shape) * BYTES_PER_VALUE)),
     "rf": Column("RF", True, lambda row, report: field_text(row.receptive_field)),
-    "connected_to": Column("Connected to", False, lambda row, report: ", ".join(row.inputs)),
+    "connected_to": Column("Connected to", False, lambda row, report: ", ".join(_input_name(report, name) for name in row.inputs)),
 }
 DEFAULT_COLUMNS = ("output_shape", "params", "macs", "flops", "rf")
 

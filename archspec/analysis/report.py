@@ -299,7 +299,7 @@ def collapse(report: Report, depth: int | None) -> list[Row]:
 def _connected_to_rows(rows: list[Row], members: dict[str, list[LayerReport]]) -> list[Row]:
     """Each row's inputs named as the table shows them: a layer inside a collapsed group by
     that group's row."""
-    shown = {layer.name: row.name for row in rows if not row.header and row.layers > 1 for layer in members[row.name]}
+    shown = {layer.name: row.name for row in rows if not row.header and row.name in members for layer in members[row.name]}
     return [replace(row, inputs=tuple(dict.fromkeys(name for name in (shown.get(i, i) for i in row.inputs) if name != row.name)))
             for row in rows]
 

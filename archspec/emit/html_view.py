@@ -44,8 +44,9 @@ def page_data(report: Report, source: Source) -> dict:
 
 
 def _inline_json(value: dict) -> str:
-    # Inside <script>, "</" would end the element: JSON allows "\/" for "/".
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script>, "</script" would end the element and "<!--" open an escape that runs on:
+    # every "<" is written as JSON's \u003c, which parses back to "<".
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _inline_svg(svg: bytes) -> str:

@@ -84,6 +84,10 @@ def fit_across_workers(strategy: Any, model: Any, task: Any, batches: Callable[[
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF  # shared out above
         return strategy.experimental_distribute_dataset(batches(*share(images, labels, worker), shuffle).with_options(options))
 
+    def per_sample(losses: Any) -> Any:
+        """One loss per sample: a segmentation loss per pixel is averaged over the pixels, as fit does."""
+        return tf.reduce_mean(tf.reshape(losses, (tf.shape(losses)[0], -1)), axis=1)
+
     def update(metrics: list, y: Any, predicted: Any, losses: Any) -> None:
         metrics[0].update_state(losses)
         for metric in metrics[1:]:
@@ -94,9 +98,11 @@ def fit_across_workers(strategy: Any, model: Any, task: Any, batches: Callable[[
         def step(x: Any, y: Any) -> None:
             with tf.GradientTape() as tape:
                 predicted = model(x, training=True)
-                losses = loss_fn(y, predicted)
+                losses = per_sample(loss_fn(y, predicted))
                 global_batch = tf.cast(tf.shape(losses)[0] * strategy.num_replicas_in_sync, losses.dtype)
                 loss = tf.reduce_sum(losses) / global_batch
+                if model.losses:  # the kernels' l1/l2 penalties, shared out among the replicas as fit does
+                    loss += tf.add_n(model.losses) / strategy.num_replicas_in_sync
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             update(train_metrics, y, predicted, losses)
@@ -107,7 +113,7 @@ def fit_across_workers(strategy: Any, model: Any, task: Any, batches: Callable[[
     def test_step(x: Any, y: Any) -> None:
         def step(x: Any, y: Any) -> None:
             predicted = model(x, training=False)
-            update(val_metrics, y, predicted, loss_fn(y, predicted))
+            update(val_metrics, y, predicted, per_sample(loss_fn(y, predicted)))
 
         strategy.run(step, args=(x, y))
 

@@ -116,12 +116,17 @@ def _load_npz(path: Path) -> Data:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise _error(f"cannot read {quoted(path)}: {error}") from None
-    missing = [key for key in ("x_train", "y_train") if key not in archive.files and not any(n.startswith(key + "_") for n in archive.files)]
+    named_labels = any(name.startswith("y_train_") for name in archive.files)  # one per output of several
+    missing = [key for key in ("x_train", "y_train") if key not in archive.files and not (key == "y_train" and named_labels)]
     if missing:
         raise _error(f"{quoted(path)} lacks {', '.join(missing)}", "the keras.datasets layout: x_train, y_train, x_test, y_test")
     x_test = _scaled(archive["x_test"]) if "x_test" in archive.files else None
+    y_test = _npz_labels(archive, "y_test")
+    if (x_test is None) != (y_test is None):
+        present, absent = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
+        raise _error(f"{quoted(path)} has {present} but no {absent}", "store both test arrays, or neither (then --val-split holds out training samples)")
     names = [str(n) for n in archive["class_names"]] if "class_names" in archive.files else []
-    return Data(_scaled(archive["x_train"]), _npz_labels(archive, "y_train"), x_test, _npz_labels(archive, "y_test"), names, str(path))
+    return Data(_scaled(archive["x_train"]), _npz_labels(archive, "y_train"), x_test, y_test, names, str(path))
 
 
 def _npz_labels(archive: Any, key: str) -> Any:

@@ -20,7 +20,7 @@ from ..backend import load_keras, load_tensorflow
 from ..emit.keras import to_keras
 from ..errors import quoted
 from ..files import atomic_target, check_target, save_keras_atomic, write_atomic
-from ..graph import INPUT, Graph
+from ..graph import Graph
 from .cluster import ALONE, fit_across_workers, worker_from_tf_config
 from .data import (
     Data,
@@ -35,7 +35,7 @@ from .data import (
     read_image,
     refuse_several_inputs,
 )
-from .tasks import TASKS, Task, infer_task
+from .tasks import TASKS, Task, final_activation, infer_task
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -60,12 +60,9 @@ class TrainOptions:
 
 
 def outputs_logits(graph: Graph) -> bool:
-    """Whether the network ends without a softmax, so the loss must take logits. Layers that
-    pass values through (dropout, identity, reshape) are looked past."""
-    node = graph.node(graph.output)
-    while node.layer.preserves_values and node.inputs[0] != INPUT:
-        node = graph.node(node.inputs[0])
-    return not node.layer.outputs_probabilities
+    """Whether the network ends without a softmax or a sigmoid, so the loss takes logits (layers
+    that pass values through are looked past; see tasks.final_activation)."""
+    return final_activation(graph, graph.output) not in ("softmax", "sigmoid")
 
 
 def preflight(graph: Graph, options: TrainOptions) -> None:
@@ -292,7 +289,7 @@ def _write_run_files(run: Path, architecture: Architecture, graph: Graph, data: 
         "network": graph.network, "task": tasks[graph.output].name, "tasks": {name: task.name for name, task in tasks.items()},
         "data": data.source, "classes": data.class_names,
         "parameters": dict(graph.parameters), "input_shape": list(graph.input_shape),
-        "logits": outputs_logits(graph), "batch_size": options.batch_size, "optimizer": options.optimizer,
+        "logits": tasks[graph.output].logits, "batch_size": options.batch_size, "optimizer": options.optimizer,
         "learning_rate": options.learning_rate, "augment": options.augment,
     }
     write_atomic(run / "run.json", json.dumps(settings, indent=2) + "\n")
@@ -390,6 +387,8 @@ def predict(run: Path, images: Sequence[str], top: int = 3, out: Path | None = N
                                             else keras.ops.softmax(scores))
     if task == "segmentation":
         return [_write_mask(folder, image, row, settings) for image, row in zip(images, scores)]
+    if task == "classification" and scores.shape[-1] == 1:  # one sigmoid unit: the probability of class 1
+        scores = np.concatenate([1 - scores, scores], axis=-1)
     names = settings["classes"] + [str(i) for i in range(len(settings["classes"]), scores.shape[-1])]
     results = []
     for image, row in zip(images, scores):

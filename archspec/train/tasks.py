@@ -58,7 +58,9 @@ class Task:
 
         y = np.asarray(y)
         if self.name == "classification":
-            return y.reshape(-1).astype("int64")
+            if y.ndim == 2 and y.shape[1] == self.output_shape[-1] > 1:  # one-hot rows: their class ids
+                y = y.argmax(axis=1)
+            return y.reshape(-1, 1).astype("float32") if self.binary else y.reshape(-1).astype("int64")
         if self.name == "segmentation":
             if y.ndim == len(self.output_shape) + 1 and y.shape[-1] == 1:
                 y = y[..., 0]  # masks stored HxWx1
@@ -85,13 +87,16 @@ class Task:
                         keras.metrics.BinaryIoU(target_class_ids=[0, 1], threshold=threshold, name="mean_iou")]
             return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
                     keras.metrics.MeanIoU(num_classes=self.classes, sparse_y_true=True, sparse_y_pred=False, name="mean_iou")]
+        if self.binary:  # one sigmoid unit for two classes
+            return [keras.metrics.BinaryAccuracy(name="accuracy", threshold=threshold)]
         return [keras.metrics.SparseCategoricalAccuracy()]  # named sparse_categorical_accuracy, as the course's runs
 
     @property
     def curves(self) -> tuple[str, str]:
         """The metric drawn beside the loss in curves.png, and its title."""
-        return {"regression": ("mae", "Mean absolute error"), "segmentation": ("mean_iou", "Mean IoU"),
-                "multilabel": ("accuracy", "Accuracy")}.get(self.name, ("sparse_categorical_accuracy", "Accuracy"))
+        if self.name == "classification" and not self.binary:
+            return "sparse_categorical_accuracy", "Accuracy"
+        return {"regression": ("mae", "Mean absolute error"), "segmentation": ("mean_iou", "Mean IoU")}.get(self.name, ("accuracy", "Accuracy"))
 
     def check(self, splits: dict[str, Any], source: str, graph: Graph) -> list[tuple[str, str | None]]:
         """What of the labels (by split: training, test) does not fit: each problem as (sentence, hint)."""
@@ -108,7 +113,7 @@ class Task:
                 if self.name == "segmentation" and tuple(mask) != tuple(output[:-1]):
                     problems.append((f"the {split} masks of {source} are {_shape(mask)} but {network} outputs "
                                      f"{_shape(output[:-1])} positions", None))
-            top = max(int(np.asarray(y).max(initial=0)) + 1 for y in splits.values())
+            top = max(int(np.asarray(self.labels(y)).max(initial=0)) + 1 for y in splits.values())
             if top > self.classes and not problems:
                 scores = "scores" if self.name == "classification" else "classes per position"
                 problems.append((f"{source} has {top} classes but {network} outputs {self.classes} {scores}", _classes_hint(graph, top)))
@@ -152,10 +157,12 @@ def infer_task(graph: Graph, y: Any, asked: str | None, output_name: str | None 
                      "say what it learns with --task (segmentation needs one output position per input pixel)")
     integral = y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(np.mod(y, 1) == 0)))
     if y.ndim == 2 and y.shape[1] == output[0] > 1 and integral and np.isin(y, (0, 1)).all():
-        return Task("multilabel", output, activation)
+        # 0/1 rows: one-hot class labels under a softmax, independent labels otherwise
+        return Task("classification" if activation == "softmax" and (y.sum(axis=1) == 1).all() else "multilabel", output, activation)
     if not integral:
         return Task("regression", output, activation)
-    if activation in ("softmax", None) and y.ndim <= 2 and (y.ndim == 1 or y.shape[1] == 1):
+    one_label = y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
+    if one_label and (activation in ("softmax", None) or (activation == "sigmoid" and output == (1,))):  # a sigmoid unit: yes or no
         return Task("classification", output, activation)
     raise _error(f"cannot tell what {graph.network} learns from its {_shape(output)} output and these labels",
                  f"say it with --task ({', '.join(TASKS)})")

@@ -114,7 +114,11 @@
       current.classList.add("current");
       current.scrollIntoView({ block: "nearest" });
     }
-    if (centre && node) centreOn(node);
+    if (centre) {  // a layer inside a folded block: centre on the outermost folded frame instead
+      const fold = layer.groups.find((group) => collapsed.has(group));
+      const target = fold ? clusters.get(fold) : node;
+      if (target) centreOn(target);
+    }
     return layer;
   }
 
