@@ -25,6 +25,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite golden files under tests/cases/")
 
 
+KERAS_MODULE = "\npytestmark = pytest.mark.keras\n"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m "not keras"` (the fast subset), a module whose every test is a keras one is not
+    imported at all: importing it imports TensorFlow, seconds spent only to deselect its tests."""
+    if config.getoption("markexpr", "").strip() != "not keras" or collection_path.suffix != ".py":
+        return None
+    if collection_path.name.startswith("test_") and KERAS_MODULE in collection_path.read_text(encoding="utf-8"):
+        return True
+    return None
+
+
 @dataclass
 class Result:
     code: int
