@@ -78,8 +78,8 @@ class Softmax(_FunctionOrLayer):
         return inputs[0]
 
     @property
-    def outputs_probabilities(self) -> bool:
-        return True
+    def final_activation(self) -> str | None:
+        return "softmax"
 
     def label(self) -> str:
         return "softmax" if self.axis == -1 else f"softmax, axis {self.axis}"

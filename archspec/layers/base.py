@@ -266,9 +266,15 @@ class Layer(BaseModel):
         return self.op
 
     @property
+    def final_activation(self) -> str | None:
+        """The activation function its output ends with (`softmax`, `sigmoid`...), or None for
+        a linear end: what a loss is told (logits or probabilities)."""
+        return None
+
+    @property
     def outputs_probabilities(self) -> bool:
         """Whether its outputs are class probabilities (a softmax ends it), not logits."""
-        return False
+        return self.final_activation == "softmax"
 
     def on_map(self, inputs: Sequence[Shape]) -> bool:
         """Whether a kind that usually takes a flat vector is applied here to each position of a
@@ -377,8 +383,8 @@ class Activated:
     probabilities. (A plain mixin: each kind declares the field where its argument order wants it.)"""
 
     @property
-    def outputs_probabilities(self) -> bool:
-        return self.activation == "softmax"
+    def final_activation(self) -> str | None:
+        return None if self.activation in (None, "linear") else self.activation
 
     def kept_for_gradient(self, inputs: Sequence[Shape], output: Shape) -> Retained:
         return super().kept_for_gradient(inputs, output) + activation_retained(self.activation, output, fused=True)  # type: ignore[misc]

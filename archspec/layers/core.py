@@ -126,8 +126,8 @@ class Activation(Layer):
         return self.function
 
     @property
-    def outputs_probabilities(self) -> bool:
-        return self.function == "softmax"
+    def final_activation(self) -> str | None:
+        return None if self.function == "linear" else self.function
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return activation_flops(self.function, output)

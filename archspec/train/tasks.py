@@ -25,11 +25,7 @@ def final_activation(graph: Graph, output: str) -> str | None:
     node = graph.node(output)
     while node.layer.preserves_values and node.inputs[0] != INPUT:
         node = graph.node(node.inputs[0])
-    layer = node.layer
-    if layer.outputs_probabilities:
-        return "softmax"
-    name = getattr(layer, "activation", None) or getattr(layer, "function", None)
-    return None if name in (None, "linear") else str(name)
+    return node.layer.final_activation
 
 
 @dataclass(frozen=True)
