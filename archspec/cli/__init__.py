@@ -10,32 +10,43 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from ..analysis import Budget
-from ..analysis.memory import COMPUTE_BYTES, OPTIMIZER_SLOTS, TrainingSetup, parse_size
+from ..analysis.memory import COMPUTE_BYTES, OPTIMIZER_SLOTS
 from ..analysis.render import COLUMNS
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
-from ..codes import CODES, WarningPolicy, explanation, unknown_code_message, warnings_summary
 from ..emit.dot import RANKDIRS, RASTER_FORMATS, RENDER_FORMATS, render, to_dot
 from ..emit.html_view import to_html
 from ..emit.python import to_python
-from ..errors import Diagnostic, SpecError, did_you_mean, quoted, render_all, render_brief
+from ..errors import Diagnostic, SpecError, quoted
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
-from ..source import DEFAULT_SIZE, JSON, SizeLimits
+from ..source import JSON
 from ..spec import json_schema, load_spec
 from ..syntax import read_source
 from ..version import __version__
+from .common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_network_options,
+    add_warning_options,
+    print_errors,
+    print_warnings,
+    read_input_shape,
+    read_overrides,
+    size_limits,
+    table_columns,
+    training_setup,
+    warning_policy,
+)
+from .compare import add_compare_commands
 from .keras_import import add_import_command
-from .values import add_verbose_flag, attach_negative_shapes, parse_shape, parse_value, positive_count, positive_integer
+from .values import add_verbose_flag, attach_negative_shapes, positive_count, positive_integer
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 DIAGRAM_FORMATS = (*RENDER_FORMATS, "dot", "html")
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse, validate and shape-check specs")
     check.add_argument("specs", nargs="+", metavar="SPEC", help="a .arch/.json path or a bundled spec's name")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing for clean specs")
-    _add_network_options(check)
-    _add_warning_options(check, verbose=True)
+    add_network_options(check)
+    add_warning_options(check, verbose=True)
     check.set_defaults(handler=cmd_check)
 
     analyze = commands.add_parser("analyze", help="per-layer shapes, params, MACs, FLOPs and receptive fields")
@@ -69,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--optimizer", choices=tuple(OPTIMIZER_SLOTS), help="the ledger's optimizer (default adam)")
     analyze.add_argument("--dtype", choices=tuple(COMPUTE_BYTES), help="the ledger's dtype policy (default float32)")
     analyze.add_argument("--memory", metavar="SIZE", help="the largest batch that fits SIZE (8GiB, 512MiB, 16GB)")
-    _add_network_options(analyze)
-    _add_warning_options(analyze, verbose=True)
+    add_network_options(analyze)
+    add_warning_options(analyze, verbose=True)
     analyze.set_defaults(handler=cmd_analyze)
 
     build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
@@ -81,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--max-memory", type=positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
                        help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
     build.add_argument("--weights", metavar="FILE", help="load these weights (from `archspec import --weights`) into the model")
-    _add_network_options(build)
-    _add_warning_options(build)
+    add_network_options(build)
+    add_warning_options(build)
     add_verbose_flag(build)
     build.set_defaults(handler=cmd_build)
 
@@ -94,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--depth", type=positive_integer, default=None, metavar="N", help="collapse blocks nested N deep into one node")
     diagram.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="TB draws top to bottom (default), LR left to right")
     diagram.add_argument("--dpi", type=positive_integer, default=None, metavar="N", help="the resolution of png and jpg (Graphviz's default 96)")
-    _add_network_options(diagram)
-    _add_warning_options(diagram)
+    add_network_options(diagram)
+    add_warning_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
 
     train = commands.add_parser("train", help="train the network on a data set, with checkpoint and resume")
@@ -113,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "(default: from the output and the data; a per-pixel softmax is segmentation)")
     train.add_argument("--distribute", choices=("mirrored", "multi-worker"), default=None,
                        help="mirrored: all visible GPUs; multi-worker: the cluster TF_CONFIG describes (run it on every worker)")
-    _add_network_options(train)
+    add_network_options(train)
     add_verbose_flag(train)
     train.set_defaults(handler=cmd_train)
 
@@ -142,106 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE")
     schema.set_defaults(handler=cmd_schema)
 
-    diff = commands.add_parser("diff", help="compare two specs (or one under two settings) layer by layer; exit 1 if they differ")
-    diff.add_argument("spec_a", metavar="A")
-    diff.add_argument("spec_b", metavar="B")
-    diff.add_argument("--format", choices=("table", "json"), default="table")
-    diff.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter of both")
-    diff.add_argument("--set-a", action="append", default=[], metavar="K=V", help="override a parameter of A only")
-    diff.add_argument("--set-b", action="append", default=[], metavar="K=V", help="override a parameter of B only")
-    diff.add_argument("--input-a", metavar="HxWxC", help="A's input shape")
-    diff.add_argument("--input-b", metavar="HxWxC", help="B's input shape")
-    diff.add_argument("--params", choices=("keras", "torch"), default="keras", help="parameter convention of both reports")
-    diff.set_defaults(handler=cmd_diff)
-
-    explain = commands.add_parser("explain", help="what a warning or error code means, and what to do about it")
-    explain.add_argument("code", metavar="CODE", nargs="?", help="e.g. rf-misaligned (none: list the codes)")
-    explain.set_defaults(handler=cmd_explain)
+    add_compare_commands(commands)
 
     listing = commands.add_parser("list", help="list the bundled specs")
     listing.set_defaults(handler=cmd_list)
     return parser
-
-
-def _add_network_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="K=V", help="override a network parameter")
-    parser.add_argument("--input", metavar="HxWxC", help="override the input shape")
-    parser.add_argument("--max-layers", type=positive_count, default=DEFAULT_SIZE.layers, metavar="N",
-                        help=f"accept specs that expand to up to N layers, and texts sized to match (default {DEFAULT_SIZE.layers:,})")
-
-
-def _add_warning_options(parser: argparse.ArgumentParser, verbose: bool = False) -> None:
-    parser.add_argument("--allow", action="append", default=[], metavar="CODE", help="leave out warnings with this code (repeatable, or a,b)")
-    parser.add_argument("--deny", action="append", default=[], metavar="CODE", help="report warnings with this code as errors (exit 1)")
-    if verbose:
-        parser.add_argument("-v", "--verbose", action="store_true", help="print each warning in full: its source line, figures and hint")
-
-
-def _policy(args: argparse.Namespace) -> WarningPolicy:
-    def codes(values: list[str]) -> frozenset[str]:
-        return frozenset(code.strip() for value in values for code in value.split(",") if code.strip())
-
-    try:
-        return WarningPolicy(codes(args.allow), codes(args.deny))
-    except ValueError as error:
-        raise UsageError(f"--allow/--deny: {error}") from None
-
-
-def _columns(args: argparse.Namespace) -> tuple[str, ...] | None:
-    if args.columns is None:
-        return None
-    if args.format in ("json", "csv"):
-        raise UsageError(f"--columns chooses the table's and Markdown's columns; the {args.format} form always has them all")
-    chosen = tuple(name.strip() for name in args.columns.split(",") if name.strip())
-    for name in chosen:
-        if name not in COLUMNS:
-            hint = did_you_mean(name, COLUMNS)
-            raise UsageError(f"--columns: no column `{name}`; the columns are {', '.join(COLUMNS)}" + (f" ({hint})" if hint else ""))
-    if not chosen:
-        raise UsageError("--columns: name at least one column")
-    return chosen
-
-
-def _training(args: argparse.Namespace) -> TrainingSetup | None:
-    """The ledger's setup when any of --batch, --optimizer, --dtype, --memory is given."""
-    if (args.batch, args.optimizer, args.dtype, args.memory) == (None, None, None, None):
-        return None
-    try:
-        memory = parse_size(args.memory) if args.memory else None
-    except ValueError as error:
-        raise UsageError(f"--memory: {error}") from None
-    defaults = TrainingSetup()
-    return TrainingSetup(args.batch or defaults.batch, args.optimizer or defaults.optimizer, args.dtype or defaults.dtype, memory)
-
-
-def _size_limits(args: argparse.Namespace) -> SizeLimits:
-    return SizeLimits(getattr(args, "max_layers", DEFAULT_SIZE.layers))
-
-
-def _overrides(args: argparse.Namespace, items: Sequence[str] | None = None, flag: str = "--set") -> dict[str, Any]:
-    values = {}
-    for item in args.set if items is None else items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{flag} expects KEY=VALUE; received {item!r}")
-        try:
-            values[key.strip()] = parse_value(raw)
-        except ValueError as error:
-            raise UsageError(f"{flag} {key}: {error}") from None
-    return values
-
-
-def _shape_option(text: str | None, flag: str) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        return parse_shape(text)
-    except ValueError as error:
-        raise UsageError(f"{flag}: {error}") from None
-
-
-def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
-    return _shape_option(args.input, "--input")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,17 +166,17 @@ def _input_shape(args: argparse.Namespace) -> tuple[int, ...] | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
-    overrides, shape, policy = _overrides(args), _input_shape(args), _policy(args)
+    overrides, shape, policy = read_overrides(args), read_input_shape(args), warning_policy(args)
     for name in args.specs:
         try:
-            architecture = load(name, _size_limits(args))
+            architecture = load(name, size_limits(args))
             report = architecture.analyze(overrides, shape, policy=policy)
         except SpecError as error:
-            _print_errors(error)
+            print_errors(error)
             status = EXIT_ERRORS
             continue
         if report.diagnostics:
-            _print_warnings(report.diagnostics, architecture, args.verbose)
+            print_warnings(report.diagnostics, architecture, args.verbose)
         if not args.quiet:
             totals = report.totals
             warnings = f", {len(report.diagnostics)} warning{'s' if len(report.diagnostics) != 1 else ''}" if report.diagnostics else ""
@@ -272,9 +188,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "json":
         raise UsageError("--depth collapses rows of the table, markdown and csv formats; the JSON report always lists every layer")
-    architecture = load(args.spec, _size_limits(args))
-    report = architecture.analyze(_overrides(args), _input_shape(args), args.params, _policy(args), _training(args))
-    columns = _columns(args)
+    architecture = load(args.spec, size_limits(args))
+    report = architecture.analyze(read_overrides(args), read_input_shape(args), args.params, warning_policy(args), training_setup(args))
+    columns = table_columns(args)
     render: dict[str, Callable[[], str]] = {
         "table": lambda: report.to_table(args.depth, columns),
         "json": report.to_json,
@@ -283,7 +199,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     }
     sys.stdout.write(render[args.format]())
     if (args.format != "table" or args.verbose) and report.diagnostics:
-        _print_warnings(report.diagnostics, architecture, args.verbose)
+        print_warnings(report.diagnostics, architecture, args.verbose)
     return EXIT_OK
 
 
@@ -291,12 +207,12 @@ BUILD_SUFFIXES = (".py", ".keras", ".dot", ".svg", ".html")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    architecture = load(args.spec, _size_limits(args))
-    overrides, shape = _overrides(args), _input_shape(args)
+    architecture = load(args.spec, size_limits(args))
+    overrides, shape = read_overrides(args), read_input_shape(args)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {args.output}: not a folder (build writes several files into a folder)")
-    graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20), _policy(args))
+    graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20), warning_policy(args))
     stem = _output_stem(args.spec, architecture)
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
@@ -310,7 +226,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         drawing.append((folder / f"{stem}.svg", bytes_writer(svg), ".tmp"))
         drawing.append((folder / f"{stem}.html", bytes_writer(to_html(report, architecture.source, svg).encode("utf-8")), ".tmp"))
     except SpecError as error:  # no Graphviz: the model and sources are still written
-        _print_errors(error)
+        print_errors(error)
         print(f"archspec: skipped {folder / stem}.svg", file=sys.stderr)
     if args.weights and not Path(args.weights).is_file():
         raise SpecError([Diagnostic("error", f"no weights file {quoted(args.weights)}")])
@@ -331,8 +247,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    architecture = load(args.spec, _size_limits(args))
-    graph, report = architecture.checked(_overrides(args), _input_shape(args), policy=_policy(args))
+    architecture = load(args.spec, size_limits(args))
+    graph, report = architecture.checked(read_overrides(args), read_input_shape(args), policy=warning_policy(args))
     output_format = _diagram_format(args)
     if args.dpi is not None and output_format not in RASTER_FORMATS:
         raise UsageError(f"--dpi sets the resolution of {' and '.join(RASTER_FORMATS)}; {output_format} has none")
@@ -370,44 +286,18 @@ def _diagram_format(args: argparse.Namespace) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     from ..train import TrainOptions, train  # imports Keras: only training pays for it
 
-    architecture = load(args.spec, _size_limits(args))
+    architecture = load(args.spec, size_limits(args))
     out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
     options = TrainOptions(
         data=args.data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
         val_split=args.val_split, augment=args.augment, out=out, distribute=args.distribute, task=args.task,
-        overrides=_overrides(args), input_shape=_input_shape(args),
+        overrides=read_overrides(args), input_shape=read_input_shape(args),
     )
     try:
         run = train(architecture, options)
     except KeyboardInterrupt:
         return 130
     print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch, run.json, state.json)")
-    return EXIT_OK
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    shared = _overrides(args)
-    settings_a, settings_b = shared | _overrides(args, args.set_a, "--set-a"), shared | _overrides(args, args.set_b, "--set-b")
-    shape_a, shape_b = _shape_option(args.input_a, "--input-a"), _shape_option(args.input_b, "--input-b")
-    try:
-        difference = load(args.spec_a).diff(load(args.spec_b), settings_a, settings_b, shape_a, shape_b, args.params)
-    except SpecError as error:  # exit 1 means "they differ" here: a spec that cannot be compared is 2
-        _print_errors(error)
-        return EXIT_USAGE
-    sys.stdout.write(difference.to_json() if args.format == "json" else difference.to_table())
-    return EXIT_OK if difference.equal else EXIT_ERRORS
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    if args.code is None:
-        width = max(map(len, CODES))
-        for code in CODES.values():
-            print(f"{code.name.ljust(width)}  {code.severity:<7}  {code.title}")
-        return EXIT_OK
-    try:
-        sys.stdout.write(explanation(args.code))
-    except KeyError:
-        raise UsageError(unknown_code_message(args.code)) from None
     return EXIT_OK
 
 
@@ -440,14 +330,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if name != "-" and not os.path.exists(name):
             if name.lower() in bundled_names():
                 raise UsageError(f"fmt works on files; {quoted(name)} names a bundled spec, and bundled specs are read-only")
-            _print_errors(SpecError([Diagnostic("error", f"no spec file {quoted(name)}")]))
+            print_errors(SpecError([Diagnostic("error", f"no spec file {quoted(name)}")]))
             status = EXIT_USAGE  # as documented: fmt on a file that does not exist is a usage error
             continue
         try:
             source = read_source(name)
             architecture = Architecture(source, load_spec(source))
         except SpecError as error:
-            _print_errors(error)
+            print_errors(error)
             status = EXIT_ERRORS
             continue
         formatted = architecture.to_json() if source.format == JSON else architecture.to_arch()
@@ -469,7 +359,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    architecture = load(args.spec, _size_limits(args))
+    architecture = load(args.spec, size_limits(args))
     # to_arch keeps an .arch source's layout and comments; a JSON source gets the canonical layout.
     text = architecture.to_json() if args.to == "json" else architecture.to_arch()
     if args.output:
@@ -495,7 +385,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name in bundled_names():
         path = bundled_dir() / f"{name}.arch"
         try:
-            architecture = load(str(path), _size_limits(args))
+            architecture = load(str(path), size_limits(args))
             params = f"{architecture.default_report.totals.params:,}"
             network = architecture.name
         except SpecError:
@@ -523,23 +413,6 @@ def _summary_line(path: os.PathLike) -> str:
 # Output of diagnostics
 
 
-def _print_errors(error: SpecError) -> None:
-    print(render_all(error.diagnostics, error.sources), file=sys.stderr)
-    errors = sum(1 for d in error.diagnostics if d.is_error)
-    if errors > 1:
-        print(f"{errors} errors", file=sys.stderr)
-
-
-def _print_warnings(diagnostics: Sequence[Diagnostic], architecture: Architecture, verbose: bool) -> None:
-    """One line per warning and a count by code; in full (source line, figures, hint) when verbose."""
-    if verbose:
-        text = render_all(diagnostics, {architecture.file: architecture.source.text})
-    else:
-        text = "\n".join(render_brief(d) for d in diagnostics)
-    print(text, file=sys.stderr)
-    print(warnings_summary(diagnostics), file=sys.stderr)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     # pydantic looks for plugins by reading every installed distribution's entry points the
     # first time it builds a validator (30 ms of a 0.2 s `analyze` beside TensorFlow's hundreds
@@ -557,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archspec: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except SpecError as error:
-        _print_errors(error)
+        print_errors(error)
         return EXIT_ERRORS
     except UsageError as error:
         print(f"archspec: error: {error}", file=sys.stderr)

@@ -66,7 +66,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _argument(text: str) -> tuple[str, Any]:
-    from . import UsageError  # the command line's own error
+    from .common import UsageError  # the command line's own error
 
     key, separator, value = text.partition("=")
     if not separator or not key.isidentifier():
