@@ -35,7 +35,7 @@ from .data import (
     read_image,
     refuse_several_inputs,
 )
-from .tasks import TASKS, Task, final_activation, infer_task
+from .tasks import TASKS, Task, final_activation, infer_task, takes_logits
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 STATE_FILE = "state.json"
@@ -62,7 +62,7 @@ class TrainOptions:
 def outputs_logits(graph: Graph) -> bool:
     """Whether the network ends without a softmax or a sigmoid, so the loss takes logits (layers
     that pass values through are looked past; see tasks.final_activation)."""
-    return final_activation(graph, graph.output) not in ("softmax", "sigmoid")
+    return takes_logits(final_activation(graph, graph.output))
 
 
 def preflight(graph: Graph, options: TrainOptions) -> None:
@@ -160,7 +160,7 @@ def train(architecture: Architecture, options: TrainOptions) -> Path:
             kept = checkpoint.epochs_done
             print(f"\ninterrupted: {kept} epoch{'s' if kept != 1 else ''} kept in {run}; run the same command to resume")
             raise
-        except (ValueError, TypeError, RuntimeError, tf_errors().OpError) as error:  # TensorFlow's own failure, said in a line
+        except (ValueError, TypeError, RuntimeError, load_tensorflow().errors.OpError) as error:  # TensorFlow's failure, in a line
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
             cause = lines[-1][:300] if lines else ""  # TensorFlow puts the cause last, after "in user code:" and a trace
             raise _error(f"TensorFlow failed while training ({type(error).__name__}: {cause})",
@@ -181,10 +181,6 @@ def _labels(tasks: dict[str, Task], y: Any) -> Any:
         (task,) = tasks.values()
         return task.labels(y)
     return {name: task.labels(y[name]) for name, task in tasks.items()}
-
-
-def tf_errors() -> Any:
-    return load_tensorflow().errors
 
 
 def _checkpoint(run: Path, network: str, history: list[dict], done: int) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..errors import quoted
 from ..graph import INPUT, Graph
 from .data import _error
 
@@ -28,6 +27,11 @@ def final_activation(graph: Graph, output: str) -> str | None:
     return node.layer.final_activation
 
 
+def takes_logits(activation: str | None) -> bool:
+    """Whether a loss takes the output as logits: it ends without a softmax or a sigmoid."""
+    return activation not in ("softmax", "sigmoid")
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -36,8 +40,7 @@ class Task:
 
     @property
     def logits(self) -> bool:
-        """Whether the loss takes logits: the network ends without softmax or sigmoid."""
-        return self.activation not in ("softmax", "sigmoid")
+        return takes_logits(self.activation)
 
     @property
     def binary(self) -> bool:
@@ -140,9 +143,7 @@ def infer_task(graph: Graph, y: Any, asked: str | None, output_name: str | None 
     output_name = output_name or graph.output
     output = tuple(graph.shape_of(output_name))
     activation = final_activation(graph, output_name)
-    if asked is not None:
-        if asked not in TASKS:
-            raise _error(f"unknown task {quoted(asked)}", f"use one of {', '.join(TASKS)}")
+    if asked is not None:  # one of TASKS: run.preflight checked it
         return Task(asked, output, activation)
     y = np.asarray(y)
     spatial = tuple(graph.input_shape[:-1])
