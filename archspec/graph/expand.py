@@ -35,21 +35,7 @@ from ..spec import (
 from .endpoints import Endpoints
 from .estimate import refuse_oversized
 from .hints import argument_faults, article, call_label, word_hint
-from .model import (
-    BLOCK_GROUP,
-    INPUT,
-    UNUSED_LAYERS,
-    Env,
-    Graph,
-    Group,
-    Limits,
-    Node,
-    Role,
-    allowed_by,
-    bind_block,
-    block_allowances,
-    prune_unused,
-)
+from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused, unused_allowed
 from .naming import Naming
 from .scope import Scope
 
@@ -112,8 +98,7 @@ class Expander(Endpoints, Naming):
             self.error("the network has no layers", ("body",))
         self.sink.raise_if_errors({self.source.file: self.source.text})
         outputs = self.outputs(current, extra_inputs)
-        allowing, spec_allow = block_allowances(self.groups), frozenset(self.spec.allow)
-        nodes, warning = prune_unused(self.nodes, outputs, lambda node: allowed_by(UNUSED_LAYERS, node.groups, spec_allow, allowing))
+        nodes, warning = prune_unused(self.nodes, outputs, unused_allowed(self.spec.allow, self.groups))
         if warning is not None:
             self.sink.add(warning)
         used = {source for node in nodes for source in node.inputs}

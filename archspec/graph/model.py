@@ -172,6 +172,12 @@ def allowed_by(code: str | None, groups: tuple[str, ...], spec_allow: frozenset[
     return code in spec_allow or any(code in allowing.get(group, ()) for group in groups)
 
 
+def unused_allowed(spec_allow: Iterable[str], groups: Iterable[Group]) -> Callable[[Node], bool]:
+    """Whether the spec, or a block a node sits in, allows its being left unused."""
+    allowing, spec_allow = block_allowances(groups), frozenset(spec_allow)
+    return lambda node: allowed_by(UNUSED_LAYERS, node.groups, spec_allow, allowing)
+
+
 def prune_unused(nodes: list[Node], outputs: tuple[str, ...],
                  allowed: Callable[[Node], bool] = lambda node: False) -> tuple[tuple[Node, ...], Diagnostic | None]:
     """Drop layers whose result never reaches an output (left behind by a tap), with a
