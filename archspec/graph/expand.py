@@ -285,15 +285,17 @@ class Expander(Endpoints, Naming):
         return name
 
     def expand_call(self, call: Call, path: DataPath, env: dict, scope: Scope, current: str) -> str:
-        args = [self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
-        kwargs = {key: self.evaluate(value, env, path + ("kwargs", key)) for key, value in call.kwargs.items()}
+        # Most arguments are numbers or words: taken as they are, without building their paths.
+        args = [arg if type(arg) in _CONSTANTS else self.evaluate(arg, env, path + ("args", i)) for i, arg in enumerate(call.args)]
+        kwargs = {key: value if type(value) in _CONSTANTS else self.evaluate(value, env, path + ("kwargs", key))
+                  for key, value in call.kwargs.items()}
         block = self.blocks.get(call.call)
         if block is not None:
             return self.block_call(call, block, args, kwargs, path, env, scope, current)
         entry = REGISTRY.get(call.call)
         if entry is None:  # reported by the static checks; expansion goes on past it
             return self.poisoned(call, scope, path)
-        if any(value is UNKNOWN for value in (*args, *kwargs.values())):
+        if any(value is UNKNOWN for value in args) or any(value is UNKNOWN for value in kwargs.values()):
             return self.poisoned(call, scope, path)
         inputs = self.call_inputs(call, entry, scope, path, current)
         if inputs is None:
@@ -309,9 +311,16 @@ class Expander(Endpoints, Naming):
                 self.argument_errors(call, entry, error, path, env)
                 return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
+        return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role,
+                             symbols=self.symbols(call, entry, env))
+
+    @staticmethod
+    def symbols(call: Call, entry: Entry, env: Env) -> tuple[tuple[str, Any], ...]:
+        """The arguments that stand for expressions over network parameters, by field name."""
+        if not env.symbols:  # no network parameter in scope: every argument is a constant
+            return ()
         sources = list(zip(entry.positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in entry.argument_names]
-        symbols = tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
-        return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role, symbols=symbols)
+        return tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
 
     def argument_errors(self, call: Call, entry: Entry, error: ValidationError, path: DataPath, env: Mapping[str, Any]) -> None:
         for argument, message, hint in argument_faults(call, entry, error, env, self.overrides):
