@@ -60,6 +60,21 @@ def test_oversized_file_is_refused_before_parsing(cli, tmp_path):
     assert result.code == 1 and "larger than the 4 MiB limit for a spec file" in result.err
 
 
+@pytest.mark.parametrize(("expected", "actual", "limit", "read"), [
+    (10, 10, 100, 10),    # as stat said
+    (10, 50, 100, 50),    # grew after the stat: read on
+    (10, 500, 100, 100),  # grew past the limit: the limit's worth, so the caller refuses it
+    (500, 500, 100, 100),
+    (0, 0, 100, 0),
+])
+def test_a_file_is_read_to_its_size_and_no_further_than_the_limit(expected, actual, limit, read):
+    from io import BytesIO
+
+    from archspec.syntax.reader import _read_at_most
+
+    assert len(_read_at_most(BytesIO(b"x" * actual), expected, limit)) == read
+
+
 def test_deep_json_is_refused(cli, tmp_path):
     path = tmp_path / "deep.json"
     path.write_text('{"network": "N", "input": [8], "body": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")

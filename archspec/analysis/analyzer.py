@@ -37,12 +37,15 @@ class Analyzer:
     # A layer's figures depend on it and its input shapes alone; the expander shares one layer
     # among equal calls, so a network's repeated units are counted once each.
     figures: dict[tuple, tuple] = field(default_factory=dict)
+    shapes: dict[str, Shape] = field(default_factory=dict)  # every input's and node's output shape
 
     def run(self) -> Report:
         graph = self.graph
         for name, shape in graph.inputs:
             axes = len(shape) - 1  # 0 for a flat input: no field
             self.fields[name] = _FieldState(ReceptiveField.of_input(axes) if axes else None)
+            self.shapes[name] = tuple(shape)
+        self.shapes.update((node.name, node.output_shape) for node in graph.nodes)
         layers = [self.layer_report(node) for node in graph.nodes]
         if self.misaligned > MAX_ALIGNMENT_WARNINGS:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
@@ -96,25 +99,25 @@ class Analyzer:
 
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer
-        input_shapes = [self.graph.shape_of(name) for name in node.inputs]
-        key = (id(layer), *map(tuple, input_shapes))
+        input_shapes = [self.shapes[name] for name in node.inputs]
+        key = (id(layer), *input_shapes)
         figures = self.figures.get(key)
         if figures is None:
             figures = self.figures[key] = (layer.params(input_shapes, self.convention), layer.macs(input_shapes, node.output_shape),
                                            layer.tfprof_flops(input_shapes, node.output_shape), layer.window(input_shapes),
-                                           layer.kept_for_gradient(input_shapes, node.output_shape))
-        count, macs, tfprof, window, kept = figures
+                                           layer.kept_for_gradient(input_shapes, node.output_shape), layer.label())
+        count, macs, tfprof, window, kept, label = figures
         flops = {"tfprof": tfprof, "2mac": 2 * macs}
         field_ = self.receptive_field(node, layer, input_shapes, window)
         block = node.groups[-1] if node.groups else None
-        return LayerReport(node.name, node.entry, layer.label(), block, node.groups, node.inputs, node.output_shape,
+        return LayerReport(node.name, node.entry, label, block, node.groups, node.inputs, node.output_shape,
                            count.trainable, count.non_trainable, macs, flops, field_, node.span, kept, window)
 
     def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape], window: Window | None) -> ReceptiveField | None:
         states = [self.fields[name] for name in node.inputs]
         # An input broadcast across positions (a 1x1xC gate) reaches every output position with
         # the same window, so no single field describes the output: the spatial field ends.
-        broadcast = len(input_shapes) > 1 and any(tuple(shape[:-1]) != tuple(node.output_shape[:-1]) for shape in input_shapes)
+        broadcast = len(input_shapes) > 1 and any(shape[:-1] != node.output_shape[:-1] for shape in input_shapes)
         if (layer.mixes_positions or broadcast or any(s.field is None for s in states)
                 or len(node.output_shape) - 1 != len(states[0].field.size)):
             self.fields[node.name] = _FieldState(None)

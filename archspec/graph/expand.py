@@ -397,7 +397,7 @@ class Expander(Endpoints, Naming):
         known = self.outputs_of.get(key)
         if known is None:
             try:
-                shape = layer.output_shape(input_shapes)
+                shape = tuple(layer.output_shape(input_shapes))  # shapes compare and hash as tuples downstream
             except ShapeError as error:
                 where = path if call is None or error.argument is None else self.argument_path(call, REGISTRY[call.call].positional, error.argument, path)
                 self.error(f"{layer.op} '{name}': {error.message}", where, error.hint)

@@ -10,6 +10,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import Diagnostic, SpecError, quoted
 from ..source import DEFAULT_SIZE, SizeLimits, Source, point_span
@@ -51,10 +52,21 @@ def _read_regular_file(path: str | Path) -> bytes:
     if kind is None:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(descriptor, "rb") as handle:
-            kind = _not_regular(os.fstat(handle.fileno()).st_mode)
+            status = os.fstat(handle.fileno())
+            kind = _not_regular(status.st_mode)
             if kind is None:
-                return handle.read(MAX_SOURCE_BYTES + 1)
+                return _read_at_most(handle, status.st_size, MAX_SOURCE_BYTES + 1)
     raise SpecError([Diagnostic("error", f"{quoted(path)} is {kind}, not a spec file", hint="give the path of a .arch or .json file")])
+
+
+def _read_at_most(handle: BinaryIO, expected: int, limit: int) -> bytes:
+    """At most `limit` bytes: as many as the file had (asking for `limit` at once would allocate
+    that much for every small file, a third of a millisecond each), and on up to the limit if it
+    has grown since."""
+    data = handle.read(min(expected + 1, limit))
+    if expected < len(data) < limit:
+        data += handle.read(limit - len(data))
+    return data
 
 
 def _not_regular(mode: int) -> str | None:
