@@ -11,18 +11,19 @@ import os
 from dataclasses import dataclass, replace
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from .analysis import Budget, Report, analyze, check_budget
-from .analysis.diff import Diff, diff_reports
 from .analysis.memory import TrainingSetup, memory_ledger
 from .codes import WarningPolicy
-from .emit.arch import to_arch, to_json
 from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
 from .source import DEFAULT_SIZE, SizeLimits, Source
 from .spec import Spec, load_spec
 from .syntax import parse_text, read_source
+
+if TYPE_CHECKING:  # imported where used: analyze and check need neither
+    from .analysis.diff import Diff
 
 
 def bundled_dir() -> Path:
@@ -174,6 +175,8 @@ class Architecture:
              input_shape: tuple[int, ...] | None = None, other_input_shape: tuple[int, ...] | None = None,
              params: str = "keras") -> Diff:
         """This network against `other` (or against itself under other settings), layer by layer."""
+        from .analysis.diff import diff_reports
+
         return diff_reports(self.analyze(set, input_shape, params), other.analyze(other_set, other_input_shape, params))
 
     @cached_property
@@ -185,11 +188,15 @@ class Architecture:
 
     def to_json(self) -> str:
         """The JSON form; a JSON source's `$schema` pointer is kept first."""
+        from .emit.arch import to_json
+
         pointer = self.source.schema_pointer
         return to_json({"$schema": pointer, **self.to_dict()} if pointer else self.to_dict())
 
     def to_arch(self) -> str:
         """Canonical `.arch` text (keeps comments and line grouping when read from `.arch`)."""
+        from .emit.arch import to_arch
+
         return to_arch(self.to_dict(), self.source)
 
 
@@ -225,6 +232,8 @@ def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT
 
     data, notes, layers = from_keras_model(model, name, keep_names)
     header = "".join(f"# {note}\n" for note in [f"imported from the Keras model `{model.name}`", *notes])
+    from .emit.arch import to_arch
+
     architecture = parse(header + to_arch(data), f"<{model.name}>", size)
     nodes = architecture.graph().nodes
     if len(nodes) != len(layers):  # the expansion is the import's own statements: a bug if not

@@ -126,11 +126,13 @@ class Positions:
         return {path: self.span_between(start, end) for path, (start, end) in self.offsets.items()}
 
     def span_between(self, start: int, end: int) -> Span:
-        if self._line_starts is None:  # lines end at \n, as lark counts
-            self._line_starts = [0, *(match.end() for match in re.finditer("\n", self.text))]
-        line = bisect_right(self._line_starts, start)
-        end_line = bisect_right(self._line_starts, end, lo=line - 1)
-        return Span(self.file, line, start - self._line_starts[line - 1] + 1, end_line, end - self._line_starts[end_line - 1] + 1)
+        line_starts = self._line_starts
+        if line_starts is None:  # lines end at \n, as lark counts
+            line_starts = self._line_starts = [0, *(match.end() for match in re.finditer("\n", self.text))]
+        line = bisect_right(line_starts, start)
+        # most spans lie on one line: the end's line is found only when the span leaves it
+        end_line = line if line == len(line_starts) or end < line_starts[line] else bisect_right(line_starts, end, lo=line - 1)
+        return Span(self.file, line, start - line_starts[line - 1] + 1, end_line, end - line_starts[end_line - 1] + 1)
 
 
 def line_column(text: str | bytes, offset: int) -> tuple[int, int]:

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the spec has errors (diagnostics on stderr), 2 usage er
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -18,8 +19,6 @@ from ..analysis.render import COLUMNS
 from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
 from ..emit.dot import RANKDIRS, RASTER_FORMATS, RENDER_FORMATS, render, to_dot
-from ..emit.html_view import to_html
-from ..emit.python import to_python
 from ..errors import Diagnostic, SpecError, quoted
 from ..files import bytes_writer, check_target, write_all_atomic, write_atomic
 from ..source import JSON
@@ -218,6 +217,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     protect = (where,) if where != "-" else ()
     for suffix in BUILD_SUFFIXES:  # every target checked before Keras' seconds of import
         check_target(folder / f"{stem}{suffix}", protect)
+    from ..emit.html_view import to_html  # the drawing verbs' own (not on check's and analyze's start-up)
+    from ..emit.python import to_python
+
     source = to_python(graph, architecture.file, summary_line(report))
     dot_text = to_dot(graph, report)
     drawing = []
@@ -254,6 +256,8 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         raise UsageError(f"--dpi sets the resolution of {' and '.join(RASTER_FORMATS)}; {output_format} has none")
     text = to_dot(graph, report, args.depth, args.rankdir)
     if output_format == "html":
+        from ..emit.html_view import to_html
+
         data: str | bytes = to_html(report, architecture.source, render(text, "svg"))
     else:
         data = text if output_format == "dot" else render(text, output_format, args.dpi)
@@ -418,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # first time it builds a validator (30 ms of a 0.2 s `analyze` beside TensorFlow's hundreds
     # of packages); the command line uses none. Python callers of the API keep theirs.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # What the imports built lives as long as the process; the cycle collector's full passes
+    # (between files of a `check`) need not walk it again each time.
+    gc.freeze()
     parser = build_parser()
     try:
         args = parser.parse_args(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
