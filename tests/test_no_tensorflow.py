@@ -1,8 +1,10 @@
-"""The fast verbs never import TensorFlow or Keras, nor asyncio, which pydantic's deprecation
-markers would drag in (checked in fresh processes)."""
+"""The fast verbs never import TensorFlow or Keras, nor asyncio and importlib.metadata, which
+pydantic would drag in (see archspec/startup.py); checked in fresh processes. Whoever imports
+those two later gets the real modules, and pydantic still finds its plugins."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +20,8 @@ PROBE = textwrap.dedent(
     code = main({args!r})
     heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))
     print('HEAVY', heavy, file=sys.stderr)
-    print('ASYNCIO', sorted(m for m in sys.modules if m.split('.')[0] in ('asyncio', 'ssl', 'concurrent')), file=sys.stderr)
+    print('ASYNCIO', sorted(m for m in sys.modules if m.split('.')[0] in ('asyncio', 'ssl', 'concurrent')
+                            or m.startswith('importlib.metadata')), file=sys.stderr)
     sys.exit(code)
     """
 )
@@ -75,3 +78,22 @@ def test_an_asyncio_imported_before_archspec_is_left_alone():
            "assert asyncio.run(asyncio.sleep(0, result=5)) == 5; archspec.load('lenet5').analyze()"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_pydantic_still_finds_an_installed_plugin(tmp_path):
+    """The plugin loader keeps archspec's stand-in for importlib.metadata, which imports the real
+    module when the loader looks for plugins: a plugin installed as a distribution is found."""
+    info = tmp_path / "fake_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-plugin\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[pydantic]\nfake = fake_plugin_module:plugin\n", encoding="utf-8")
+    (tmp_path / "fake_plugin_module.py").write_text(
+        "class Plugin:\n    def new_schema_validator(self, *args, **kwargs):\n        return None, None, None\nplugin = Plugin()\n",
+        encoding="utf-8")
+    code = "import archspec, sys; from pydantic.plugin._loader import get_plugins; " \
+           "print([type(p).__name__ for p in get_plugins()], 'importlib.metadata' in sys.modules)"
+    env = {key: value for key, value in os.environ.items() if key != "PYDANTIC_DISABLE_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT), env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['Plugin']", "True"]
