@@ -54,7 +54,12 @@ class ReceptiveField:
         return prod(self.size, start=Fraction(1))
 
     def aligned_with(self, other: "ReceptiveField") -> bool:
-        return self.stride == other.stride and self.centre == other.centre
+        # Centres compared doubled, (r - 1) - 2p: exact, and integers while the fields are (a
+        # Fraction per axis at every merge would cost more than the rest of the merge's row).
+        return self.stride == other.stride and self._doubled_centre() == other._doubled_centre()
+
+    def _doubled_centre(self) -> tuple[Fraction, ...]:
+        return tuple((r - 1) - 2 * p for r, p in zip(self.size, self.padding))
 
     def to_dict(self) -> dict:
         return {"size": numbers(self.size), "stride": numbers(self.stride), "padding": numbers(self.padding)}

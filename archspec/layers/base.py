@@ -219,7 +219,7 @@ class Layer(BaseModel):
         """This layer for its input: a kind that takes 1-D, 2-D and 3-D maps learns which (its
         Keras class, Conv1D or Conv3D, depends on it)."""
         rank = len(inputs[0]) - 1 if inputs else 2
-        if len(self.spatial_ranks) < 2 or rank == self._rank or rank not in self.spatial_ranks:
+        if len(self.spatial_ranks) < 2 or rank == self.spatial_axes or rank not in self.spatial_ranks:
             return self
         copy = self.model_copy()
         copy._rank = rank
@@ -228,12 +228,15 @@ class Layer(BaseModel):
     @property
     def spatial_axes(self) -> int:
         """The spatial axes of the input this layer is bound to (2 until bound)."""
-        return self._rank
+        # Read from pydantic's store of private attributes: `self._rank` would go through its
+        # fallback lookup, several microseconds a read, and the analysis reads it for each layer.
+        return self.__pydantic_private__["_rank"]  # type: ignore[index]
 
     @property
     def keras_class(self) -> str:
         """The Keras class for the bound input: keras_layer with 2D read as the input's rank."""
-        return self.keras_layer if self._rank == 2 else self.keras_layer.replace("2D", f"{self._rank}D")
+        rank = self.spatial_axes
+        return self.keras_layer if rank == 2 else self.keras_layer.replace("2D", f"{rank}D")
 
     # -- description
 

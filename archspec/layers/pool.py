@@ -30,7 +30,7 @@ class _Pool(Windowed):
         return per_axis(self.stride, rank, "stride") if self.stride is not None else self._kernel(rank)
 
     def label(self) -> str:
-        pool, stride = self._kernel(self._rank), self._stride(self._rank)
+        pool, stride = self._kernel(self.spatial_axes), self._stride(self.spatial_axes)
         text = f"{self.op} {'x'.join(map(str, pool))}"
         if set(stride) == {1}:
             return text

@@ -213,11 +213,11 @@ class Upsample(Layer):
 
     def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
         call = super().keras_call(explicit, keep)
-        if self._rank == 2:
+        if self.spatial_axes == 2:
             return call
         # UpSampling1D takes one size and neither takes an interpolation
         arguments = tuple(a for a in call.arguments if a.name != "interpolation")
-        if self._rank == 1 and isinstance(self.size, tuple) and "size" not in keep:
+        if self.spatial_axes == 1 and isinstance(self.size, tuple) and "size" not in keep:
             arguments = tuple(KerasArgument("size", self.size[0], "size") if a.name == "size" else a for a in arguments)
         return KerasCall(call.path, arguments, call.positional)
 
@@ -377,5 +377,5 @@ class StochasticDepth(Layer):
 
     def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
         call = super().keras_call(explicit, keep)
-        mask = KerasArgument("noise_shape", (None, *(1,) * (self._rank + 1)))  # one value per sample
+        mask = KerasArgument("noise_shape", (None, *(1,) * (self.spatial_axes + 1)))  # one value per sample
         return KerasCall(call.path, (*call.arguments, mask), call.positional)

@@ -126,7 +126,7 @@ class Convolution(Activated, Regularized, Windowed):
 
     def kernel_text(self) -> str:
         """The kernel for labels: 3x3 on an image, 3 on a sequence, 3x3x3 on a volume."""
-        kernel = (self.kernel,) * self._rank if isinstance(self.kernel, int) else self.kernel
+        kernel = (self.kernel,) * self.spatial_axes if isinstance(self.kernel, int) else self.kernel
         return "x".join(map(str, kernel))
 
     def stride_label(self) -> str:
