@@ -287,3 +287,30 @@ def test_the_cli_takes_max_layers(tmp_path, capsys):
     assert "--max-layers" in capsys.readouterr().err
     assert main(["check", str(spec), "--max-layers", "21000"]) == 0
     assert "21000 layers" in capsys.readouterr().out
+
+
+def _estimates(text: str) -> tuple[int, int]:
+    """(the bound by the text alone, the steps under the parameters' defaults) of a spec's body."""
+    from archspec.graph.estimate import _Estimate
+    from archspec.graph.model import Limits
+
+    architecture = archspec.parse(text, "estimate.arch")
+    spec, limits = architecture.spec, Limits()
+    values = {param.name: param.default for param in spec.params}
+    exact = _Estimate(spec, limits)
+    return _Estimate(spec, limits, by_name=True).body(spec.body), sum(exact.statement(s, values, 0) for s in spec.body)
+
+
+@pytest.mark.parametrize("name", archspec.bundled_names())
+def test_the_bound_by_the_text_is_never_below_the_steps_under_values(name):
+    from archspec.api import bundled_dir
+
+    bound, steps = _estimates((bundled_dir() / f"{name}.arch").read_text(encoding="utf-8"))
+    assert bound >= steps > 0
+
+
+def test_a_spec_over_the_bound_by_the_text_is_still_sized_under_its_values():
+    text = "network N(n=2)\ninput 8x8x3\nblock b(k) { relu * k }\nrepeat n { b(3) }\n"
+    bound, steps = _estimates(text)
+    assert bound > 10_000 and steps == 2 * 3  # two copies of three relus
+    assert len(archspec.parse(text).analyze().layers) == 6
