@@ -32,7 +32,6 @@ _TOKEN = re.compile(r"""
   | (?P<COMPARE>==|!=|<=|>=|<|>)
   | (?P<punctuation>//|[-+*/%=(){}\[\],@.])
 """, re.VERBOSE)
-_SKIPPED = frozenset(("space", "comment"))
 _BY_TEXT = frozenset(("punctuation",))
 END = "$END"
 # Binary operators by binding strength (or 1 ... product 6); comparisons (4) do not chain.
@@ -64,40 +63,49 @@ class ExprNode:
 
 
 def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int], list[int]]:
-    """Parallel lists of the tokens' kinds, texts, start and end offsets, ending with `$END`;
-    and the start offset of each comment."""
+    """Parallel lists of the tokens' kinds, texts, start and end offsets, ending with `$END`
+    (repeated, so the reader may look ahead past the end without a bounds check); and the start
+    offset of each comment."""
     comments: list[int] = []
     kinds: list[str] = []
     values: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     position = 0
+    keywords, by_text = KEYWORDS, _BY_TEXT
     for match in _TOKEN.finditer(text):
-        if match.start() != position:
+        start, end = match.span()
+        if start != position:
             raise SyntaxFault  # a character no terminal starts with
-        position = match.end()
+        position = end
         kind = match.lastgroup
-        if kind in _SKIPPED:
-            if kind == "comment":
-                comments.append(match.start())
+        if kind == "space":
+            continue
+        if kind == "comment":
+            comments.append(start)
             continue
         value = match.group()
-        if kind in _BY_TEXT or (kind == "NAME" and value in KEYWORDS):
+        if kind == "NAME":
+            if value in keywords:
+                kind = value
+            else:
+                value = intern(value)  # a large spec names a few kinds many times: one string each
+        elif kind in by_text:
             kind = value
-        elif kind == "NAME":
-            value = intern(value)  # a large spec names a few kinds many times: one string each
         kinds.append(kind)  # type: ignore[arg-type]
         values.append(value)
-        starts.append(match.start())
-        ends.append(position)
+        starts.append(start)
+        ends.append(end)
     if position != len(text):
         raise SyntaxFault
-    kinds.append(END)
-    values.append("")
-    starts.append(len(text))
-    ends.append(len(text))
+    kinds += [END] * _END_PADDING
+    values += [""] * _END_PADDING
+    starts += [len(text)] * _END_PADDING
+    ends += [len(text)] * _END_PADDING
     return kinds, values, starts, ends, comments
 
+
+_END_PADDING = 4  # more than `peek` looks ahead (2), also after `$END` is taken
 
 
 class TokenReader:
@@ -112,7 +120,7 @@ class TokenReader:
     # -- tokens
 
     def peek(self, ahead: int = 0) -> str:
-        return self.kinds[min(self.index + ahead, len(self.kinds) - 1)]
+        return self.kinds[self.index + ahead]
 
     def take(self, kind: str) -> int:
         """The index of the next token, which must be of `kind`."""
