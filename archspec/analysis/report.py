@@ -50,8 +50,8 @@ class ReceptiveField:
         return tuple(Fraction(r - 1, 2) - p for r, p in zip(self.size, self.padding))
 
     @property
-    def area(self) -> Fraction:
-        return prod(self.size, start=Fraction(1))
+    def area(self) -> Fraction | int:
+        return prod(self.size)  # an int while the sizes are (exact either way)
 
     def aligned_with(self, other: "ReceptiveField") -> bool:
         # Centres compared doubled, (r - 1) - 2p: exact, and integers while the fields are (a
