@@ -20,10 +20,13 @@ MISALIGNED = "rf-misaligned"
 # The walk
 
 
-@dataclass
+@dataclass(frozen=True)
 class _FieldState:
     field: ReceptiveField | None
     via: str | None = None  # the input whose field was carried on (the largest at a merge)
+
+
+_NO_FIELD = _FieldState(None)
 
 
 @dataclass
@@ -114,13 +117,23 @@ class Analyzer:
                            count.trainable, count.non_trainable, macs, flops, field_, node.span, kept, window)
 
     def receptive_field(self, node: Node, layer: Layer, input_shapes: list[Shape], window: Window | None) -> ReceptiveField | None:
+        if len(node.inputs) == 1:  # most layers: no merge, so no broadcast and no choice
+            source = node.inputs[0]
+            current = self.fields[source].field
+            if layer.mixes_positions or current is None or len(node.output_shape) - 1 != len(current.size):
+                self.fields[node.name] = _NO_FIELD
+                return None
+            if window is not None:
+                current = current.through(window)
+            self.fields[node.name] = _FieldState(current, source)
+            return current
         states = [self.fields[name] for name in node.inputs]
         # An input broadcast across positions (a 1x1xC gate) reaches every output position with
         # the same window, so no single field describes the output: the spatial field ends.
         broadcast = len(input_shapes) > 1 and any(shape[:-1] != node.output_shape[:-1] for shape in input_shapes)
         if (layer.mixes_positions or broadcast or any(s.field is None for s in states)
                 or len(node.output_shape) - 1 != len(states[0].field.size)):
-            self.fields[node.name] = _FieldState(None)
+            self.fields[node.name] = _NO_FIELD
             return None
         chosen = 0
         if len(states) > 1:

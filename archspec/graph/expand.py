@@ -295,7 +295,7 @@ class Expander(Endpoints, Naming):
         entry = REGISTRY.get(call.call)
         if entry is None:  # reported by the static checks; expansion goes on past it
             return self.poisoned(call, scope, path)
-        if any(value is UNKNOWN for value in args) or any(value is UNKNOWN for value in kwargs.values()):
+        if UNKNOWN in args or UNKNOWN in kwargs.values():  # `in` tests identity first, and UNKNOWN equals nothing else
             return self.poisoned(call, scope, path)
         inputs = self.call_inputs(call, entry, scope, path, current)
         if inputs is None:
@@ -390,7 +390,7 @@ class Expander(Endpoints, Naming):
             raise _Abort
         self.register(name, path)
         input_shapes = [self.shapes[i] for i in inputs]
-        if any(shape is UNKNOWN for shape in input_shapes):
+        if UNKNOWN in input_shapes:
             self.shapes[name] = UNKNOWN
             return name
         key = (id(layer), *map(tuple, input_shapes))

@@ -80,9 +80,15 @@ class StatementModel(Frozen):
     def part(self, key: str) -> Any:
         return getattr(self, self.attribute(key))
 
+    @classmethod
+    @cache
+    def body_parts(cls) -> tuple[tuple[str, str], ...]:
+        """Its parts that hold statements (none for a call, the most common kind)."""
+        return tuple((key, holds) for key, holds in cls.parts if holds in (BODY, BRANCHES))
+
     def bodies(self) -> Iterator[tuple[DataPath, tuple]]:
         """Each statement list inside it, with its path relative to the statement."""
-        for key, holds in self.parts:
+        for key, holds in self.body_parts():
             value = self.part(key)
             if holds == BODY and value is not None:
                 yield (key,), value
@@ -239,7 +245,9 @@ def statement_tag(value: Any) -> str | None:
     if isinstance(value, StatementModel):
         return value.key
     if isinstance(value, dict):
-        return next((key for key in STATEMENT_KEYS if key in value), None)
+        for key in STATEMENT_KEYS:
+            if key in value:
+                return key
     return None
 
 
