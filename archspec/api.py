@@ -228,12 +228,11 @@ def from_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_S
 def import_keras(model: Any, name: str | None = None, size: SizeLimits = DEFAULT_SIZE,
                  keep_names: bool = False) -> tuple[Architecture, dict[str, list[Any]]]:
     """`from_keras`, and the model's weights by the name of the spec's layer that holds them."""
+    from .emit.arch import to_arch
     from .syntax.keras_model import from_keras_model
 
     data, notes, layers = from_keras_model(model, name, keep_names)
     header = "".join(f"# {note}\n" for note in [f"imported from the Keras model `{model.name}`", *notes])
-    from .emit.arch import to_arch
-
     architecture = parse(header + to_arch(data), f"<{model.name}>", size)
     nodes = architecture.graph().nodes
     if len(nodes) != len(layers):  # the expansion is the import's own statements: a bug if not

@@ -422,9 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # first time it builds a validator (30 ms of a 0.2 s `analyze` beside TensorFlow's hundreds
     # of packages); the command line uses none. Python callers of the API keep theirs.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    # What the imports built lives as long as the process; the cycle collector's full passes
-    # (between files of a `check`) need not walk it again each time.
-    gc.freeze()
+    if argv is None:  # run as the program (not called by a host process, whose objects are its own):
+        # what the imports built lives as long as the process; the cycle collector's full
+        # passes (between files of a `check`) need not walk it again each time.
+        gc.freeze()
     parser = build_parser()
     try:
         args = parser.parse_args(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
