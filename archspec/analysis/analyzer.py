@@ -40,15 +40,12 @@ class Analyzer:
     # A layer's figures depend on it and its input shapes alone; the expander shares one layer
     # among equal calls, so a network's repeated units are counted once each.
     figures: dict[tuple, tuple] = field(default_factory=dict)
-    shapes: dict[str, Shape] = field(default_factory=dict)  # every input's and node's output shape
 
     def run(self) -> Report:
         graph = self.graph
         for name, shape in graph.inputs:
             axes = len(shape) - 1  # 0 for a flat input: no field
             self.fields[name] = _FieldState(ReceptiveField.of_input(axes) if axes else None)
-            self.shapes[name] = tuple(shape)
-        self.shapes.update((node.name, node.output_shape) for node in graph.nodes)
         layers = [self.layer_report(node) for node in graph.nodes]
         if self.misaligned > MAX_ALIGNMENT_WARNINGS:
             self.warnings.append(Diagnostic("warning", f"{self.misaligned - MAX_ALIGNMENT_WARNINGS} more merges are misaligned "
@@ -102,7 +99,8 @@ class Analyzer:
 
     def layer_report(self, node: Node) -> LayerReport:
         layer = node.layer
-        input_shapes = [self.shapes[name] for name in node.inputs]
+        shapes = self.graph.shapes
+        input_shapes = [shapes[name] for name in node.inputs]
         key = (id(layer), *input_shapes)
         figures = self.figures.get(key)
         if figures is None:

@@ -35,7 +35,7 @@ from ..spec import (
 from .endpoints import Endpoints
 from .estimate import refuse_oversized
 from .hints import argument_faults, article, call_label, word_hint
-from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, bind_block, prune_unused, unused_allowed
+from .model import BLOCK_GROUP, INPUT, Env, Graph, Group, Limits, Node, Role, argument_symbols, bind_block, prune_unused, unused_allowed
 from .naming import Naming
 from .scope import Scope
 
@@ -312,15 +312,7 @@ class Expander(Endpoints, Naming):
                 return self.poisoned(call, scope, path)
         name = self.layer_name(call, scope, path)
         return self.add_node(name, call.call, layer, inputs, scope.groups, path, call, role=scope.role,
-                             symbols=self.symbols(call, entry, env))
-
-    @staticmethod
-    def symbols(call: Call, entry: Entry, env: Env) -> tuple[tuple[str, Any], ...]:
-        """The arguments that stand for expressions over network parameters, by field name."""
-        if not env.symbols:  # no network parameter in scope: every argument is a constant
-            return ()
-        sources = list(zip(entry.positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in entry.argument_names]
-        return tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
+                             symbols=argument_symbols(call, entry.positional, entry.argument_names, env))
 
     def argument_errors(self, call: Call, entry: Entry, error: ValidationError, path: DataPath, env: Mapping[str, Any]) -> None:
         for argument, message, hint in argument_faults(call, entry, error, env, self.overrides):

@@ -114,10 +114,16 @@ class Graph:
         return index
 
     def shape_of(self, name: str) -> Shape:
-        if name == INPUT:
-            return self.input_shape
-        extra = next((shape for extra, shape in self.extra_inputs if extra == name), None)
-        return extra if extra is not None else self.node(name).output_shape
+        return self.shapes[name]
+
+    @property
+    def shapes(self) -> dict[str, Shape]:
+        """The output shape of every input and node, by node name (built once, when first asked)."""
+        shapes = self.__dict__.get("_cached_shapes")
+        if shapes is None:
+            shapes = {name: tuple(shape) for name, shape in self.inputs} | {node.name: node.output_shape for node in self.nodes}
+            object.__setattr__(self, "_cached_shapes", shapes)
+        return shapes
 
     def group(self, group_id: str) -> Group:
         return next(group for group in self.groups if group.id == group_id)
@@ -136,6 +142,15 @@ class Env(dict):
         if not self.symbols:  # no network parameter in scope: every expression is a constant
             return None
         return substitute(expr, self.symbols, self)
+
+
+def argument_symbols(call: Call, positional: tuple[str, ...], names: tuple[str, ...], env: Env) -> tuple[tuple[str, Any], ...]:
+    """A layer call's arguments that stand for expressions over network parameters, by field
+    name (`positional` names the call's positional arguments, `names` the fields it may set)."""
+    if not env.symbols:  # no network parameter in scope: every argument is a constant
+        return ()
+    sources = list(zip(positional, call.args)) + [(k, v) for k, v in call.kwargs.items() if k in names]
+    return tuple((field_name, symbol) for field_name, expr in sources if (symbol := env.substitute(expr)) is not None)
 
 
 def bind_block(spec: Spec, block: Block, call: Call, given: Mapping[str, Any], env: Mapping[str, Any], evaluate: Evaluator) -> Env:
