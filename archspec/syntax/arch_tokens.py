@@ -62,6 +62,9 @@ class ExprNode:
 
 
 
+_END_PADDING = 4  # more than `peek` looks ahead (2), also after `$END` is taken
+
+
 def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int], list[int]]:
     """Parallel lists of the tokens' kinds, texts, start and end offsets, ending with `$END`
     (repeated, so the reader may look ahead past the end without a bounds check); and the start
@@ -103,9 +106,6 @@ def tokenize(text: str) -> tuple[list[str], list[str], list[int], list[int], lis
     starts += [len(text)] * _END_PADDING
     ends += [len(text)] * _END_PADDING
     return kinds, values, starts, ends, comments
-
-
-_END_PADDING = 4  # more than `peek` looks ahead (2), also after `$END` is taken
 
 
 class TokenReader:
