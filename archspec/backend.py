@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import warnings
 from types import ModuleType
 
@@ -72,6 +71,8 @@ def _import_silently(name: str) -> ModuleType:
         saved = os.dup(2)
     except (OSError, ValueError):  # no real descriptor 2 (an embedding host): import as it comes
         return _import(name)
+    import tempfile  # with the backend's import, not on the fast verbs' start-up
+
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         failure: BaseException | None = None

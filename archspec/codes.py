@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import Iterable, Sequence
 
 from .errors import Diagnostic, did_you_mean
@@ -36,6 +35,8 @@ def explanation(name: str) -> str:
     """The long explanation of a code, as Markdown text; KeyError for an unknown code."""
     if name not in CODES:
         raise KeyError(name)
+    from importlib import resources  # only `explain` reads them (importlib.resources costs a cold start ~10 ms)
+
     return resources.files(__package__).joinpath("explanations", f"{name}.md").read_text(encoding="utf-8")
 
 

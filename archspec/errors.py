@@ -7,7 +7,6 @@ reads (`file:line:col: error: message`, the source line, a caret under the span)
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -95,6 +94,8 @@ class DiagnosticSink:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest known spelling, or None when nothing is close."""
+    import difflib  # only a faulty spec asks (not on a clean run's start-up)
+
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -50,6 +49,8 @@ def atomic_target(path: str | os.PathLike, protect: tuple[str | os.PathLike, ...
     normally it replaces `path` by rename, and on any error or interrupt it is removed."""
     target = check_target(path, protect)
     try:
+        import tempfile  # only a write needs it (not check's and analyze's start-up)
+
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
         os.close(handle)

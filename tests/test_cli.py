@@ -273,3 +273,39 @@ def test_a_negative_input_size_reaches_the_shape_check(cli, arguments):
 def test_after_a_double_dash_every_argument_is_a_spec_path(cli):
     result = cli("check", "--", "--input", "-1x3")
     assert result.code == 1 and "--input" in result.err
+
+
+def _command_parsers(parser) -> dict:
+    action = next(action for action in parser._actions if action.dest == "command")
+    return action.choices
+
+
+def _options(parser) -> list[tuple]:
+    return [(tuple(action.option_strings), action.dest, action.default, action.choices, action.nargs, action.required)
+            for action in parser._actions]
+
+
+def test_a_run_of_one_command_builds_that_command_as_the_whole_parser_does():
+    from archspec.cli import build_parser
+
+    every = _command_parsers(build_parser())
+    assert len(every) >= 13
+    for name, full in every.items():
+        only = _command_parsers(build_parser(name))
+        assert list(only) == [name]
+        assert _options(only[name]) == _options(full)
+        assert only[name].get_default("handler") is full.get_default("handler")
+        assert only[name].format_help() == full.format_help()
+
+
+@pytest.mark.parametrize("first", ["anlyze", "--version", "-h", "--", "resnet18"])
+def test_a_first_argument_that_is_no_command_gets_every_command(first):
+    from archspec.cli import build_parser
+
+    assert list(_command_parsers(build_parser(first))) == list(_command_parsers(build_parser()))
+
+
+def test_a_misspelt_command_is_answered_with_every_choice(cli):
+    result = cli("anlyze", "resnet18")
+    assert result.code == 2
+    assert "invalid choice: 'anlyze'" in result.err and "'analyze'" in result.err and "'list'" in result.err

@@ -3,8 +3,6 @@ JSON (`archspec-report/1`) and CSV forms, and its rows collapsed to block depth.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -213,6 +211,9 @@ class Report:
         return render_markdown(self, depth, columns)
 
     def to_csv(self, depth: int | None = None) -> str:
+        import csv  # only this rendering uses it
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         kept = self.kept_bytes_by_row(depth)

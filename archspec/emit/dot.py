@@ -8,9 +8,6 @@ key arguments, params, MACs), output shapes on the edges, blocks and groups as n
 
 from __future__ import annotations
 
-import html
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 from ..analysis import LayerReport, Report
@@ -22,6 +19,13 @@ from ..spec import ConcatGroup, Residual
 GROUP_COLOUR = "#6c757d"  # blocks, repeats and any group without a colour of its own
 CLUSTER_COLOURS = {Residual.key: "#0d6efd", ConcatGroup.key: "#198754"}
 RENDER_FORMATS = ("svg", "png", "pdf", "jpg")
+
+
+def _text(text: str) -> str:
+    """Text for an HTML-like label, escaped."""
+    from html import escape  # the drawing verbs' own: the CLI imports this module on every start
+
+    return escape(text)
 
 
 def _quote(text: str) -> str:
@@ -75,8 +79,8 @@ class DotWriter:
 
     def layer_node(self, layer: LayerReport) -> str:
         node = self.graph.node(layer.name)
-        title = html.escape(node.layer.label())
-        rows = [f"<b>{title}</b>", f'<font point-size="9">{html.escape(layer.name)}</font>']
+        title = _text(node.layer.label())
+        rows = [f"<b>{title}</b>", f'<font point-size="9">{_text(layer.name)}</font>']
         figures = []
         if layer.params:
             figures.append(f"{_compact(layer.params)} params")
@@ -93,7 +97,7 @@ class DotWriter:
         group = self.groups[group_id]
         params = sum(layer.params for layer in members)
         macs = sum(layer.macs for layer in members)
-        rows = [f"<b>{html.escape(group.label)}</b>", f'<font point-size="9">{html.escape(group_id)} · {len(members)} layers</font>']
+        rows = [f"<b>{_text(group.label)}</b>", f'<font point-size="9">{_text(group_id)} · {len(members)} layers</font>']
         figures = [f"{_compact(params)} params"] + ([f"{_compact(macs)} MACs"] if macs else [])
         rows.append(f'<font point-size="9" color="#495057">{" · ".join(figures)}</font>')
         return (f"{_quote(group_id)} [label=<{'<br/>'.join(rows)}>, shape=box3d, style=filled, "
@@ -162,7 +166,7 @@ class DotWriter:
         lines = []
         for index, name in enumerate(self.graph.outputs):
             mark = f"output:{name}"
-            lines.append(f'  {_quote(mark)} [label=<<b>output {index + 1}</b><br/><font point-size="9">{html.escape(name)}: '
+            lines.append(f'  {_quote(mark)} [label=<<b>output {index + 1}</b><br/><font point-size="9">{_text(name)}: '
                          f'{format_shape(self.graph.shape_of(name))}</font>>, shape=box, style="rounded,bold", color="#495057"];')
             lines.append(f"  {_quote(self.representative(name))} -> {_quote(mark)} [weight=4];")
         return lines
@@ -200,7 +204,7 @@ class DotWriter:
         ]
         for node, shape in self.graph.inputs:
             label = self.graph.input_name if node == INPUT else node
-            lines.append(f'  {_quote(node)} [label=<<b>{html.escape(label)}</b><br/><font point-size="9">{format_shape(shape)}</font>>, '
+            lines.append(f'  {_quote(node)} [label=<<b>{_text(label)}</b><br/><font point-size="9">{format_shape(shape)}</font>>, '
                          'shape=box, style="filled,rounded", fillcolor="#ffffff"];')
         lines += self.write_cluster(self.clusters(), node_text, "  ")
         lines += self.edges()
@@ -221,6 +225,9 @@ RASTER_FORMATS = ("png", "jpg")
 
 def render(dot_text: str, output_format: str, dpi: int | None = None) -> bytes:
     """Run Graphviz's `dot` to render SVG, PNG, PDF or JPEG; `dpi` sets a raster's resolution."""
+    import shutil  # rendering's own: the CLI imports this module on every start
+    import subprocess
+
     if output_format not in RENDER_FORMATS:
         raise ValueError(f"unknown format {output_format!r}")
     program = shutil.which("dot")
