@@ -7,14 +7,14 @@ from typing import Any, ClassVar, Sequence
 from pydantic import Field, StrictFloat, StrictInt, field_validator
 
 from ..errors import show_value
-from .base import ACTIVATION, Family, InitializerName, KerasArgument, KerasCall, Layer, Shape, ShapeError, Weight, elements
+from .base import ACTIVATION, InitializerName, KerasArgument, KerasCall, Layer, Shape, ShapeError, Weight, elements
 
 
 class _FunctionOrLayer(Layer):
     """A kind that is the plain Keras activation function at its default arguments (so the
     course's `Activation("relu")` stays what `relu` emits) and Keras' own layer otherwise."""
 
-    family: ClassVar[Family] = ACTIVATION
+    family = ACTIVATION
     function: ClassVar[str]
 
     def keras_call(self, explicit: bool = False, keep: Sequence[str] = ()) -> KerasCall:
@@ -27,15 +27,15 @@ class ReLU(_FunctionOrLayer):
     """max(x, 0), optionally capped, leaky below a threshold (keras.layers.ReLU):
     `relu(max_value=6)`, `relu(negative_slope=0.1, threshold=1)`."""
 
-    op: ClassVar[str] = "relu"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
-    function: ClassVar[str] = "relu"
-    positional: ClassVar[tuple[str, ...]] = ("max_value",)
-    keras_layer: ClassVar[str] = "layers.ReLU"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "relu"
+    gradient_keeps = ("output",)
+    function = "relu"
+    positional = ("max_value",)
+    keras_layer = "layers.ReLU"
+    keras_arguments = (
         ("max_value", "max_value"), ("negative_slope", "negative_slope"), ("threshold", "threshold"),
     )
-    keras_positional: ClassVar[int] = 1
+    keras_positional = 1
 
     max_value: StrictFloat | StrictInt | None = Field(default=None, ge=0)
     negative_slope: StrictFloat | StrictInt = Field(default=0.0, ge=0)
@@ -64,12 +64,12 @@ class ReLU(_FunctionOrLayer):
 class Softmax(_FunctionOrLayer):
     """Softmax over one axis (keras.layers.Softmax): `softmax`, `softmax(axis=1)`."""
 
-    op: ClassVar[str] = "softmax"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
-    function: ClassVar[str] = "softmax"
-    positional: ClassVar[tuple[str, ...]] = ("axis",)
-    keras_layer: ClassVar[str] = "layers.Softmax"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
+    op = "softmax"
+    gradient_keeps = ("output",)
+    function = "softmax"
+    positional = ("axis",)
+    keras_layer = "layers.Softmax"
+    keras_arguments = (("axis", "axis"),)
 
     axis: StrictInt = -1
 
@@ -107,11 +107,11 @@ class PReLU(Layer):
     shared along `shared_axes` (Keras' 1-based axes: `prelu(shared_axes=[1, 2])` learns one
     slope per channel of a map)."""
 
-    op: ClassVar[str] = "prelu"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = ACTIVATION
-    keras_layer: ClassVar[str] = "layers.PReLU"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha_initializer", "alpha_init"), ("shared_axes", "shared_axes"))
+    op = "prelu"
+    gradient_keeps = ("inputs",)
+    family = ACTIVATION
+    keras_layer = "layers.PReLU"
+    keras_arguments = (("alpha_initializer", "alpha_init"), ("shared_axes", "shared_axes"))
 
     alpha_init: InitializerName = "zeros"
     shared_axes: tuple[StrictInt, ...] | None = None

@@ -4,7 +4,7 @@ SeparableConv1D/2D and Conv1D/2D/3DTranspose."""
 
 from fractions import Fraction
 from math import prod
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 from pydantic import Field, field_validator
 
@@ -14,7 +14,6 @@ from .base import (
     MAX_DIMENSION,
     REGULARIZER,
     SPATIAL_AXES,
-    Family,
     Pair,
     PositiveInt,
     Retained,
@@ -35,17 +34,17 @@ from .window import Convolution, Multiplier
 class Conv(Convolution):
     """Convolution (keras.layers.Conv1D, Conv2D or Conv3D, by the input), with dilation and groups."""
 
-    op: ClassVar[str] = "conv"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = CONV
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
-    keras_layer: ClassVar[str] = "layers.Conv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "conv"
+    gradient_keeps = ("inputs",)
+    family = CONV
+    positional = ("filters", "kernel", "stride")
+    keras_layer = "layers.Conv2D"
+    keras_arguments = (
         ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
         ("dilation_rate", "dilation"), ("groups", "groups"), ("activation", "activation"), ("use_bias", "bias"),
         ("kernel_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
     )
-    keras_positional: ClassVar[int] = 2
+    keras_positional = 2
 
     filters: int = PositiveInt
     groups: int = Field(default=1, strict=True, ge=1, le=MAX_DIMENSION)
@@ -86,19 +85,19 @@ class Conv(Convolution):
 class DepthwiseConv(Convolution):
     """Depthwise convolution (keras.layers.DepthwiseConv1D or DepthwiseConv2D, by the input)."""
 
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
+    spatial_ranks = (1, 2)
 
-    op: ClassVar[str] = "depthwise_conv"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = CONV
-    positional: ClassVar[tuple[str, ...]] = ("kernel", "stride")
-    keras_layer: ClassVar[str] = "layers.DepthwiseConv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "depthwise_conv"
+    gradient_keeps = ("inputs",)
+    family = CONV
+    positional = ("kernel", "stride")
+    keras_layer = "layers.DepthwiseConv2D"
+    keras_arguments = (
         ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"), ("depth_multiplier", "multiplier"),
         ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
         ("depthwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("depthwise_regularizer", REGULARIZER),
     )
-    keras_positional: ClassVar[int] = 1
+    keras_positional = 1
 
     multiplier: int = Multiplier
 
@@ -129,20 +128,20 @@ class DepthwiseConv(Convolution):
 class SeparableConv(Convolution):
     """Depthwise then pointwise convolution (keras.layers.SeparableConv1D or SeparableConv2D, by the input)."""
 
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2)
+    spatial_ranks = (1, 2)
 
-    op: ClassVar[str] = "separable_conv"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = CONV
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
-    keras_layer: ClassVar[str] = "layers.SeparableConv2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "separable_conv"
+    gradient_keeps = ("inputs",)
+    family = CONV
+    positional = ("filters", "kernel", "stride")
+    keras_layer = "layers.SeparableConv2D"
+    keras_arguments = (
         ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
         ("depth_multiplier", "multiplier"), ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
         ("depthwise_initializer", "kernel_init"), ("pointwise_initializer", "kernel_init"), ("bias_initializer", "bias_init"),
         ("depthwise_regularizer", REGULARIZER), ("pointwise_regularizer", REGULARIZER),
     )
-    keras_positional: ClassVar[int] = 2
+    keras_positional = 2
 
     filters: int = PositiveInt
     multiplier: int = Multiplier
@@ -187,17 +186,17 @@ class ConvTranspose(Convolution):
     by the input): the learned upsampling of a U-Net's decoder. Each input value scatters a
     kernel-sized patch of `filters` outputs."""
 
-    op: ClassVar[str] = "conv_transpose"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = CONV
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel", "stride")
-    keras_layer: ClassVar[str] = "layers.Conv2DTranspose"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "conv_transpose"
+    gradient_keeps = ("inputs",)
+    family = CONV
+    positional = ("filters", "kernel", "stride")
+    keras_layer = "layers.Conv2DTranspose"
+    keras_arguments = (
         ("filters", "filters"), ("kernel_size", "kernel"), ("strides", "stride"), ("padding", "padding"),
         ("output_padding", "output_padding"), ("dilation_rate", "dilation"), ("activation", "activation"), ("use_bias", "bias"),
         ("kernel_initializer", "kernel_init"), ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
     )
-    keras_positional: ClassVar[int] = 2
+    keras_positional = 2
 
     filters: int = PositiveInt
     output_padding: Pair | None = None  # None: Keras infers it; else each less than its stride

@@ -1,7 +1,7 @@
 """Dense, batch normalization and the activations."""
 
 
-from typing import Any, ClassVar, Sequence
+from typing import Sequence
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
@@ -13,7 +13,6 @@ from .base import (
     REGULARIZER,
     Activated,
     ActivationName,
-    Family,
     InitializerName,
     Layer,
     PositiveInt,
@@ -32,17 +31,17 @@ class Dense(Activated, Regularized, Layer):
     """Fully connected layer (keras.layers.Dense); on a map it applies to the last axis, as Keras
     does (a pointwise MLP, as ConvNeXt's)."""
 
-    op: ClassVar[str] = "dense"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = DENSE
-    positional: ClassVar[tuple[str, ...]] = ("units", "activation")
-    keras_layer: ClassVar[str] = "layers.Dense"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "dense"
+    gradient_keeps = ("inputs",)
+    starts_line = True
+    family = DENSE
+    positional = ("units", "activation")
+    keras_layer = "layers.Dense"
+    keras_arguments = (
         ("units", "units"), ("activation", "activation"), ("use_bias", "bias"), ("kernel_initializer", "kernel_init"),
         ("bias_initializer", "bias_init"), ("kernel_regularizer", REGULARIZER),
     )
-    keras_positional: ClassVar[int] = 1
+    keras_positional = 1
 
     units: int = PositiveInt
     activation: ActivationName | None = None
@@ -75,11 +74,11 @@ class Dense(Activated, Regularized, Layer):
 class BatchNorm(Layer):
     """Batch normalization over the channel axis (keras.layers.BatchNormalization)."""
 
-    op: ClassVar[str] = "bn"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = NORM
-    keras_layer: ClassVar[str] = "layers.BatchNormalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "bn"
+    gradient_keeps = ("inputs",)
+    family = NORM
+    keras_layer = "layers.BatchNormalization"
+    keras_arguments = (
         ("momentum", "momentum"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
     )
 
@@ -108,17 +107,17 @@ class BatchNorm(Layer):
 class Activation(Layer):
     """An element-wise activation by Keras name (keras.layers.Activation)."""
 
-    op: ClassVar[str] = "activation"
-    family: ClassVar[Family] = ACTIVATION
-    positional: ClassVar[tuple[str, ...]] = ("function",)
+    op = "activation"
+    family = ACTIVATION
+    positional = ("function",)
 
-    entry: ClassVar[str | None] = "act"  # `act(gelu)`; the common functions are names of their own
-    presets: ClassVar[dict[str, dict[str, Any]]] = {
+    entry = "act"  # `act(gelu)`; the common functions are names of their own
+    presets = {
         name: {"function": name} for name, function in ACTIVATIONS.items() if function.preset
     }
-    keras_layer: ClassVar[str] = "layers.Activation"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("activation", "function"),)
-    keras_positional: ClassVar[int] = 1
+    keras_layer = "layers.Activation"
+    keras_arguments = (("activation", "function"),)
+    keras_positional = 1
 
     function: ActivationName
 
@@ -138,12 +137,12 @@ class Activation(Layer):
 class LeakyRelu(Layer):
     """Leaky ReLU with its negative slope (keras.layers.LeakyReLU; Keras' default slope 0.3)."""
 
-    op: ClassVar[str] = "leaky_relu"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = ACTIVATION
-    positional: ClassVar[tuple[str, ...]] = ("slope",)
-    keras_layer: ClassVar[str] = "layers.LeakyReLU"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("negative_slope", "slope"),)
+    op = "leaky_relu"
+    gradient_keeps = ("inputs",)
+    family = ACTIVATION
+    positional = ("slope",)
+    keras_layer = "layers.LeakyReLU"
+    keras_arguments = (("negative_slope", "slope"),)
 
     slope: StrictFloat | StrictInt = Field(default=0.3, ge=0)
 
@@ -154,12 +153,12 @@ class LeakyRelu(Layer):
 class Elu(Layer):
     """ELU with its alpha (keras.layers.ELU)."""
 
-    op: ClassVar[str] = "elu"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("output",)
-    family: ClassVar[Family] = ACTIVATION
-    positional: ClassVar[tuple[str, ...]] = ("alpha",)
-    keras_layer: ClassVar[str] = "layers.ELU"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("alpha", "alpha"),)
+    op = "elu"
+    gradient_keeps = ("output",)
+    family = ACTIVATION
+    positional = ("alpha",)
+    keras_layer = "layers.ELU"
+    keras_arguments = (("alpha", "alpha"),)
 
     alpha: StrictFloat | StrictInt = 1.0
 

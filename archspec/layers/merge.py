@@ -2,11 +2,11 @@
 minimum; broadcasting as Keras 3 does) and concatenation."""
 
 
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 from pydantic import Field, StrictFloat, StrictInt
 
-from .base import CUSTOM_PREFIX, MERGE, Family, KerasArgument, KerasCall, KerasEquivalent, Layer, Shape, ShapeError, elements, format_shape
+from .base import CUSTOM_PREFIX, MERGE, KerasArgument, KerasCall, KerasEquivalent, Layer, Shape, ShapeError, elements, format_shape
 
 
 def broadcast(inputs: Sequence[Shape]) -> Shape:
@@ -50,10 +50,10 @@ class _Elementwise(Layer):
     """Merges that combine inputs value by value, broadcasting as Keras 3 does; tf.profiler counts
     one binary op per output element for each input after the first."""
 
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = MERGE
-    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
-    elementwise: ClassVar[bool] = True
+    starts_line = True
+    family = MERGE
+    inputs_allowed = (2, None)
+    elementwise = True
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return broadcast(inputs)
@@ -67,14 +67,14 @@ class Add(_Elementwise):
     `residual(scale=0.17) { ... }` is InceptionResNetV2's x + 0.17·F(x), emitted as archspec's
     ScaledAdd layer (Keras has none; InceptionResNetV2 defines its own CustomScaleLayer)."""
 
-    op: ClassVar[str] = "add"
-    keras_layer: ClassVar[str] = "layers.Add"
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {
+    op = "add"
+    keras_layer = "layers.Add"
+    keras_equivalents = {
         "Add": KerasEquivalent(operation=True),  # `x + y` in a functional model
         # InceptionResNetV2's own layer: x + s*y, which is ScaledAdd(y, x)
         "CustomScaleLayer": KerasEquivalent(lambda config: {"scale": config["scale"]}, reversed_inputs=True),
     }
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("scale", "scale"),)
+    keras_arguments = (("scale", "scale"),)
 
     scale: StrictFloat | StrictInt | None = None  # given (1 included, as Keras' CustomScaleLayer(1.0)): a scaled add
 
@@ -111,26 +111,26 @@ class Add(_Elementwise):
 class Multiply(_Elementwise):
     """Element-wise product (keras.layers.Multiply): squeeze-and-excitation's gate."""
 
-    op: ClassVar[str] = "multiply"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    keras_layer: ClassVar[str] = "layers.Multiply"
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Multiply": KerasEquivalent(operation=True)}
+    op = "multiply"
+    gradient_keeps = ("inputs",)
+    keras_layer = "layers.Multiply"
+    keras_equivalents = {"Multiply": KerasEquivalent(operation=True)}
 
 
 class Subtract(_Elementwise):
     """The first input minus the second (keras.layers.Subtract): exactly two inputs."""
 
-    op: ClassVar[str] = "subtract"
-    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, 2)
-    keras_layer: ClassVar[str] = "layers.Subtract"
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Subtract": KerasEquivalent(operation=True)}
+    op = "subtract"
+    inputs_allowed = (2, 2)
+    keras_layer = "layers.Subtract"
+    keras_equivalents = {"Subtract": KerasEquivalent(operation=True)}
 
 
 class Average(_Elementwise):
     """Element-wise mean (keras.layers.Average)."""
 
-    op: ClassVar[str] = "average"
-    keras_layer: ClassVar[str] = "layers.Average"
+    op = "average"
+    keras_layer = "layers.Average"
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return len(inputs) * elements(output)  # the sums, then one division per element
@@ -139,30 +139,30 @@ class Average(_Elementwise):
 class Maximum(_Elementwise):
     """Element-wise maximum (keras.layers.Maximum)."""
 
-    op: ClassVar[str] = "maximum"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    keras_layer: ClassVar[str] = "layers.Maximum"
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Maximum": KerasEquivalent(operation=True)}
+    op = "maximum"
+    gradient_keeps = ("inputs",)
+    keras_layer = "layers.Maximum"
+    keras_equivalents = {"Maximum": KerasEquivalent(operation=True)}
 
 
 class Minimum(_Elementwise):
     """Element-wise minimum (keras.layers.Minimum)."""
 
-    op: ClassVar[str] = "minimum"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    keras_layer: ClassVar[str] = "layers.Minimum"
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"Minimum": KerasEquivalent(operation=True)}
+    op = "minimum"
+    gradient_keeps = ("inputs",)
+    keras_layer = "layers.Minimum"
+    keras_equivalents = {"Minimum": KerasEquivalent(operation=True)}
 
 
 class Concat(Layer):
     """Concatenation along an axis, channels by default (keras.layers.Concatenate)."""
 
-    op: ClassVar[str] = "concat"
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = MERGE
-    inputs_allowed: ClassVar[tuple[int, int | None]] = (2, None)
-    keras_layer: ClassVar[str] = "layers.Concatenate"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
+    op = "concat"
+    starts_line = True
+    family = MERGE
+    inputs_allowed = (2, None)
+    keras_layer = "layers.Concatenate"
+    keras_arguments = (("axis", "axis"),)
 
     axis: StrictInt = Field(default=-1, le=-1)  # counted from the end (-1: channels), as Keras counts the batch axis too
 

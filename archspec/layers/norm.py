@@ -3,22 +3,22 @@ UnitNormalization, Rescaling and Normalization, and the learned LayerScale.
 (Batch normalization, which the course's CBAPD unit uses, sits with dense in `core`.)"""
 
 
-from typing import ClassVar, Literal, Sequence
+from typing import Literal, Sequence
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from ..errors import show_value
-from .base import CUSTOM_PREFIX, NORM, Family, KerasEquivalent, Layer, Shape, ShapeError, Weight, elements
+from .base import CUSTOM_PREFIX, NORM, KerasEquivalent, Layer, Shape, ShapeError, Weight, elements
 
 
 class LayerNorm(Layer):
     """Layer normalization over the last axis (keras.layers.LayerNormalization)."""
 
-    op: ClassVar[str] = "layer_norm"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = NORM
-    keras_layer: ClassVar[str] = "layers.LayerNormalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "layer_norm"
+    gradient_keeps = ("inputs",)
+    family = NORM
+    keras_layer = "layers.LayerNormalization"
+    keras_arguments = (
         ("axis", "axis"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
     )
 
@@ -48,14 +48,14 @@ class LayerNorm(Layer):
 class Rescaling(Layer):
     """x * scale + offset, element by element (keras.layers.Rescaling): `rescaling(1/255)`."""
 
-    op: ClassVar[str] = "rescaling"
-    presets: ClassVar[dict[str, dict]] = {"scale": {"offset": 0.0}}  # `scale(s)`: a constant multiple, x·s
-    family: ClassVar[Family] = NORM
-    starts_line: ClassVar[bool] = True
-    positional: ClassVar[tuple[str, ...]] = ("scale", "offset")
-    keras_layer: ClassVar[str] = "layers.Rescaling"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("scale", "scale"), ("offset", "offset"))
-    keras_positional: ClassVar[int] = 1
+    op = "rescaling"
+    presets = {"scale": {"offset": 0.0}}  # `scale(s)`: a constant multiple, x·s
+    family = NORM
+    starts_line = True
+    positional = ("scale", "offset")
+    keras_layer = "layers.Rescaling"
+    keras_arguments = (("scale", "scale"), ("offset", "offset"))
+    keras_positional = 1
 
     scale: StrictFloat | StrictInt
     offset: StrictFloat | StrictInt = 0.0
@@ -75,11 +75,11 @@ class Normalization(Layer):
     Without `mean` and `variance` Keras keeps them (and a count) as non-trainable weights, to
     be set by `adapt`: 2 per feature + 1; given, they are constants and no weights."""
 
-    op: ClassVar[str] = "normalization"
-    family: ClassVar[Family] = NORM
-    starts_line: ClassVar[bool] = True
-    keras_layer: ClassVar[str] = "layers.Normalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "normalization"
+    family = NORM
+    starts_line = True
+    keras_layer = "layers.Normalization"
+    keras_arguments = (
         ("axis", "axis"), ("mean", "mean"), ("variance", "variance"), ("invert", "invert"),
     )
 
@@ -128,15 +128,15 @@ class LayerScale(Layer):
     weights, initialised to `init`. Keras has no such layer: archspec emits its own
     (archspec.keras_layers.LayerScale)."""
 
-    op: ClassVar[str] = "layer_scale"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = NORM
-    positional: ClassVar[tuple[str, ...]] = ("init",)
-    keras_layer: ClassVar[str] = f"{CUSTOM_PREFIX}.LayerScale"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("init_value", "init"),)
+    op = "layer_scale"
+    gradient_keeps = ("inputs",)
+    family = NORM
+    positional = ("init",)
+    keras_layer = f"{CUSTOM_PREFIX}.LayerScale"
+    keras_arguments = (("init_value", "init"),)
     # keras.applications' ConvNeXt defines its own, with `init_values`
-    keras_equivalents: ClassVar[dict[str, KerasEquivalent]] = {"LayerScale": KerasEquivalent(lambda config: {"init": config["init_values"]})}
-    keras_positional: ClassVar[int] = 1
+    keras_equivalents = {"LayerScale": KerasEquivalent(lambda config: {"init": config["init_values"]})}
+    keras_positional = 1
 
     init: StrictFloat | StrictInt = 1e-6
 
@@ -154,15 +154,15 @@ class GroupNorm(Layer):
     """Normalization over groups of channels at each sample (keras.layers.GroupNormalization):
     `group_norm(32)`; the channels divide into `groups`."""
 
-    op: ClassVar[str] = "group_norm"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = NORM
-    positional: ClassVar[tuple[str, ...]] = ("groups",)
-    keras_layer: ClassVar[str] = "layers.GroupNormalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (
+    op = "group_norm"
+    gradient_keeps = ("inputs",)
+    family = NORM
+    positional = ("groups",)
+    keras_layer = "layers.GroupNormalization"
+    keras_arguments = (
         ("groups", "groups"), ("epsilon", "epsilon"), ("center", "center"), ("scale", "scale"),
     )
-    keras_positional: ClassVar[int] = 1
+    keras_positional = 1
 
     groups: int = Field(default=32, strict=True, ge=1, le=1 << 20)
     epsilon: StrictFloat | StrictInt = Field(default=0.001, gt=0)
@@ -191,11 +191,11 @@ class GroupNorm(Layer):
 class UnitNorm(Layer):
     """Scales each vector along the last axis to unit L2 norm (keras.layers.UnitNormalization)."""
 
-    op: ClassVar[str] = "unit_norm"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs",)
-    family: ClassVar[Family] = NORM
-    keras_layer: ClassVar[str] = "layers.UnitNormalization"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("axis", "axis"),)
+    op = "unit_norm"
+    gradient_keeps = ("inputs",)
+    family = NORM
+    keras_layer = "layers.UnitNormalization"
+    keras_arguments = (("axis", "axis"),)
 
     axis: Literal[-1] = -1  # the features axis; other axes are not supported yet
 

@@ -3,20 +3,20 @@ global pooling."""
 
 
 from math import prod
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 from pydantic import StrictBool, field_validator
 
-from .base import POOL, Family, Layer, Pair, Shape, elements, per_axis, spatial_input
+from .base import POOL, Layer, Pair, Shape, elements, per_axis, spatial_input
 from .window import Windowed, positive_pair
 
 
 class _Pool(Windowed):
-    family: ClassVar[Family] = POOL
-    positional: ClassVar[tuple[str, ...]] = ("pool", "stride")
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
-    keras_required: ClassVar[tuple[str, ...]] = ("pool",)  # AveragePooling2D has no default pool size
-    keras_positional: ClassVar[int] = 1
+    family = POOL
+    positional = ("pool", "stride")
+    keras_arguments = (("pool_size", "pool"), ("strides", "stride"), ("padding", "padding"))
+    keras_required = ("pool",)  # AveragePooling2D has no default pool size
+    keras_positional = 1
 
     pool: Pair = 2
     stride: Pair | None = None  # Keras: defaults to the pool size
@@ -49,25 +49,25 @@ class _Pool(Windowed):
 class MaxPool(_Pool):
     """Max pooling (keras.layers.MaxPooling1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "maxpool"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs", "output")
-    keras_layer: ClassVar[str] = "layers.MaxPooling2D"
+    op = "maxpool"
+    gradient_keeps = ("inputs", "output")
+    keras_layer = "layers.MaxPooling2D"
 
 
 class AvgPool(_Pool):
     """Average pooling (keras.layers.AveragePooling1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "avgpool"
-    keras_layer: ClassVar[str] = "layers.AveragePooling2D"
+    op = "avgpool"
+    keras_layer = "layers.AveragePooling2D"
 
 
 class _GlobalPool(Layer):
-    family: ClassVar[Family] = POOL
-    starts_line: ClassVar[bool] = True
-    mixes_positions: ClassVar[bool] = True
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("keepdims", "keepdims"),)
+    family = POOL
+    starts_line = True
+    mixes_positions = True
+    keras_arguments = (("keepdims", "keepdims"),)
 
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    spatial_ranks = (1, 2, 3)
     keepdims: StrictBool = False  # keep a 1x1 spatial grid (as keras.applications' MobileNet head)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -78,8 +78,8 @@ class _GlobalPool(Layer):
 class GlobalAvgPool(_GlobalPool):
     """Global average pooling (keras.layers.GlobalAveragePooling1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "global_avg_pool"
-    keras_layer: ClassVar[str] = "layers.GlobalAveragePooling2D"
+    op = "global_avg_pool"
+    keras_layer = "layers.GlobalAveragePooling2D"
 
     def tfprof_flops(self, inputs: Sequence[Shape], output: Shape) -> int:
         return elements(inputs[0])  # Mean: one operation per input element
@@ -88,8 +88,8 @@ class GlobalAvgPool(_GlobalPool):
 class GlobalMaxPool(_GlobalPool):
     """Global max pooling (keras.layers.GlobalMaxPooling1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "global_max_pool"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("inputs", "output")
-    keras_layer: ClassVar[str] = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
+    op = "global_max_pool"
+    gradient_keeps = ("inputs", "output")
+    keras_layer = "layers.GlobalMaxPooling2D"  # Max has no registered FLOPs
 
 

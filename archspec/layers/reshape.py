@@ -4,7 +4,7 @@ reshape and identity."""
 
 from fractions import Fraction
 from math import prod
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 from pydantic import Field, StrictFloat, StrictInt, field_validator
 
@@ -14,7 +14,6 @@ from .base import (
     MAX_DIMENSION,
     RESHAPE,
     SPATIAL_AXES,
-    Family,
     KerasArgument,
     KerasCall,
     Layer,
@@ -34,14 +33,14 @@ from .window import positive_pair
 class Dropout(Layer):
     """Dropout (keras.layers.Dropout); the identity at inference."""
 
-    op: ClassVar[str] = "dropout"
-    gradient_keeps: ClassVar[tuple[str, ...]] = ("mask",)
-    preserves_values: ClassVar[bool] = True
-    family: ClassVar[Family] = DROPOUT
-    positional: ClassVar[tuple[str, ...]] = ("rate",)
-    keras_layer: ClassVar[str] = "layers.Dropout"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"), ("noise_shape", "noise_shape"))
-    keras_positional: ClassVar[int] = 1
+    op = "dropout"
+    gradient_keeps = ("mask",)
+    preserves_values = True
+    family = DROPOUT
+    positional = ("rate",)
+    keras_layer = "layers.Dropout"
+    keras_arguments = (("rate", "rate"), ("noise_shape", "noise_shape"))
+    keras_positional = 1
 
     rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
     noise_shape: tuple[StrictInt | None, ...] | None = None  # Keras' form, the batch first: [none, 1, 1, 1]
@@ -74,12 +73,12 @@ def _check_noise_shape(noise_shape: tuple[int | None, ...], shape: Shape) -> Non
 class Flatten(Layer):
     """Flattens to one axis (keras.layers.Flatten)."""
 
-    op: ClassVar[str] = "flatten"
-    preserves_values: ClassVar[bool] = True
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    mixes_positions: ClassVar[bool] = True
-    keras_layer: ClassVar[str] = "layers.Flatten"
+    op = "flatten"
+    preserves_values = True
+    starts_line = True
+    family = RESHAPE
+    mixes_positions = True
+    keras_layer = "layers.Flatten"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (elements(inputs[0]),)
@@ -93,9 +92,9 @@ class _Border(Layer):
     sides), one size per axis (both sides of it: [h, w]) or a [before, after] pair per axis
     ([[top, bottom], [left, right]]); on a sequence, as Keras, n or [before, after]."""
 
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    starts_line = True
+    family = RESHAPE
+    spatial_ranks = (1, 2, 3)
 
     def amounts(self, rank: int) -> tuple[tuple[int, int], ...]:
         """(before, after) per spatial axis."""
@@ -127,11 +126,11 @@ def _border_sizes(value: Any) -> Any:
 class ZeroPad(_Border):
     """Zero padding at the borders (keras.layers.ZeroPadding1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "zero_pad"
-    positional: ClassVar[tuple[str, ...]] = ("padding",)
-    keras_layer: ClassVar[str] = "layers.ZeroPadding2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("padding", "padding"),)
-    keras_positional: ClassVar[int] = 1
+    op = "zero_pad"
+    positional = ("padding",)
+    keras_layer = "layers.ZeroPadding2D"
+    keras_arguments = (("padding", "padding"),)
+    keras_positional = 1
 
     padding: Border = 1
 
@@ -155,11 +154,11 @@ class Crop(_Border):
     NASNet aligns its two paths and a U-Net its skips: `crop([[1, 0], [1, 0]])` drops the first
     row and column."""
 
-    op: ClassVar[str] = "crop"
-    positional: ClassVar[tuple[str, ...]] = ("cropping",)
-    keras_layer: ClassVar[str] = "layers.Cropping2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("cropping", "cropping"),)
-    keras_positional: ClassVar[int] = 1
+    op = "crop"
+    positional = ("cropping",)
+    keras_layer = "layers.Cropping2D"
+    keras_arguments = (("cropping", "cropping"),)
+    keras_positional = 1
 
     cropping: Border
 
@@ -185,14 +184,14 @@ class Crop(_Border):
 class Upsample(Layer):
     """Repeats values along each spatial axis (keras.layers.UpSampling1D/2D/3D, by the input)."""
 
-    op: ClassVar[str] = "upsample"
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
-    positional: ClassVar[tuple[str, ...]] = ("size",)
-    keras_layer: ClassVar[str] = "layers.UpSampling2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("size", "size"), ("interpolation", "interpolation"))
-    keras_positional: ClassVar[int] = 1
+    op = "upsample"
+    starts_line = True
+    family = RESHAPE
+    spatial_ranks = (1, 2, 3)
+    positional = ("size",)
+    keras_layer = "layers.UpSampling2D"
+    keras_arguments = (("size", "size"), ("interpolation", "interpolation"))
+    keras_positional = 1
 
     size: Pair = 2
     interpolation: Literal["nearest", "bilinear"] = "nearest"  # images only
@@ -239,15 +238,15 @@ class Upsample(Layer):
 class Reshape(Layer):
     """Reshapes to a target shape with the same number of elements (keras.layers.Reshape)."""
 
-    op: ClassVar[str] = "reshape"
-    preserves_values: ClassVar[bool] = True
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    positional: ClassVar[tuple[str, ...]] = ("shape",)
-    mixes_positions: ClassVar[bool] = True
-    keras_layer: ClassVar[str] = "layers.Reshape"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("target_shape", "shape"),)
-    keras_positional: ClassVar[int] = 1
+    op = "reshape"
+    preserves_values = True
+    starts_line = True
+    family = RESHAPE
+    positional = ("shape",)
+    mixes_positions = True
+    keras_layer = "layers.Reshape"
+    keras_arguments = (("target_shape", "shape"),)
+    keras_positional = 1
 
     shape: tuple[StrictInt, ...]  # always a list, so Keras gets a tuple even when sizes are parameters
 
@@ -275,11 +274,11 @@ class Reshape(Layer):
 class Identity(Layer):
     """Passes its input through (keras.layers.Identity)."""
 
-    op: ClassVar[str] = "identity"
-    preserves_values: ClassVar[bool] = True
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    keras_layer: ClassVar[str] = "layers.Identity"
+    op = "identity"
+    preserves_values = True
+    starts_line = True
+    family = RESHAPE
+    keras_layer = "layers.Identity"
 
 
 
@@ -288,14 +287,14 @@ class SpatialDropout(Layer):
     """Drops whole channels (keras.layers.SpatialDropout1D/2D/3D, by the input); the identity
     at inference."""
 
-    op: ClassVar[str] = "spatial_dropout"
-    preserves_values: ClassVar[bool] = True
-    family: ClassVar[Family] = DROPOUT
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
-    positional: ClassVar[tuple[str, ...]] = ("rate",)
-    keras_layer: ClassVar[str] = "layers.SpatialDropout2D"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
-    keras_positional: ClassVar[int] = 1
+    op = "spatial_dropout"
+    preserves_values = True
+    family = DROPOUT
+    spatial_ranks = (1, 2, 3)
+    positional = ("rate",)
+    keras_layer = "layers.SpatialDropout2D"
+    keras_arguments = (("rate", "rate"),)
+    keras_positional = 1
 
     rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
 
@@ -313,14 +312,14 @@ class Permute(Layer):
     """Reorders the axes (keras.layers.Permute): `permute([2, 1])` swaps a sequence's steps
     and channels; Keras' axes count from 1 (0 is the batch)."""
 
-    op: ClassVar[str] = "permute"
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    mixes_positions: ClassVar[bool] = True  # the spatial axes are no longer the spatial axes
-    positional: ClassVar[tuple[str, ...]] = ("dims",)
-    keras_layer: ClassVar[str] = "layers.Permute"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("dims", "dims"),)
-    keras_positional: ClassVar[int] = 1
+    op = "permute"
+    starts_line = True
+    family = RESHAPE
+    mixes_positions = True  # the spatial axes are no longer the spatial axes
+    positional = ("dims",)
+    keras_layer = "layers.Permute"
+    keras_arguments = (("dims", "dims"),)
+    keras_positional = 1
 
     dims: tuple[StrictInt, ...]
 
@@ -336,13 +335,13 @@ class Permute(Layer):
 class RepeatVector(Layer):
     """Repeats a vector n times (keras.layers.RepeatVector): C -> n x C, a sequence of it."""
 
-    op: ClassVar[str] = "repeat_vector"
-    starts_line: ClassVar[bool] = True
-    family: ClassVar[Family] = RESHAPE
-    positional: ClassVar[tuple[str, ...]] = ("n",)
-    keras_layer: ClassVar[str] = "layers.RepeatVector"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("n", "n"),)
-    keras_positional: ClassVar[int] = 1
+    op = "repeat_vector"
+    starts_line = True
+    family = RESHAPE
+    positional = ("n",)
+    keras_layer = "layers.RepeatVector"
+    keras_arguments = (("n", "n"),)
+    keras_positional = 1
 
     n: int = Field(strict=True, ge=1, le=MAX_DIMENSION)
 
@@ -361,14 +360,14 @@ class StochasticDepth(Layer):
     with a per-sample mask (`noise_shape` of the batch and 1s), as EfficientNet writes it: the
     same distribution and scaling, and no custom layer."""
 
-    op: ClassVar[str] = "stochastic_depth"
-    preserves_values: ClassVar[bool] = True
-    family: ClassVar[Family] = DROPOUT
-    spatial_ranks: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)  # any input: the mask's shape follows its rank
-    positional: ClassVar[tuple[str, ...]] = ("rate",)
-    keras_layer: ClassVar[str] = "layers.Dropout"
-    keras_arguments: ClassVar[tuple[tuple[str, str], ...]] = (("rate", "rate"),)
-    keras_positional: ClassVar[int] = 1
+    op = "stochastic_depth"
+    preserves_values = True
+    family = DROPOUT
+    spatial_ranks = (0, 1, 2, 3)  # any input: the mask's shape follows its rank
+    positional = ("rate",)
+    keras_layer = "layers.Dropout"
+    keras_arguments = (("rate", "rate"),)
+    keras_positional = 1
 
     rate: StrictFloat | StrictInt = Field(ge=0, lt=1)
 

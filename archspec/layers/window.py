@@ -2,7 +2,7 @@
 receptive-field rules, and the fields every convolution has."""
 
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 from pydantic import Field, StrictBool, field_validator
 
@@ -46,7 +46,7 @@ class Windowed(Layer):
     """Shared rules of kinds that slide a window over 1, 2 or 3 spatial axes: convolutions and
     pooling. Sizes are given once for every axis or once per axis (`[3, 5]` on an image)."""
 
-    spatial_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    spatial_ranks = (1, 2, 3)
     padding: Padding = "valid"
 
     def _kernel(self, rank: int) -> tuple[int, ...]:
@@ -98,7 +98,7 @@ class Convolution(Activated, Regularized, Windowed):
     padding, a fused activation, bias, initializers and regularizers. Each kind adds its own
     (filters, groups, multiplier)."""
 
-    starts_line: ClassVar[bool] = True
+    starts_line = True
 
     kernel: Pair
     stride: Pair = 1
