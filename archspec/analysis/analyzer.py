@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ..errors import Diagnostic
 from ..graph import BLOCK_GROUP, Graph, Node
@@ -20,8 +20,7 @@ MISALIGNED = "rf-misaligned"
 # The walk
 
 
-@dataclass(frozen=True)
-class _FieldState:
+class _FieldState(NamedTuple):  # one per layer: a NamedTuple is cheaper to define and to make
     field: ReceptiveField | None
     via: str | None = None  # the input whose field was carried on (the largest at a merge)
 
@@ -246,8 +245,7 @@ def _each(values: Sequence) -> str:
     return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
 
-@dataclass(frozen=True)
-class _Shift:
+class _Shift(NamedTuple):
     """A layer that moves its path's centre: in a few words, in full, and why."""
 
     layer: str  # conv 'c'

