@@ -8,7 +8,7 @@ Takes diagnostics from the stages; hands out the ones a user asked to see, error
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Sequence
 
 from .errors import Diagnostic, did_you_mean
@@ -69,7 +69,7 @@ class WarningPolicy:
             if diagnostic.is_error or diagnostic.code not in self.allow | self.deny:
                 kept.append(diagnostic)
             elif diagnostic.code in self.deny:
-                kept.append(replace(diagnostic, severity="error", note=_joined(diagnostic.note, f"denied with --deny {diagnostic.code}")))
+                kept.append(diagnostic._replace(severity="error", note=_joined(diagnostic.note, f"denied with --deny {diagnostic.code}")))
         return tuple(kept)
 
 

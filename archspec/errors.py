@@ -8,13 +8,12 @@ reads (`file:line:col: error: message`, the source line, a caret under the span)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 DataPath = tuple  # a JSON path into the spec dict: ("body", 3, "kwargs", "padding")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A region of one source file; lines and columns count from 1, `end_column` is exclusive."""
 
     file: str
@@ -38,8 +37,7 @@ def quoted(path: object) -> str:
     return f"'{printable(str(path))}'"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     severity: str  # "error" or "warning"
     message: str
     span: Span | None = None

@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from .errors import DataPath, Diagnostic, Span, json_path_text
 
@@ -54,8 +54,7 @@ class SizeLimits:
 DEFAULT_SIZE = SizeLimits()
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(NamedTuple):
     line: int
     column: int
     text: str

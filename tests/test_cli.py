@@ -309,3 +309,43 @@ def test_a_misspelt_command_is_answered_with_every_choice(cli):
     result = cli("anlyze", "resnet18")
     assert result.code == 2
     assert "invalid choice: 'anlyze'" in result.err and "'analyze'" in result.err and "'list'" in result.err
+
+
+# Run as the program, the command line ends without the interpreter's teardown (os._exit); what
+# the usual exit does for the user must still happen.
+PROGRAM = """
+import atexit, sys
+atexit.register(lambda: print("exit handler ran"))
+sys.argv[1:] = {args!r}
+from archspec.cli import main
+main()
+print("main returned")
+"""
+
+
+def _program(args: list[str]):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", PROGRAM.format(args=args)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_the_program_flushes_its_output_runs_the_exit_handlers_and_keeps_the_exit_code(tmp_path):
+    clean = _program(["analyze", "resnet18", "--format", "json"])
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.endswith("exit handler ran\n") and "main returned" not in clean.stdout
+    assert json.loads(clean.stdout.removesuffix("exit handler ran\n"))["totals"]["params"] > 11_000_000  # the whole report
+    bad = tmp_path / "bad.arch"
+    bad.write_text("network bad\ninput 32x32x3\nconv(8, 3)\ndense(10, activation=softmx)\n", encoding="utf-8")
+    faulty = _program(["check", str(bad)])
+    assert faulty.returncode == 1
+    assert "softmx" in faulty.stderr and faulty.stdout == "exit handler ran\n"
+
+
+def test_the_program_returns_to_the_usual_exit_where_a_thread_still_runs():
+    code = PROGRAM.replace("from archspec.cli", "import threading, time\nthreading.Thread(target=time.sleep, args=(1.0,)).start()\nfrom archspec.cli")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code.format(args=["list"])], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "main returned" in result.stdout and "resnet18" in result.stdout

@@ -6,9 +6,11 @@ Exit codes: 0 success, 1 the spec has errors (diagnostics on stderr), 2 usage er
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -389,7 +391,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         # what the imports built lives as long as the process; the cycle collector's full
         # passes (between files of a `check`) need not walk it again each time.
         gc.freeze()
-    arguments = attach_negative_shapes(sys.argv[1:] if argv is None else argv)
+    code = _run(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        _exit_without_teardown(code)
+    return code
+
+
+def _exit_without_teardown(code: int) -> None:
+    """End the program once its output is out and the exit handlers have run, skipping the
+    interpreter's teardown: freeing every object the imports made is 4 ms of a 0.15 s `analyze`
+    and nothing of ours needs it (mypy ends its runs so). Returns, for the usual exit, where
+    TensorFlow was imported (it stops its own threads at exit), where another thread still runs,
+    or where the output cannot be flushed (the usual exit reports that)."""
+    if "tensorflow" in sys.modules or threading.active_count() > 1:
+        return
+    atexit._run_exitfuncs()  # what the usual exit would run (the handlers are then unregistered)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream
+        return
+    os._exit(code)
+
+
+def _run(arguments: list[str]) -> int:
     parser = build_parser(arguments[0] if arguments else None)
     try:
         args = parser.parse_args(arguments)

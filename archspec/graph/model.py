@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ..errors import Diagnostic, Span
 from ..expr import RECEIVED, UNKNOWN, substitute
@@ -38,8 +38,7 @@ class Role(str, Enum):
     RESIDUAL_MERGE = "residual-merge"  # the add that ends a residual: its second input is the shortcut
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A block instance or a named/structural group of layers, for `--depth` and diagrams."""
 
     id: str
@@ -50,8 +49,7 @@ class Group:
     allow: frozenset[str] = frozenset()  # warning codes a block's `allow` lets its layers raise unreported
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     name: str
     entry: str  # the language name the user wrote (`relu`, `conv`)
     layer: Layer
