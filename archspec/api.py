@@ -124,7 +124,7 @@ class Architecture:
             return report
         # Keras holds BN's moving statistics whatever convention the table counts in
         keras_counted = report if params == "keras" else self.checked(set, input_shape, "keras", policy)[1]
-        return replace(report, memory=memory_ledger(keras_counted, training))
+        return report._replace(memory=memory_ledger(keras_counted, training))
 
     @_without_cycle_collection
     def checked(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
@@ -135,7 +135,7 @@ class Architecture:
         diagnostics = policy.apply(report.diagnostics)
         if any(d.is_error for d in diagnostics):
             raise SpecError(diagnostics, {self.file: self.source.text})
-        return graph, replace(report, diagnostics=diagnostics)
+        return graph, report._replace(diagnostics=diagnostics)
 
     def to_keras(self, set: Mapping[str, Any] | None = None, input_shape: tuple[int, ...] | None = None,
                  budget: Budget = Budget()) -> Any:

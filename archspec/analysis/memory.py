@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..graph import INPUT
 from ..layers import elements
@@ -56,8 +57,7 @@ class TrainingSetup:
             raise ValueError(f"the batch size must be at least 1; received {self.batch}")
 
 
-@dataclass(frozen=True)
-class MemoryLedger:
+class MemoryLedger(NamedTuple):
     setup: TrainingSetup
     parameters: int  # every variable, trainable or not (BN's moving statistics), in float32
     gradients: int  # one float32 gradient per trainable parameter

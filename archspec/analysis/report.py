@@ -4,10 +4,10 @@ JSON (`archspec-report/1`) and CSV forms, and its rows collapsed to block depth.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from ..errors import Diagnostic, Span
 from ..layers import Retained, Shape, Window, format_shape
@@ -85,8 +85,7 @@ def numbers(values: Iterable[Fraction]) -> list:
 # The report
 
 
-@dataclass(frozen=True)
-class LayerReport:
+class LayerReport(NamedTuple):
     name: str
     kind: str  # the language name the spec wrote (the node's `entry`), as the JSON report's "kind"
     label: str
@@ -116,8 +115,7 @@ class LayerReport:
         }
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -143,8 +141,7 @@ class Totals:
         }
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     network: str
     input_shape: Shape
     output_shape: Shape
@@ -238,8 +235,7 @@ def pair_text(values: Sequence[Fraction]) -> str:
     return "x".join(str(value) for value in values)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """A table row: one layer, a group of layers collapsed by `--depth`, or (`header`) a group
     shown above its children with their subtotals."""
 
@@ -306,7 +302,7 @@ def _connected_to_rows(rows: list[Row], members: dict[str, list[LayerReport]]) -
     """Each row's inputs named as the table shows them: a layer inside a collapsed group by
     that group's row."""
     shown = {layer.name: row.name for row in rows if not row.header and row.name in members for layer in members[row.name]}
-    return [replace(row, inputs=tuple(dict.fromkeys(name for name in (shown.get(i, i) for i in row.inputs) if name != row.name)))
+    return [row._replace(inputs=tuple(dict.fromkeys(name for name in (shown.get(i, i) for i in row.inputs) if name != row.name)))
             for row in rows]
 
 
