@@ -7,12 +7,12 @@
 Nothing here imports TensorFlow or Keras; the emitters and `from_keras(model)` import them when called.
 """
 
-from .startup import import_pydantic
+from .startup import ImportsUncollected, import_pydantic
 
-import_pydantic()  # before any stage imports it (see startup.py)
-
-from .api import Architecture, bundled_names, from_keras, load, parse  # noqa: E402
-from .errors import Diagnostic, SpecError  # noqa: E402
-from .version import __version__  # noqa: E402
+with ImportsUncollected():  # what the imports build is never garbage (see startup.py)
+    import_pydantic()  # before any stage imports it
+    from .api import Architecture, bundled_names, from_keras, load, parse
+    from .errors import Diagnostic, SpecError
+    from .version import __version__
 
 __all__ = ["Architecture", "Diagnostic", "SpecError", "bundled_names", "from_keras", "load", "parse", "__version__"]

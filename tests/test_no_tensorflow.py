@@ -97,3 +97,42 @@ def test_pydantic_still_finds_an_installed_plugin(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["['Plugin']", "True"]
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_importing_archspec_runs_no_collection_and_leaves_the_collector_as_it_was():
+    result = _run_python(
+        """
+        import gc
+        runs = []
+        gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(info["generation"]))
+        import archspec
+        print(len(runs), gc.isenabled(), gc.get_freeze_count())
+        class Cycle:
+            pass
+        gc.collect()
+        import weakref
+        first = Cycle(); first.other = Cycle(); first.other.other = first  # garbage once dropped
+        alive = weakref.ref(first)
+        del first
+        gc.collect(0)
+        print(alive() is None)
+        """
+    )
+    collections, enabled, frozen, collected = result.stdout.split()
+    assert int(collections) <= 5 and enabled == "True" and frozen == "0"  # 47 collections without the pause
+    assert collected == "True"  # the collector runs again after the import
+
+
+def test_a_host_process_collector_choices_are_kept():
+    disabled = _run_python("import gc; gc.disable(); import archspec; print(gc.isenabled())")
+    assert disabled.stdout.split() == ["False"]
+    # Frozen objects stay frozen (the count only falls as some are freed), and none of the import's join them.
+    frozen = _run_python("import gc; keep = [[] for _ in range(100)]; gc.freeze(); before = gc.get_freeze_count(); "
+                         "import archspec; print(100 < gc.get_freeze_count() <= before, gc.isenabled())")
+    assert frozen.stdout.split() == ["True", "True"]
