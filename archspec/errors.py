@@ -7,7 +7,6 @@ reads (`file:line:col: error: message`, the source line, a caret under the span)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
 DataPath = tuple  # a JSON path into the spec dict: ("body", 3, "kwargs", "padding")
@@ -67,11 +66,11 @@ class SpecError(Exception):
         return render_all(self.diagnostics, self.sources)
 
 
-@dataclass
 class DiagnosticSink:
     """Collects diagnostics during one stage so independent errors are all reported."""
 
-    items: list[Diagnostic] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
 
     def error(self, message: str, span: Span | None = None, hint: str | None = None, **extra) -> None:
         self.add(Diagnostic("error", message, span, hint, **extra))

@@ -4,7 +4,7 @@ warnings; and the build budget."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple, Sequence
 
@@ -28,17 +28,17 @@ class _FieldState(NamedTuple):  # one per layer: a NamedTuple is cheaper to defi
 _NO_FIELD = _FieldState(None)
 
 
-@dataclass
 class Analyzer:
-    graph: Graph
-    convention: str = "keras"
-    fields: dict[str, _FieldState] = field(default_factory=dict)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    aligned: bool = True
-    misaligned: int = 0
-    # A layer's figures depend on it and its input shapes alone; the expander shares one layer
-    # among equal calls, so a network's repeated units are counted once each.
-    figures: dict[tuple, tuple] = field(default_factory=dict)
+    """One analysis of a graph: the report's rows, and what they carry from layer to layer."""
+
+    def __init__(self, graph: Graph, convention: str = "keras"):
+        self.graph, self.convention = graph, convention
+        self.fields: dict[str, _FieldState] = {}
+        self.warnings: list[Diagnostic] = []
+        self.aligned, self.misaligned = True, 0
+        # A layer's figures depend on it and its input shapes alone; the expander shares one
+        # layer among equal calls, so a network's repeated units are counted once each.
+        self.figures: dict[tuple, tuple] = {}
 
     def run(self) -> Report:
         graph = self.graph

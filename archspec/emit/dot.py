@@ -8,8 +8,6 @@ key arguments, params, MACs), output shapes on the edges, blocks and groups as n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..analysis import LayerReport, Report
 from ..errors import Diagnostic, SpecError
 from ..graph import BLOCK_GROUP, INPUT, Graph, Group, Role
@@ -40,10 +38,10 @@ def _compact(value: int) -> str:
     return str(value)
 
 
-@dataclass
 class _Cluster:
-    group: Group | None
-    items: list = field(default_factory=list)  # node names and child _Cluster objects, in order
+    def __init__(self, group: Group | None):
+        self.group = group
+        self.items: list = []  # node names and child _Cluster objects, in order
 
 
 RANKDIRS = ("TB", "LR")

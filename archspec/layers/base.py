@@ -109,14 +109,12 @@ class Window:
     padding_mode: str | None = None  # "same" or "valid" for kinds that take a padding mode
 
 
-@dataclass(frozen=True)
-class ParamCount:
+class ParamCount(NamedTuple):
     trainable: int = 0
     non_trainable: int = 0
 
 
-@dataclass(frozen=True)
-class Weight:
+class Weight(NamedTuple):
     name: str
     shape: Shape
     trainable: bool = True
