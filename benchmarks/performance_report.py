@@ -4,7 +4,7 @@
 
 1. For each bundled course spec: a cold `archspec analyze` process against a cold process that
    builds the same network in Keras (the generated module, plain Keras code) and calls
-   `model.summary()`; median of N, ratio from the same run.
+   `model.summary()`; the two run in turn, N times each; medians, ratio from the same run.
 2. `archspec check` on many small files in one process: 50 copies of each course spec, and
    1,000 mutated specs (in-process, like the fuzzer).
 3. Analysis time and peak memory for synthetic flat specs of 2,500 to 100,000 layers.
@@ -60,6 +60,13 @@ def median_time(command: list[str], runs: int) -> float:
     return statistics.median(timed(command)[0] for _ in range(runs))
 
 
+def alternated_medians(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+    """The median time of each command, run in turn (A B A B ...) so that a shared machine's
+    drift in speed falls on both alike."""
+    times = [(timed(first)[0], timed(second)[0]) for _ in range(runs)]
+    return statistics.median(a for a, _ in times), statistics.median(b for _, b in times)
+
+
 def analyze_vs_summary(runs: int, folder: Path) -> tuple[list[str], float]:
     """The table, and Keras' and archspec's cold times for ResNet18 (the last spec)."""
     import archspec
@@ -70,7 +77,7 @@ def analyze_vs_summary(runs: int, folder: Path) -> tuple[list[str], float]:
         ours_cmd = [sys.executable, "-m", "archspec", "analyze", name]
         theirs_cmd = [sys.executable, "-c", SUMMARY.format(folder=str(folder), module=f"gen_{name}")]
         timed(ours_cmd), timed(theirs_cmd)  # warm caches
-        ours, theirs = median_time(ours_cmd, runs), median_time(theirs_cmd, runs)
+        ours, theirs = alternated_medians(ours_cmd, theirs_cmd, runs)
         rows.append(f"| {name} | {ours:.3f} s | {theirs:.3f} s | {theirs / ours:.1f}x |")
     return rows, theirs, ours
 
@@ -190,8 +197,8 @@ def main() -> None:
         "",
         "## `archspec analyze` against Keras `model.summary()`",
         "",
-        "A cold process each, median of the runs: archspec analyzes the spec; Keras builds the same network (the module",
-        "`archspec build` generates, plain Keras code) and prints its summary.",
+        "A cold process each, the two in turn, medians of the runs: archspec analyzes the spec; Keras builds the same",
+        "network (the module `archspec build` generates, plain Keras code) and prints its summary.",
         "",
         *analyze_rows,
         "",
