@@ -27,8 +27,7 @@ MAX_EXPRESSION_DEPTH = 100
 ARCH, JSON = "arch", "json"  # the two source formats
 
 
-@dataclass(frozen=True)
-class SizeLimits:
+class SizeLimits(NamedTuple):
     """How large a spec may be, counted before any tree is built, all scaled from the number of
     layers it may expand to. The default answers every input within about 2 s and 300 MB
     (benchmarks/worst_cases.py), ten times the largest keras.applications model (NASNetLarge,

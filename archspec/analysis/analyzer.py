@@ -4,7 +4,6 @@ warnings; and the build budget."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple, Sequence
 
@@ -315,8 +314,7 @@ def analyze(graph: Graph, param_convention: str = "keras") -> Report:
     return Analyzer(graph, param_convention).run()
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """How large a network `build` may allocate: parameters, and float32 memory for the
     parameters plus one sample's activations. Checked on the report, before Keras allocates."""
 

@@ -347,10 +347,10 @@ def _changed_fields(left: LayerReport, right: LayerReport) -> Iterator[tuple[str
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):  # a receptive field (a NamedTuple, so asked first)
+        return value.to_dict()
     if isinstance(value, tuple):
         return list(value)
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
     return value
 
 

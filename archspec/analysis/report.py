@@ -4,7 +4,6 @@ JSON (`archspec-report/1`) and CSV forms, and its rows collapsed to block depth.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -22,8 +21,7 @@ MAX_ALIGNMENT_WARNINGS = 20  # past this, one summary: a deep network repeats th
 # Receptive fields (Araujo, Norris & Sim, Distill 2019), per spatial axis
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
+class ReceptiveField(NamedTuple):
     """Per spatial axis (one for a sequence, two for an image, three for a volume)."""
 
     size: tuple[Fraction, ...]

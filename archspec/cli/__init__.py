@@ -122,10 +122,11 @@ def _add_commands(commands: argparse._SubParsersAction | _OneCommand) -> None:
     build = commands.add_parser("build", help="write the Keras model (.keras), its Python source (.py) and diagram (.dot, .svg)")
     build.add_argument("spec", metavar="SPEC")
     build.add_argument("-o", "--output", metavar="DIR", default=".", help="output folder (created if missing; default: .)")
-    build.add_argument("--max-params", type=positive_count, default=Budget.max_params, metavar="N",
-                       help=f"refuse networks with more parameters (default {Budget.max_params:,})")
-    build.add_argument("--max-memory", type=positive_count, default=Budget.max_memory_bytes >> 20, metavar="MIB",
-                       help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {Budget.max_memory_bytes >> 20:,} MiB)")
+    budget = Budget()
+    build.add_argument("--max-params", type=positive_count, default=budget.max_params, metavar="N",
+                       help=f"refuse networks with more parameters (default {budget.max_params:,})")
+    build.add_argument("--max-memory", type=positive_count, default=budget.max_memory_bytes >> 20, metavar="MIB",
+                       help=f"refuse networks needing more float32 memory for parameters and one sample's activations (default {budget.max_memory_bytes >> 20:,} MiB)")
     build.add_argument("--weights", metavar="FILE", help="load these weights (from `archspec import --weights`) into the model")
     add_network_options(build)
     add_warning_options(build)

@@ -45,7 +45,7 @@ class Endpoints:
             return (current,)
         found = []
         for index, tap in enumerate(self.spec.outputs):
-            node = self.resolve_tap(tap, Scope("", ()), ("outputs", index))
+            node = self.resolve_tap(tap, Scope.root(), ("outputs", index))
             if node in inputs:
                 self.error(f"output `@{tap}` is an input: no layer reaches it", ("outputs", index), "name a layer or group")
             elif node is not None:

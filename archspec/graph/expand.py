@@ -57,7 +57,7 @@ class Expander(Endpoints, Naming):
         self.outputs_of: dict[tuple, tuple[Shape, Layer, Layer]] = {}
         self.names: dict[str, DataPath] = {INPUT: ()}
         self.taps: dict[str, str] = {INPUT: INPUT}  # tap name -> node name
-        self.scope = Scope("", ())  # the scope of the statement being expanded
+        self.scope = Scope.root()  # the scope of the statement being expanded
         self.groups: list[Group] = []
         self.block_depth = 0
         self.call_stack: list[tuple[str, Span | None]] = []
@@ -89,7 +89,7 @@ class Expander(Endpoints, Naming):
         extra_inputs = self.named_inputs(env)
         if refuse_oversized(self.spec, env, self.limits, self.error):
             self.sink.raise_if_errors({self.source.file: self.source.text})
-        scope = Scope("", ())
+        scope = Scope.root()
         try:
             current = self.body(self.spec.body, ("body",), env, scope, INPUT)
         except _Abort:

@@ -21,8 +21,7 @@ INPUT = INPUT_NAME  # the first input's node: its tap is `@input`, and its own n
 BLOCK_GROUP = "block"  # the group kind of a block call; other groups are named by their statement key
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Bounds that keep hostile or mistaken specs from exhausting time or memory."""
 
     max_layers: int = 10_000  # ten times the largest keras.applications model (NASNetLarge, 1,041)

@@ -4,19 +4,23 @@ stable, the groups a node sits in, its role, and the repeat copy it belongs to."
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .model import Role
 
 
-@dataclass
-class Scope:
+class Scope(NamedTuple):
     prefix: str
     groups: tuple[str, ...]
-    counters: Counter = field(default_factory=Counter)
+    counters: Counter  # shared by the scopes that number their names together
     role: Role = Role.PLAIN
     repeat_index: tuple[int, ...] = ()  # iteration numbers of the enclosing repeats, outermost first
     outer: tuple[str, ...] = ()  # prefixes of the enclosing scopes, outermost first (for taps)
+
+    @classmethod
+    def root(cls) -> "Scope":
+        """The scope of the network's body: no prefix, no group, names numbered from 1."""
+        return cls("", (), Counter())
 
     def child(self, prefix: str, groups: tuple[str, ...], counters: Counter | None = None, role: Role | None = None,
               repeat_index: tuple[int, ...] | None = None) -> "Scope":

@@ -98,8 +98,7 @@ MERGE = Family("merge", "#ffffff", "merge (add, multiply, concat, ...)", shape="
 FAMILIES = (CONV, DENSE, NORM, ACTIVATION, POOL, DROPOUT, RESHAPE, MERGE)  # the legend's order
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """How a layer slides over each spatial axis: the receptive-field recurrence's inputs."""
 
     kernel: tuple[int | Fraction, ...]  # effective (dilated) kernel extent, per spatial axis
