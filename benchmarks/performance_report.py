@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import worst_cases  # noqa: E402
-from benchmarks.analyze_speed import QUIET_TF, SIZE_PROBE, synthetic_spec, timed  # noqa: E402
+from benchmarks.analyze_speed import QUIET_TF, SIZE_PROBE, alternated_medians, synthetic_spec, timed  # noqa: E402
 
 COURSE = ("baseline", "lenet5", "alexnet8", "vgg16", "inception10", "resnet18")
 SUMMARY = "import sys, io, contextlib; sys.path.insert(0, {folder!r}); import {module} as m; model = m.build_model(); " \
@@ -58,13 +58,6 @@ print(json.dumps(results))
 
 def median_time(command: list[str], runs: int) -> float:
     return statistics.median(timed(command)[0] for _ in range(runs))
-
-
-def alternated_medians(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
-    """The median time of each command, run in turn (A B A B ...) so that a shared machine's
-    drift in speed falls on both alike."""
-    times = [(timed(first)[0], timed(second)[0]) for _ in range(runs)]
-    return statistics.median(a for a, _ in times), statistics.median(b for _, b in times)
 
 
 def analyze_vs_summary(runs: int, folder: Path) -> tuple[list[str], float]:
