@@ -1,5 +1,5 @@
 """`python -m archspec`: the command line."""
 
-from .cli import main
+from .cli import program
 
-raise SystemExit(main())
+program()

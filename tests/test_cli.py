@@ -311,15 +311,15 @@ def test_a_misspelt_command_is_answered_with_every_choice(cli):
     assert "invalid choice: 'anlyze'" in result.err and "'analyze'" in result.err and "'list'" in result.err
 
 
-# Run as the program, the command line ends without the interpreter's teardown (os._exit); what
-# the usual exit does for the user must still happen.
+# The program (the console script, `python -m archspec`) ends without the interpreter's teardown
+# (os._exit); what the usual exit does for the user must still happen.
 PROGRAM = """
 import atexit, sys
 atexit.register(lambda: print("exit handler ran"))
 sys.argv[1:] = {args!r}
-from archspec.cli import main
-main()
-print("main returned")
+from archspec.cli import program
+program()
+print("program returned")
 """
 
 
@@ -333,7 +333,7 @@ def _program(args: list[str]):
 def test_the_program_flushes_its_output_runs_the_exit_handlers_and_keeps_the_exit_code(tmp_path):
     clean = _program(["analyze", "resnet18", "--format", "json"])
     assert clean.returncode == 0, clean.stderr
-    assert clean.stdout.endswith("exit handler ran\n") and "main returned" not in clean.stdout
+    assert clean.stdout.endswith("exit handler ran\n") and "program returned" not in clean.stdout
     assert json.loads(clean.stdout.removesuffix("exit handler ran\n"))["totals"]["params"] > 11_000_000  # the whole report
     bad = tmp_path / "bad.arch"
     bad.write_text("network bad\ninput 32x32x3\nconv(8, 3)\ndense(10, activation=softmx)\n", encoding="utf-8")
@@ -344,8 +344,39 @@ def test_the_program_flushes_its_output_runs_the_exit_handlers_and_keeps_the_exi
 
 def test_the_program_returns_to_the_usual_exit_where_a_thread_still_runs():
     code = PROGRAM.replace("from archspec.cli", "import threading, time\nthreading.Thread(target=time.sleep, args=(1.0,)).start()\nfrom archspec.cli")
+    code = code.replace("program()", "try:\n    program()\nexcept SystemExit as end:\n    print('usual exit', end.code)")
     import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-c", code.format(args=["list"])], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0 and "main returned" in result.stdout and "resnet18" in result.stdout
+    assert result.returncode == 0 and "resnet18" in result.stdout and "usual exit 0\n" in result.stdout and result.stdout.endswith("exit handler ran\n")
+
+
+def test_main_returns_to_a_host_that_set_the_process_arguments():
+    code = "import sys\nsys.argv[1:] = ['list']\nfrom archspec.cli import main\nprint('returned', main())\n"
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.endswith("returned 0\n"), result.stderr
+
+
+@pytest.mark.parametrize("wrapper", [["-m", "cProfile", "-s", "cumtime"], ["-m", "trace", "--count", "--missing", "--summary"]])
+def test_a_profiler_or_tracer_still_gets_the_end_of_the_program(wrapper, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text("import sys\nsys.argv[1:] = ['explain', 'budget']\nfrom archspec.cli import program\nprogram()\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, *wrapper, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert "budget" in result.stdout
+    assert ("function calls" in result.stdout) if "cProfile" in wrapper else ("lines" in result.stdout and "cov%" in result.stdout)
+
+
+def test_the_program_started_with_its_output_closed_exits_as_before():
+    import subprocess
+    import sys
+
+    result = subprocess.run(["sh", "-c", f"'{sys.executable}' -m archspec list >&-"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "Traceback" not in result.stderr

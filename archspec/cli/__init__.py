@@ -10,7 +10,6 @@ import atexit
 import gc
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -384,32 +383,42 @@ def _summary_line(path: os.PathLike) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on `argv` (by default the process's arguments); returns the exit code."""
     # pydantic looks for plugins by reading every installed distribution's entry points the
     # first time it builds a validator (30 ms of a 0.2 s `analyze` beside TensorFlow's hundreds
     # of packages); the command line uses none. Python callers of the API keep theirs.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if argv is None:  # run as the program (not called by a host process, whose objects are its own):
-        # what the imports built lives as long as the process; the cycle collector's full
-        # passes (between files of a `check`) need not walk it again each time.
-        gc.freeze()
-    code = _run(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
-    if argv is None:
-        _exit_without_teardown(code)
-    return code
+    return _run(attach_negative_shapes(sys.argv[1:] if argv is None else argv))
+
+
+def program() -> None:
+    """The `archspec` program (the console script, `python -m archspec`): `main()` on the
+    process's arguments, then the process ends with its exit code. A host process calls
+    `main()`, which returns."""
+    # What the imports built lives as long as the process: the cycle collector's full passes
+    # (between the files of a `check`) need not walk it again each time.
+    gc.freeze()
+    code = main()
+    _exit_without_teardown(code)
+    raise SystemExit(code)
 
 
 def _exit_without_teardown(code: int) -> None:
     """End the program once its output is out and the exit handlers have run, skipping the
     interpreter's teardown: freeing every object the imports made is 4 ms of a 0.15 s `analyze`
     and nothing of ours needs it (mypy ends its runs so). Returns, for the usual exit, where
-    TensorFlow was imported (it stops its own threads at exit), where another thread still runs,
-    or where the output cannot be flushed (the usual exit reports that)."""
-    if "tensorflow" in sys.modules or threading.active_count() > 1:
+    TensorFlow was imported (it stops its own threads at exit), where another thread still
+    runs, where a profiler or tracer waits for the end (cProfile, trace, coverage), or where the
+    output cannot be flushed (the usual exit reports that)."""
+    threads = sys.modules.get("threading")
+    if ("tensorflow" in sys.modules or (threads is not None and threads.active_count() > 1)
+            or sys.getprofile() is not None or sys.gettrace() is not None):
         return
     atexit._run_exitfuncs()  # what the usual exit would run (the handlers are then unregistered)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None where the process was started with the stream closed
+                stream.flush()
     except (OSError, ValueError):  # a closed pipe or stream
         return
     os._exit(code)
@@ -449,4 +458,4 @@ def _run(arguments: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    program()
