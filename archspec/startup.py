@@ -1,7 +1,8 @@
 """What archspec does before its first import of pydantic, to keep a cold start short.
 
-Takes nothing and hands out nothing: `archspec/__init__.py` calls `import_pydantic()` first, so
-every stage after it finds the parts of pydantic it uses already imported, and runs its imports
+Hands out `import_pydantic`, `ImportsUncollected` and `started_as_the_program`, for
+`archspec/__init__.py`: it calls `import_pydantic()` first, so every stage after it finds the
+parts of pydantic it uses already imported, and it runs its imports
 in `ImportsUncollected()`: nothing an import builds is garbage (classes, tables, modules that live
 as long as the process), yet the cycle collector would walk it 47 times, 5.5 ms of a 0.14 s
 `analyze`, and in the program need not walk it at all.
@@ -67,8 +68,10 @@ def started_as_the_program() -> bool:
     if os.path.splitext(os.path.basename(argv[0]))[0] in PROGRAM_NAMES:
         return True
     original = getattr(sys, "orig_argv", [])
-    return argv[0] == "-m" and "-m" in original and original.index("-m") + 1 < len(original) \
-        and original[original.index("-m") + 1] in PROGRAM_MODULES
+    if argv[0] != "-m" or "-m" not in original:
+        return False
+    module = original.index("-m") + 1
+    return module < len(original) and original[module] in PROGRAM_MODULES
 
 
 class _ImportedOnFirstUse(types.ModuleType):
