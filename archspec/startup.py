@@ -2,10 +2,10 @@
 
 Hands out `import_pydantic`, `ImportsUncollected` and `started_as_the_program`, for
 `archspec/__init__.py`: it calls `import_pydantic()` first, so every stage after it finds the
-parts of pydantic it uses already imported, and it runs its imports
-in `ImportsUncollected()`: nothing an import builds is garbage (classes, tables, modules that live
-as long as the process), yet the cycle collector would walk it 47 times, 5.5 ms of a 0.14 s
-`analyze`, and in the program need not walk it at all.
+parts of pydantic it uses already imported, and it runs its imports in `ImportsUncollected()`:
+nothing an import builds is garbage (classes, tables, modules that live as long as the
+process), yet the cycle collector would walk it 47 times, 5.5 ms of a 0.14 s `analyze`, and in
+the program need not walk it at all.
 
 Two modules that pydantic imports but a run of archspec never uses cost a fifth of a cold
 `archspec analyze` (2-core machine, Python 3.11):
