@@ -361,10 +361,13 @@ def test_main_returns_to_a_host_that_set_the_process_arguments():
     assert result.returncode == 0 and result.stdout.endswith("returned 0\n"), result.stderr
 
 
-@pytest.mark.parametrize("wrapper", [["-m", "cProfile", "-s", "cumtime"], ["-m", "trace", "--count", "--missing", "--summary"]])
+@pytest.mark.parametrize("wrapper", [["-m", "cProfile", "-s", "cumtime"], ["-m", "trace", "--count", "--summary"]])
 def test_a_profiler_or_tracer_still_gets_the_end_of_the_program(wrapper, tmp_path):
     import subprocess
     import sys
+
+    if "trace" in wrapper:  # its annotated copies of the modules go there, not beside the sources
+        wrapper = [*wrapper, "--coverdir", str(tmp_path / "cover")]
 
     script = tmp_path / "run.py"
     script.write_text("import sys\nsys.argv[1:] = ['explain', 'budget']\nfrom archspec.cli import program\nprogram()\n", encoding="utf-8")
