@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 from ..analysis import Budget
 from ..analysis.memory import COMPUTE_BYTES, OPTIMIZER_SLOTS
 from ..analysis.render import COLUMNS
-from ..api import Architecture, bundled_dir, bundled_names, load, resolve, summary_line
+from ..api import bundled_dir, bundled_names, load, resolve, summary_line
 from ..backend import BackendUnavailable, set_verbose
 from ..emit.dot import RANKDIRS, RASTER_FORMATS, RENDER_FORMATS, render, to_dot
 from ..errors import Diagnostic, SpecError, quoted
@@ -29,6 +29,7 @@ from .common import (
     UsageError,
     add_network_options,
     add_warning_options,
+    output_stem,
     print_errors,
     print_warnings,
     read_input_shape,
@@ -41,6 +42,7 @@ from .common import (
 from .compare import add_compare_commands
 from .keras_import import add_import_command
 from .text_forms import add_text_commands
+from .training import add_training_commands
 from .values import add_verbose_flag, attach_negative_shapes, positive_count, positive_integer
 
 DIAGRAM_FORMATS = (*RENDER_FORMATS, "dot", "html")
@@ -144,33 +146,7 @@ def _add_commands(commands: argparse._SubParsersAction | _OneCommand) -> None:
     add_warning_options(diagram)
     diagram.set_defaults(handler=cmd_diagram)
 
-    train = commands.add_parser("train", help="train the network on a data set, with checkpoint and resume")
-    train.add_argument("spec", metavar="SPEC")
-    train.add_argument("--data", required=True, metavar="DATA",
-                       help="cifar10, mnist, fashion_mnist, a .npz (x_train, y_train, x_test, y_test) or a folder of class folders")
-    train.add_argument("--epochs", type=positive_integer, default=5, metavar="N", help="epochs in total, counting resumed ones (default 5)")
-    train.add_argument("--batch-size", type=positive_integer, default=32, metavar="B")
-    train.add_argument("--optimizer", default="adam", help="adam, adamw, sgd, rmsprop, nadam or adagrad (default adam)")
-    train.add_argument("--lr", type=float, default=None, metavar="X", help="learning rate (default: the optimizer's)")
-    train.add_argument("--val-split", type=float, default=None, metavar="F", help="hold out this fraction of training data for validation")
-    train.add_argument("--augment", action="store_true", help="random horizontal flips and shifts")
-    train.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default: runs/NAME)")
-    train.add_argument("--task", metavar="TASK", help="classification, segmentation, regression or multilabel "
-                                                   "(default: from the output and the data; a per-pixel softmax is segmentation)")
-    train.add_argument("--distribute", choices=("mirrored", "multi-worker"), default=None,
-                       help="mirrored: all visible GPUs; multi-worker: the cluster TF_CONFIG describes (run it on every worker)")
-    add_network_options(train)
-    add_verbose_flag(train)
-    train.set_defaults(handler=cmd_train)
-
-    predict = commands.add_parser("predict", help="run a trained network on images: classes, values, or masks as PNG")
-    predict.add_argument("run", metavar="RUN_DIR")
-    predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--top", type=positive_integer, default=3, metavar="K")
-    predict.add_argument("--out", metavar="DIR", help="where a segmentation run writes NAME.mask.png (default: .)")
-    add_verbose_flag(predict)
-    predict.set_defaults(handler=cmd_predict)
-
+    add_training_commands(commands)
     add_text_commands(commands)
     add_import_command(commands)
 
@@ -233,7 +209,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {args.output}: not a folder (build writes several files into a folder)")
     graph, report = architecture.within_budget(overrides, shape, Budget(args.max_params, args.max_memory << 20), warning_policy(args))
-    stem = _output_stem(args.spec, architecture)
+    stem = output_stem(args.spec, architecture)
     where, _ = resolve(args.spec)
     protect = (where,) if where != "-" else ()
     for suffix in BUILD_SUFFIXES:  # every target checked before Keras' seconds of import
@@ -282,7 +258,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         data: str | bytes = to_html(report, architecture.source, render(text, "svg"))
     else:
         data = text if output_format == "dot" else render(text, output_format, args.dpi)
-    target = args.output or f"{_output_stem(args.spec, architecture)}.{output_format}"
+    target = args.output or f"{output_stem(args.spec, architecture)}.{output_format}"
     if target == "-":
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
@@ -306,43 +282,6 @@ def _diagram_format(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot tell the diagram format from {quoted(args.output)}: its extension is not one of "
                          f"{', '.join(formats)}; name the file so, or give --format")
     return args.format or suffix or "svg"
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from ..train import TrainOptions, train  # imports Keras: only training pays for it
-
-    architecture = load(args.spec, size_limits(args))
-    out = Path(args.out) if args.out else Path("runs") / _output_stem(args.spec, architecture)
-    options = TrainOptions(
-        data=args.data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
-        val_split=args.val_split, augment=args.augment, out=out, distribute=args.distribute, task=args.task,
-        overrides=read_overrides(args), input_shape=read_input_shape(args),
-    )
-    try:
-        run = train(architecture, options)
-    except KeyboardInterrupt:
-        return 130
-    print(f"run folder: {run} (best.keras, last.keras, history.csv, curves.png, summary.txt, weights.npz, spec.arch, run.json, state.json)")
-    return EXIT_OK
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    from ..train import predict
-
-    for prediction in predict(Path(args.run), args.images, args.top, Path(args.out) if args.out else None):
-        ranked = ", ".join(f"{name} {probability:.1%}" for name, probability in prediction.top)
-        if prediction.mask is not None:
-            print(f"{prediction.image}: wrote {prediction.mask} (by area: {ranked})")
-        elif prediction.values:
-            print(f"{prediction.image}: {', '.join(f'{value:.6g}' for value in prediction.values)}")
-        else:
-            print(f"{prediction.image}: {ranked}")
-    return EXIT_OK
-
-
-def _output_stem(spec: str, architecture: Architecture) -> str:
-    stem = Path(spec).stem if spec != "-" else architecture.name.lower()
-    return stem or architecture.name.lower()
 
 
 def _size(count: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from ..analysis.memory import TrainingSetup, parse_size
@@ -119,3 +120,9 @@ def print_warnings(diagnostics: Sequence[Diagnostic], architecture: Architecture
         text = "\n".join(render_brief(d) for d in diagnostics)
     print(text, file=sys.stderr)
     print(warnings_summary(diagnostics), file=sys.stderr)
+
+
+def output_stem(spec: str, architecture: Architecture) -> str:
+    """What a verb names its outputs after: the spec file's stem, else the network's name."""
+    stem = Path(spec).stem if spec != "-" else architecture.name.lower()
+    return stem or architecture.name.lower()
