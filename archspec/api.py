@@ -6,7 +6,6 @@ run the later stages: `graph()`, `analyze()`, `to_json()`, `to_arch()`.
 
 from __future__ import annotations
 
-import gc
 import os
 from dataclasses import dataclass, replace
 from functools import cached_property, wraps
@@ -20,6 +19,7 @@ from .errors import Diagnostic, SpecError, did_you_mean
 from .graph import Graph, Limits, build_graph
 from .source import DEFAULT_SIZE, SizeLimits, Source
 from .spec import Spec, load_spec
+from .startup import CollectorPaused
 from .syntax import parse_text, read_source
 
 if TYPE_CHECKING:  # imported where used: analyze and check need neither
@@ -74,13 +74,8 @@ def _without_cycle_collection(stage: _Stage) -> _Stage:
 
     @wraps(stage)
     def paused(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():
+        with CollectorPaused():
             return stage(*args, **kwargs)
-        gc.disable()
-        try:
-            return stage(*args, **kwargs)
-        finally:
-            gc.enable()
 
     return paused  # type: ignore[return-value]
 

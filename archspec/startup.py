@@ -1,11 +1,11 @@
 """What archspec does before its first import of pydantic, to keep a cold start short.
 
 Hands out `import_pydantic`, `ImportsUncollected` and `started_as_the_program`, for
-`archspec/__init__.py`: it calls `import_pydantic()` first, so every stage after it finds the
-parts of pydantic it uses already imported, and it runs its imports in `ImportsUncollected()`:
-nothing an import builds is garbage (classes, tables, modules that live as long as the
-process), yet the cycle collector would walk it 47 times, 5.5 ms of a 0.14 s `analyze`, and in
-the program need not walk it at all.
+`archspec/__init__.py`, and `CollectorPaused`, which the API's stages run in too. The package
+calls `import_pydantic()` first, so every stage after it finds the parts of pydantic it uses
+already imported, and it runs its imports in `ImportsUncollected()`: nothing an import builds
+is garbage (classes, tables, modules that live as long as the process), yet the cycle collector
+would walk it 47 times, 5.5 ms of a 0.14 s `analyze`, and in the program need not walk it at all.
 
 Two modules that pydantic imports but a run of archspec never uses cost a fifth of a cold
 `archspec analyze` (2-core machine, Python 3.11):
@@ -36,25 +36,31 @@ PYDANTIC_MODULES = ("pydantic_core", "pydantic", "pydantic.main", "pydantic.fiel
                     "pydantic._internal._generate_schema", "pydantic.plugin._loader")
 
 
-class ImportsUncollected:
-    """A `with` block in which the cycle collector does not run; it runs again afterwards, unless
-    it was off before (a host process's choice is left as it was).
-
-    In the `archspec` program, what was built also counts as old when the block ends: every
-    object is moved (not walked) into the collector's oldest generation, which only a full
-    collection visits; otherwise the first collection afterwards walks them all. A host process's
-    objects are left in their generations, and its frozen ones (`gc.freeze()`) stay frozen."""
+class CollectorPaused:
+    """A `with` block in which Python's cycle collector does not run; it runs again afterwards,
+    unless it was off before (a caller's choice is left as it was, and nested blocks nest)."""
 
     def __enter__(self) -> None:
         self.was_enabled = gc.isenabled()
         gc.disable()
 
     def __exit__(self, *exception: object) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
+class ImportsUncollected(CollectorPaused):
+    """The collector paused over archspec's imports. In the `archspec` program, what was built
+    also counts as old when the block ends: every object is moved (not walked) into the
+    collector's oldest generation, which only a full collection visits; otherwise the first
+    collection afterwards walks them all. A host process's objects are left in their
+    generations, and its frozen ones (`gc.freeze()`) stay frozen."""
+
+    def __exit__(self, *exception: object) -> None:
         if started_as_the_program() and not gc.get_freeze_count():
             gc.freeze()  # every tracked object into the permanent generation, in one step...
             gc.unfreeze()  # ...and from there into the oldest one
-        if self.was_enabled:
-            gc.enable()
+        super().__exit__(*exception)
 
 
 PROGRAM_NAMES = ("archspec", "archspec-script")  # the console script (archspec.exe on Windows)
