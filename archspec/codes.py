@@ -14,7 +14,7 @@ from typing import Iterable, NamedTuple, Sequence
 from .errors import Diagnostic, did_you_mean
 
 
-class Code(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
+class Code(NamedTuple):
     name: str
     severity: str  # "warning" (can be allowed or denied) or "error"
     title: str  # one line: what it is about

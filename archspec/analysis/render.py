@@ -82,7 +82,7 @@ def memory_lines(ledger) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Text renderings
 
-class Column(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
+class Column(NamedTuple):
     """A column of the table after Layer and Kind (`--columns`, like torchinfo's col_names)."""
 
     header: str

@@ -77,7 +77,7 @@ REGULARIZER = "<regularizer>"  # a Keras argument built from the l1 and l2 field
 REGULARIZER_FIELDS = ("l1", "l2")
 
 
-class Family(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
+class Family(NamedTuple):
     """A group of kinds drawn alike: its colour, its legend entry and its node's shape."""
 
     name: str

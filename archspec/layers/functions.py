@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 Shape = tuple[int, ...]
 
 
-class ActivationFunction(NamedTuple):  # a NamedTuple: a seventh of a dataclass's cost to define at start-up
+class ActivationFunction(NamedTuple):
     """A Keras 3 activation name (keras.activations.get accepts each): what tf.profiler counts
     per element for it, and whether the name is also a layer of the language (`gelu`; relu and
     softmax are kinds of their own, with arguments)."""
