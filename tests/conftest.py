@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,11 @@ from archspec.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 SPECS = ROOT / "specs"
+
+
+def python_process(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """A fresh interpreter run with these arguments (`-c CODE`, `-m MODULE ...`), its output captured."""
+    return subprocess.run([sys.executable, *arguments], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 COURSE_SPECS = ("baseline", "lenet5", "alexnet8", "vgg16", "inception10", "resnet18")
 
 

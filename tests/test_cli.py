@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import archspec
 
-from .conftest import ROOT, SPECS
+from .conftest import ROOT, SPECS, python_process
 
 
 def test_check_several_specs_reports_each(cli, tmp_path):
@@ -324,10 +327,7 @@ print("program returned")
 
 
 def _program(args: list[str]):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-c", PROGRAM.format(args=args)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return python_process("-c", PROGRAM.format(args=args))
 
 
 def test_the_program_flushes_its_output_runs_the_exit_handlers_and_keeps_the_exit_code(tmp_path):
@@ -345,41 +345,26 @@ def test_the_program_flushes_its_output_runs_the_exit_handlers_and_keeps_the_exi
 def test_the_program_returns_to_the_usual_exit_where_a_thread_still_runs():
     code = PROGRAM.replace("from archspec.cli", "import threading, time\nthreading.Thread(target=time.sleep, args=(1.0,)).start()\nfrom archspec.cli")
     code = code.replace("program()", "try:\n    program()\nexcept SystemExit as end:\n    print('usual exit', end.code)")
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-c", code.format(args=["list"])], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = python_process("-c", code.format(args=["list"]))
     assert result.returncode == 0 and "resnet18" in result.stdout and "usual exit 0\n" in result.stdout and result.stdout.endswith("exit handler ran\n")
 
 
 def test_main_returns_to_a_host_that_set_the_process_arguments():
-    code = "import sys\nsys.argv[1:] = ['list']\nfrom archspec.cli import main\nprint('returned', main())\n"
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = python_process("-c", "import sys\nsys.argv[1:] = ['list']\nfrom archspec.cli import main\nprint('returned', main())\n")
     assert result.returncode == 0 and result.stdout.endswith("returned 0\n"), result.stderr
 
 
 @pytest.mark.parametrize("wrapper", [["-m", "cProfile", "-s", "cumtime"], ["-m", "trace", "--count", "--summary"]])
 def test_a_profiler_or_tracer_still_gets_the_end_of_the_program(wrapper, tmp_path):
-    import subprocess
-    import sys
-
     if "trace" in wrapper:  # its annotated copies of the modules go there, not beside the sources
         wrapper = [*wrapper, "--coverdir", str(tmp_path / "cover")]
-
     script = tmp_path / "run.py"
     script.write_text("import sys\nsys.argv[1:] = ['explain', 'budget']\nfrom archspec.cli import program\nprogram()\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, *wrapper, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                            env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    result = python_process(*wrapper, str(script), cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert "budget" in result.stdout
     assert ("function calls" in result.stdout) if "cProfile" in wrapper else ("lines" in result.stdout and "cov%" in result.stdout)
 
 
 def test_the_program_started_with_its_output_closed_exits_as_before():
-    import subprocess
-    import sys
-
     result = subprocess.run(["sh", "-c", f"'{sys.executable}' -m archspec list >&-"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, python_process
 
 PROBE = textwrap.dedent(
     """
@@ -100,7 +100,7 @@ def test_pydantic_still_finds_an_installed_plugin(tmp_path):
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = python_process("-c", textwrap.dedent(code))
     assert result.returncode == 0, result.stderr
     return result
 
